@@ -1,0 +1,1 @@
+//! Chat transports (filled in by issue 6).

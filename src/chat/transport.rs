@@ -1,0 +1,119 @@
+//! The seam between the conversation core and a chat transport. An adapter turns its wire
+//! events into [`Incoming`] and carries out the core's requests through [`Transport`]; the core
+//! never sees a wire type, and an adapter never decides what to say.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A chat (Telegram chat id, or the terminal's one chat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChatId(pub i64);
+
+/// A user (Telegram user id; the terminal's operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub u64);
+
+/// Whether a chat is private (one user and the bot) or shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatKind {
+    /// One user and the bot.
+    Private,
+    /// A group, supergroup or channel.
+    Group,
+}
+
+/// A message the bot can edit or delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessageRef {
+    /// Where it is.
+    pub chat: ChatId,
+    /// Its id within the chat.
+    pub message_id: i64,
+}
+
+/// Who sent an event, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The chat.
+    pub chat: ChatId,
+    /// Private or group.
+    pub kind: ChatKind,
+    /// The user.
+    pub user: UserId,
+}
+
+/// One event from a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A text message (a command or a bare reply).
+    Text {
+        /// Who and where.
+        origin: Origin,
+        /// The message itself (so a pasted callback URL can be deleted).
+        message: MessageRef,
+        /// Its text.
+        text: String,
+    },
+    /// A tap on an inline button.
+    Button {
+        /// Who and where.
+        origin: Origin,
+        /// The message the button is on.
+        message: MessageRef,
+        /// The transport's id for answering this tap (answered exactly once).
+        callback_id: String,
+        /// The button's callback data, unchecked.
+        data: String,
+    },
+}
+
+/// One inline button: a label and its callback data (`codex_auth_<action>:<arg>`, <= 64 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    /// What the user sees.
+    pub label: String,
+    /// What comes back when tapped.
+    pub data: String,
+}
+
+/// Rows of inline buttons.
+pub type Keyboard = Vec<Vec<Button>>;
+
+/// A transport failure, already stripped of anything secret (the bot token in a URL).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+/// A boxed future, so [`Transport`] can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the conversation core asks of a transport. Implementations handle their own rate
+/// limits (Telegram's 429 `retry_after`) and treat "message is not modified" as success.
+pub trait Transport: Send + Sync {
+    /// Whether inline buttons exist; when false the core uses the text fallback.
+    fn inline_buttons(&self) -> bool;
+    /// The longest text one message may hold (4096 on Telegram).
+    fn max_message_len(&self) -> usize;
+    /// Send a new message.
+    fn send<'a>(
+        &'a self,
+        chat: ChatId,
+        text: &'a str,
+        keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<MessageRef, TransportError>>;
+    /// Replace a message's text and buttons (`None` removes the buttons).
+    fn edit<'a>(
+        &'a self,
+        message: MessageRef,
+        text: &'a str,
+        keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<(), TransportError>>;
+    /// Delete a message (a pasted callback URL).
+    fn delete(&self, message: MessageRef) -> BoxFuture<'_, Result<(), TransportError>>;
+    /// Answer a button tap, with an optional short notice.
+    fn answer_callback<'a>(
+        &'a self,
+        callback_id: &'a str,
+        notice: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), TransportError>>;
+}

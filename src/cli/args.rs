@@ -1,0 +1,255 @@
+//! The command-line grammar of SPEC section 6, as clap derive types. Parsing only: turning
+//! these raw values into engine types happens in each command's file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Inspect, log in, check quota and safely change the OpenAI Codex OAuth profiles of an
+/// OpenClaw gateway.
+#[derive(Debug, Parser)]
+#[command(name = "codex-profiler", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Which store format to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// Detect what the gateway uses.
+    Auto,
+    /// `<state>/state/openclaw.sqlite` (OpenClaw 2026.6 and later).
+    StateDb,
+    /// `<state>/agents/<agent>/agent/openclaw-agent.sqlite`.
+    AgentDb,
+    /// `<state>/agents/<agent>/agent/auth-profiles.json` (OpenClaw up to 2026.5).
+    Json,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The gateway's state directory.
+    #[arg(long, global = true, env = "OPENCLAW_STATE_DIR", value_name = "D")]
+    pub state_dir: Option<PathBuf>,
+    /// The agent whose view to use.
+    #[arg(
+        long,
+        global = true,
+        env = "OPENCLAW_AGENT",
+        default_value = "main",
+        value_name = "A"
+    )]
+    pub agent: String,
+    /// Which store format to read and write.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub store: StoreArg,
+    /// Use this auth store file (json) or database (agent-db/state-db) directly.
+    #[arg(long, global = true, value_name = "F")]
+    pub auth_path: Option<PathBuf>,
+    /// Print JSON for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List Codex profiles with their local health.
+    Profiles,
+    /// Show or change the profile order.
+    #[command(subcommand)]
+    Order(OrderCmd),
+    /// Check each profile's quota on the ChatGPT usage endpoint (read-only).
+    Usage(UsageArgs),
+    /// Log in (PKCE paste-back or device code), show login status, import the Codex CLI login.
+    #[command(subcommand)]
+    Auth(AuthCmd),
+    /// Take a profile out of service: remove it from the order, keep the credential.
+    Retire(RetireArgs),
+    /// Remove a profile's credential and every reference to it (needs --confirm).
+    Delete(DeleteArgs),
+    /// List or restore the backups taken before every change.
+    #[command(subcommand)]
+    Backups(BackupsCmd),
+    /// The seven layers that decide which profile is used, side by side.
+    Layers(LayersArgs),
+    /// Find mixed states and what fixes them.
+    Doctor,
+    /// Run the Telegram bot.
+    Bot,
+    /// Run the same conversation in this terminal (text fallback).
+    Chat,
+}
+
+/// `order` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OrderCmd {
+    /// The effective order and the layer it came from.
+    Get {
+        /// Provider id (default: the Codex provider the store uses).
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Set the order of the Codex provider.
+    Set(OrderSetArgs),
+    /// Remove the stored order of the Codex provider.
+    Clear(MutationArgs),
+}
+
+/// Options shared by every mutation.
+#[derive(Debug, Clone, Args)]
+pub struct MutationArgs {
+    /// Print the plan and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Use `openclaw models auth ...` instead of writing the store directly.
+    #[arg(long, env = "CODEX_PROFILER_VIA_GATEWAY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub via_gateway: bool,
+    /// Restart the gateway in the background afterwards.
+    #[arg(long)]
+    pub queue_apply: bool,
+    /// Provider id (default: the Codex provider the store uses).
+    #[arg(long)]
+    pub provider: Option<String>,
+}
+
+/// `order set`.
+#[derive(Debug, Args)]
+pub struct OrderSetArgs {
+    /// Profile ids (or selectors naming exactly one profile), first preferred.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Mutation options.
+    #[command(flatten)]
+    pub m: MutationArgs,
+}
+
+/// `usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Which profiles: all, default, a profile id or the end of one.
+    #[arg(long, default_value = "all", value_name = "SEL")]
+    pub profile: String,
+    /// Per-profile timeout in seconds.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout_sec: u64,
+    /// Retries after a timeout, connection error or 5xx.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// Output format (`--json` implies json).
+    #[arg(long, value_enum)]
+    pub format: Option<UsageFormat>,
+    /// Add attempt counts and timings.
+    #[arg(long)]
+    pub debug: bool,
+}
+
+/// `usage --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageFormat {
+    /// One line per profile, then a summary.
+    Text,
+    /// The JSON document of SPEC section 6.
+    Json,
+}
+
+/// `auth` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuthCmd {
+    /// Begin a PKCE login and print the URL to open.
+    Start {
+        /// Profile name (the part after `<provider>:`), e.g. an email or `work`.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+    },
+    /// Finish a login with the URL the browser was redirected to.
+    Finish {
+        /// Profile name given to `auth start`.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// The redirect URL, its query string, or `code#state`.
+        #[arg(long, value_name = "URL")]
+        callback_url: String,
+        /// Restart the gateway in the background afterwards.
+        #[arg(long)]
+        queue_apply: bool,
+    },
+    /// Log in with a device code (no browser on this machine needed).
+    Device {
+        /// Profile name.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+    },
+    /// Identity, token expiry, fence and pending login per profile.
+    Status {
+        /// Which profiles.
+        #[arg(long, default_value = "all", value_name = "SEL")]
+        profile: String,
+    },
+    /// Import the Codex CLI's login (`auth.json`) without changing it.
+    ImportCodexCli {
+        /// Profile name.
+        #[arg(long, value_name = "NAME")]
+        profile: String,
+        /// The Codex CLI's home (default `$CODEX_HOME`, else `~/.codex`).
+        #[arg(long, env = "CODEX_HOME", value_name = "D")]
+        codex_home: Option<PathBuf>,
+    },
+}
+
+/// `retire`.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// The profile to retire.
+    #[arg(value_name = "SEL")]
+    pub selector: String,
+    /// Mutation options.
+    #[command(flatten)]
+    pub m: MutationArgs,
+}
+
+/// `delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The profile to delete.
+    #[arg(value_name = "SEL")]
+    pub selector: String,
+    /// Really delete.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Mutation options.
+    #[command(flatten)]
+    pub m: MutationArgs,
+}
+
+/// `backups` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BackupsCmd {
+    /// The backups, newest first.
+    List,
+    /// Put a backup back.
+    Restore {
+        /// The backup's name, as `backups list` shows it.
+        name: String,
+        /// Really restore.
+        #[arg(long)]
+        confirm: bool,
+        /// Mutation options.
+        #[command(flatten)]
+        m: MutationArgs,
+    },
+}
+
+/// `layers`.
+#[derive(Debug, Args)]
+pub struct LayersArgs {
+    /// The session whose override to show.
+    #[arg(long, value_name = "K")]
+    pub session_key: Option<String>,
+}

@@ -1,0 +1,66 @@
+//! The `codex-profiler` command line: argument parsing (clap), rendering and exit codes only.
+//! Every command is a thin call into [`crate::engine`] (or [`crate::adapters`] for `bot` and
+//! `chat`); one file per command group.
+
+mod args;
+mod auth;
+mod change;
+mod chat;
+mod order;
+pub mod output;
+mod profiles;
+mod usage;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, GlobalArgs};
+use output::Outcome;
+
+/// Entry point of the binary: read `.env`, parse arguments, set up logging, run, exit.
+pub fn main() -> ExitCode {
+    // A `.env` file in the working directory is read, never required.
+    let _ = dotenvy::dotenv();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging();
+    let outcome = run(cli);
+    ExitCode::from(outcome.exit_code())
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Log lines never carry secrets:
+/// every secret is a `redact::Secret` whose `Debug`/`Display` print `[REDACTED]`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Run a parsed command line and report the outcome on stdout/stderr.
+pub fn run(cli: Cli) -> Outcome {
+    let g = &cli.global;
+    let result = match cli.command {
+        Command::Profiles => profiles::run(g),
+        Command::Order(cmd) => order::run(g, cmd),
+        Command::Usage(a) => usage::run(g, a),
+        Command::Auth(cmd) => auth::run(g, cmd),
+        Command::Retire(a) => change::retire(g, a),
+        Command::Delete(a) => change::delete(g, a),
+        Command::Backups(cmd) => change::backups(g, cmd),
+        Command::Layers(a) => change::layers(g, a),
+        Command::Doctor => change::doctor(g),
+        Command::Bot => chat::bot(g),
+        Command::Chat => chat::terminal(g),
+    };
+    output::finish(g.json, result)
+}

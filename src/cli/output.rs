@@ -1,0 +1,120 @@
+//! How a command's result reaches the user: a text or JSON document on stdout, or one clear
+//! sentence on stderr (`{"ok":false,"error":CODE,"message":...}` with `--json`), and the exit
+//! code SPEC section 6 assigns.
+
+use std::io::Write;
+
+use crate::engine::{Failure, FailureKind};
+
+/// What a command produced when it succeeded.
+#[derive(Debug)]
+pub enum Report {
+    /// Plain text for people (printed as is, with a final newline).
+    Text(String),
+    /// A JSON document for scripts.
+    Json(serde_json::Value),
+    /// Success, but with an exit code other than 0 (e.g. `doctor` finding problems: 1;
+    /// `delete` without `--confirm`: 4) and something to print.
+    WithCode(Box<Report>, u8),
+}
+
+/// A failure on its way to the user: kind, code and one sentence with no secret in it.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code class.
+    pub kind: FailureKind,
+    /// Stable code for scripts.
+    pub code: &'static str,
+    /// One clear sentence.
+    pub message: String,
+}
+
+impl CliError {
+    /// A misuse of the command line (exit 2).
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            kind: FailureKind::Usage,
+            code: "usage",
+            message: message.into(),
+        }
+    }
+
+    /// A runtime failure (exit 1).
+    pub fn runtime(code: &'static str, message: impl Into<String>) -> CliError {
+        CliError {
+            kind: FailureKind::Runtime,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: Failure> From<E> for CliError {
+    fn from(e: E) -> CliError {
+        CliError {
+            kind: e.kind(),
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The result of running one command.
+pub type CmdResult = Result<Report, CliError>;
+
+/// What happened, reduced to an exit code once printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome(u8);
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        self.0
+    }
+}
+
+/// Print a result and return its exit code.
+pub fn finish(json: bool, result: CmdResult) -> Outcome {
+    match result {
+        Ok(report) => Outcome(print_report(report)),
+        Err(e) => {
+            let message = crate::secret::scrub_patterns(&e.message);
+            if json {
+                let doc = serde_json::json!({"ok": false, "error": e.code, "message": message});
+                let _ = writeln!(std::io::stdout(), "{doc:#}");
+            }
+            let _ = writeln!(std::io::stderr(), "codex-profiler: {message}");
+            Outcome(e.kind.exit_code())
+        }
+    }
+}
+
+fn print_report(report: Report) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match report {
+        Report::Text(t) => {
+            let _ = out.write_all(t.as_bytes());
+            if !t.ends_with('\n') {
+                let _ = out.write_all(b"\n");
+            }
+            0
+        }
+        Report::Json(v) => {
+            let _ = writeln!(out, "{v:#}");
+            0
+        }
+        Report::WithCode(inner, code) => {
+            drop(out);
+            print_report(*inner);
+            code
+        }
+    }
+}
+
+/// Temporary answer for a command whose engine part has not landed yet in this branch.
+pub fn not_built(what: &str) -> CmdResult {
+    Err(CliError::runtime(
+        "not_built",
+        format!("`{what}` is not built yet"),
+    ))
+}

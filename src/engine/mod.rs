@@ -1,0 +1,15 @@
+//! The profile engine: OpenClaw auth stores, Codex profiles, OAuth login, usage checks and
+//! safe changes. Nothing in here knows about Telegram, terminals or command-line parsing.
+
+pub mod change;
+pub mod endpoint;
+pub mod error;
+pub mod health;
+pub mod jwt;
+pub mod oauth;
+pub mod profile;
+pub mod selector;
+pub mod store;
+pub mod usage;
+
+pub use error::{Failure, FailureKind};

@@ -1,0 +1,102 @@
+//! Secrets (tokens, authorization codes, callback URLs, PKCE verifiers, the bot token) are
+//! held in [`redact::Secret`] from the moment they are parsed. This module adds the few
+//! helpers every output path shares: a scrubber for text that came from outside (a child
+//! process's output, an upstream error body) and the one safe way to show a callback URL.
+
+pub use redact::Secret;
+
+/// What a callback URL looks like wherever one must be shown.
+pub const CALLBACK_URL_PLACEHOLDER: &str = "http://localhost:1455/auth/callback?code=…&state=…";
+
+/// Replace every occurrence of any of `secrets` (ignoring empty and very short ones, which
+/// would match ordinary text) in `text` with `[redacted]`.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets {
+        if s.len() >= 6 {
+            out = out.replace(s, "[redacted]");
+        }
+    }
+    scrub_patterns(&out)
+}
+
+/// Remove things that look like credentials even when we do not know them: JWTs,
+/// `code=`/`state=`/`token=` query values, refresh-token-like words and `Bearer` values.
+pub fn scrub_patterns(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(char::is_whitespace) {
+        let trimmed = word.trim_end();
+        let tail = &word[trimmed.len()..];
+        out.push_str(&scrub_word(trimmed));
+        out.push_str(tail);
+    }
+    out
+}
+
+fn scrub_word(word: &str) -> String {
+    // A JWT: three base64url parts, the first starting with `eyJ`.
+    if let Some(pos) = word.find("eyJ") {
+        let rest = &word[pos..];
+        if rest.split('.').count() >= 3 {
+            return format!("{}[redacted]", &word[..pos]);
+        }
+    }
+    if word.starts_with("rt_") || word.starts_with("sk-") {
+        return "[redacted]".to_owned();
+    }
+    let mut w = word.to_owned();
+    for key in [
+        "code=",
+        "state=",
+        "access_token=",
+        "refresh_token=",
+        "id_token=",
+        "code_verifier=",
+    ] {
+        w = redact_query_value(&w, key);
+    }
+    w
+}
+
+fn redact_query_value(word: &str, key: &str) -> String {
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(pos) = rest.find(key) {
+        let boundary_ok = pos == 0 || matches!(rest.as_bytes()[pos - 1], b'?' | b'&' | b'#');
+        out.push_str(&rest[..pos + key.len()]);
+        rest = &rest[pos + key.len()..];
+        if boundary_ok {
+            let end = rest.find(['&', '#', '"', '\'']).unwrap_or(rest.len());
+            if end > 0 {
+                out.push('…');
+            }
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_known_secrets_and_patterns() {
+        let text = "failed for rt_ABCDEF123 with http://localhost:1455/auth/callback?code=abc123&state=ff00 and eyJa.eyJb.sig";
+        let out = scrub(text, &["abc123"]);
+        assert!(!out.contains("rt_ABCDEF123"));
+        assert!(!out.contains("abc123"));
+        assert!(!out.contains("ff00"));
+        assert!(!out.contains("eyJa.eyJb"));
+        assert!(out.contains("code=…"));
+    }
+
+    #[test]
+    fn leaves_plain_text_alone() {
+        assert_eq!(
+            scrub_patterns("order set openai:alice"),
+            "order set openai:alice"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! The integration tests, one binary (linking the crate once is much faster than once per
+//! file). Each area has its own module; shared fixtures and loopback servers live in `support`.
+
+mod support;
+
+mod change;
+mod chat;
+mod interop;
+mod oauth;
+mod store;
+mod telegram;
+mod usage;

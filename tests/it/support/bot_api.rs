@@ -1,0 +1,1 @@
+//! Test support: bot_api.

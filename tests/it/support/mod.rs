@@ -1,0 +1,10 @@
+//! Shared test support: fixture stores, loopback servers that speak the real wire formats,
+//! running the CLI and the real `openclaw`, and checks that no secret leaked.
+#![allow(dead_code)]
+
+pub mod bot_api;
+pub mod cli;
+pub mod fixtures;
+pub mod oauth_server;
+pub mod openclaw;
+pub mod usage_server;
