@@ -2,9 +2,9 @@
 //! and `.ci/run`) caches it under `target/openclaw`; a missing install fails the test with the
 //! command that fixes it, so CI never passes by skipping interop.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::io::Write;
 use std::time::Instant;
 
 /// A located OpenClaw install.
@@ -35,7 +35,12 @@ impl ClawRun {
             .find("\n{")
             .map(|i| i + 1)
             .or_else(|| self.stdout.starts_with('{').then_some(0))
-            .unwrap_or_else(|| panic!("no JSON in openclaw output:\n{}\nstderr:\n{}", self.stdout, self.stderr));
+            .unwrap_or_else(|| {
+                panic!(
+                    "no JSON in openclaw output:\n{}\nstderr:\n{}",
+                    self.stdout, self.stderr
+                )
+            });
         serde_json::from_str(&self.stdout[start..])
             .unwrap_or_else(|e| panic!("openclaw printed bad JSON ({e}):\n{}", self.stdout))
     }
@@ -43,7 +48,11 @@ impl ClawRun {
     /// Panic unless it exited 0.
     #[track_caller]
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "openclaw failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "openclaw failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -72,7 +81,11 @@ impl OpenClaw {
 
     /// A `PATH` that puts Node 24 first (what `openclaw` needs).
     pub fn path_env(&self) -> String {
-        format!("{}:{}", self.node_dir.display(), std::env::var("PATH").unwrap_or_default())
+        format!(
+            "{}:{}",
+            self.node_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
     }
 
     /// Run `openclaw args...` with a scratch `HOME` (its state is `home/.openclaw`), optionally
@@ -88,15 +101,24 @@ impl OpenClaw {
             .env("NO_COLOR", "1")
             .env("CI", "1")
             .current_dir(home)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = c.spawn().expect("spawn openclaw");
         if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(input.as_bytes()).expect("write openclaw stdin");
+            pipe.write_all(input.as_bytes())
+                .expect("write openclaw stdin");
         }
         let out = child.wait_with_output().expect("wait for openclaw");
-        eprintln!("openclaw {} took {:.1}s", args.join(" "), started.elapsed().as_secs_f64());
+        eprintln!(
+            "openclaw {} took {:.1}s",
+            args.join(" "),
+            started.elapsed().as_secs_f64()
+        );
         ClawRun {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
