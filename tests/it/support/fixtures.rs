@@ -143,34 +143,21 @@ impl Fixture {
     pub fn state_db(&self, store: &Value, state: Option<&Value>) -> PathBuf {
         let path = self.fresh_state_db();
         let conn = Connection::open(&path).expect("open");
-        put(
-            &conn,
-            "config_machine_state",
-            "state_key",
-            "value_json",
-            "updated_at_ms",
-            "auth.sharedStore",
-            &json!({"location": "state-db"}),
-        );
-        put(
-            &conn,
-            "config_machine_state",
-            "state_key",
-            "value_json",
-            "updated_at_ms",
-            "authProfiles.store",
-            store,
-        );
-        if let Some(state) = state {
+        let cell = |key: &str, v: &Value| {
             put(
                 &conn,
                 "config_machine_state",
                 "state_key",
                 "value_json",
                 "updated_at_ms",
-                "authProfiles.state",
-                state,
-            );
+                key,
+                v,
+            )
+        };
+        cell("auth.sharedStore", &json!({"location": "state-db"}));
+        cell("authProfiles.store", store);
+        if let Some(state) = state {
+            cell("authProfiles.state", state);
         }
         path
     }
