@@ -55,3 +55,37 @@ fn device_login_unavailable_is_refused() {
     assert_eq!(r.json()["error"], "device_login_unavailable");
     assert_eq!(env.store_bytes(), before);
 }
+
+#[test]
+fn ctrl_c_cancels_a_device_login_cleanly() {
+    let env = Env::new(Kind::StateDb);
+    env.server.set_device_pending_polls(1000);
+    let before = env.store_bytes();
+    let state = env.state.to_string_lossy().into_owned();
+    let mut c = crate::support::cli::command(env.home.path());
+    c.args(["--state-dir", &state, "auth", "device", "--profile", "erin"])
+        .env("CODEX_PROFILER_AUTH_ISSUER", &env.server.issuer_url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    // Wait until it has shown the code and polled at least once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.server.device_polls() < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(
+        stderr.contains("TEST-"),
+        "the code was shown first: {stderr}"
+    );
+    assert_eq!(env.store_bytes(), before, "nothing saved");
+    let secrets = env.secrets();
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    crate::support::cli::assert_no_secret_in(&stderr, &refs);
+}

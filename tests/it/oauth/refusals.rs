@@ -164,3 +164,38 @@ fn an_untrusted_issuer_is_refused_before_any_request() {
     assert_eq!(env.server.request_count(), 0, "the server saw nothing");
     assert!(!env.state.join("codex-profiler/pending.json").exists());
 }
+
+#[test]
+fn a_profile_being_refreshed_is_not_overwritten() {
+    let env = Env::new(Kind::StateDb);
+    // Fence alice the way the gateway does while it refreshes her token.
+    let conn = rusqlite::Connection::open(env.store_path()).unwrap();
+    let mut store: Value = serde_json::from_str(
+        &conn
+            .query_row(
+                "SELECT value_json FROM config_machine_state WHERE state_key = 'authProfiles.store'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    let alice = &mut store["profiles"]["openai:alice@example.com"];
+    alice["access"] = "openclaw-oauth-refresh-fence:v1:abc".into();
+    alice["refresh"] = "openclaw-oauth-refresh-fence:v1:abc".into();
+    alice["expires"] = 1.into();
+    conn.execute(
+        "UPDATE config_machine_state SET value_json = ?1 WHERE state_key = 'authProfiles.store'",
+        [store.to_string()],
+    )
+    .unwrap();
+    drop(conn);
+    // The server's default account is alice's.
+    let before = env.store_bytes();
+    let cb = env.approved_callback("alice@example.com");
+    let r = env.finish("alice@example.com", &cb);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.json()["error"], "fenced", "{}", r.stderr);
+    assert_eq!(env.store_bytes(), before);
+    env.assert_clean(&r);
+}
