@@ -6,6 +6,8 @@
 //! remaining `oauth2` error is mapped to an [`OAuthError`] of our own.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use oauth2::basic::{
@@ -143,6 +145,20 @@ async fn send(http: &reqwest::Client, req: HttpRequest) -> Result<HttpResponse, 
     b.body(body.to_vec()).map_err(|_| Reply::NotJson)
 }
 
+/// `oauth2`'s view of our reqwest client. A named type rather than a closure: a closure's
+/// future is not provably `Send` for every lifetime, which would make the login futures
+/// unusable on a multi-threaded runtime.
+struct Http<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
+    type Error = Reply;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Reply>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(send(self.0, request))
+    }
+}
+
 /// Exchange an authorization code (from a callback or the device flow) for tokens.
 pub async fn exchange_code(
     http: &reqwest::Client,
@@ -157,7 +173,7 @@ pub async fn exchange_code(
         RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| OAuthError::Network("bad URL"))?;
     let client: CodexClient =
         oauth2::Client::new(ClientId::new(CLIENT_ID.to_owned())).set_token_uri(token_url);
-    let call = |req: HttpRequest| send(http, req);
+    let call = Http(http);
     let result = client
         .exchange_code(AuthorizationCode::new(code.expose_secret().clone()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose_secret().clone()))

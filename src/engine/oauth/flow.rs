@@ -109,3 +109,27 @@ pub fn import_codex_cli(
     let tokens = codex_cli::read_auth_json(&codex_cli::auth_json_path(codex_home))?;
     save_login(store, &profile, &tokens, now_ms())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Chat adapters spawn these futures on a multi-threaded runtime: they must be `Send`.
+    #[test]
+    fn login_futures_are_send() {
+        fn check(store: &Store, issuer: &Issuer, who: &Requester, pasted: &Secret<String>) {
+            assert_send(&finish_login(store, issuer, None, who, pasted));
+            let mut on_event = |_: DeviceEvent| {};
+            assert_send(&device_and_save(
+                store,
+                issuer,
+                "x",
+                DeviceOptions::default(),
+                &mut on_event,
+            ));
+        }
+        let _ = check;
+    }
+}

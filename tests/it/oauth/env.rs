@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::support::cli::{self, Run};
-use crate::support::oauth_server::{self, OAuthServer};
+use crate::support::oauth_server::{self, Account, OAuthServer};
 
 const REF: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -193,6 +193,17 @@ impl Env {
     pub fn approved_callback(&self, name: &str) -> String {
         let url = self.start(name);
         self.server.approve(&url)
+    }
+
+    /// A whole successful PKCE login of `account` as `name`: the `finish --json` document,
+    /// checked for exit 0 and for secrets.
+    pub fn login(&self, name: &str, account: Account) -> Value {
+        self.server.set_account(account);
+        let cb = self.approved_callback(name);
+        let r = self.finish(name, &cb);
+        r.expect_code(0);
+        self.assert_clean(&r);
+        r.json()
     }
 
     /// `auth finish --json` with a callback.
