@@ -21,8 +21,9 @@ use super::{Issuer, OAuthError, REDIRECT_URI, Requester, now_ms};
 use crate::engine::store::Store;
 use crate::secret::Secret;
 
-/// A started PKCE login.
-#[derive(Debug, Clone)]
+/// A started PKCE login. Its `Debug` hides the URL (it carries the state), so logging one is
+/// safe.
+#[derive(Clone)]
 pub struct Started {
     /// The profile name the login is for.
     pub profile: String,
@@ -31,6 +32,16 @@ pub struct Started {
     pub authorize_url: Url,
     /// When the pending login expires, ms since the epoch.
     pub expires_at_ms: i64,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("profile", &self.profile)
+            .field("authorize_url", &"[REDACTED: carries the state]")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
 }
 
 /// Start a PKCE login for `name` on behalf of `requester`: draw a verifier and a state, keep
