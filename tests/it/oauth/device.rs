@@ -54,6 +54,7 @@ fn device_login_unavailable_is_refused() {
     r.expect_code(5);
     assert_eq!(r.json()["error"], "device_login_unavailable");
     assert_eq!(env.store_bytes(), before);
+    env.assert_clean(&r);
 }
 
 #[test]

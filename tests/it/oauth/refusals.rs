@@ -199,3 +199,37 @@ fn a_profile_being_refreshed_is_not_overwritten() {
     assert_eq!(env.store_bytes(), before);
     env.assert_clean(&r);
 }
+
+#[test]
+fn an_unreachable_issuer_is_a_runtime_error_that_writes_nothing() {
+    let env = Env::new(Kind::StateDb);
+    carol(&env);
+    let cb = env.approved_callback("carol");
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let before = env.store_bytes();
+    let r = env.run_with(
+        &[("CODEX_PROFILER_AUTH_ISSUER", closed.as_str())],
+        &[
+            "--json",
+            "auth",
+            "finish",
+            "--profile",
+            "carol",
+            "--callback-url",
+            &cb,
+        ],
+    );
+    r.expect_code(1);
+    assert_eq!(r.json()["error"], "connection_error");
+    assert_eq!(env.store_bytes(), before);
+    let mut secrets = env.secrets();
+    secrets.push(cb.clone());
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    r.assert_no_secret(&refs);
+}
