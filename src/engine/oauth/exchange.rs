@@ -116,7 +116,6 @@ async fn send(http: &reqwest::Client, req: HttpRequest) -> Result<HttpResponse, 
     let req = reqwest::Request::try_from(req).map_err(Reply::Transport)?;
     let resp = http.execute(req).await.map_err(Reply::Transport)?;
     let status = resp.status();
-    let headers = resp.headers().clone();
     let body = resp.bytes().await.map_err(Reply::Transport)?;
     if status.is_server_error() || status.is_redirection() {
         return Err(Reply::Status(status.as_u16()));
@@ -137,10 +136,9 @@ async fn send(http: &reqwest::Client, req: HttpRequest) -> Result<HttpResponse, 
         }
     }
     let mut b = oauth2::http::Response::builder().status(status.as_u16());
-    for (k, v) in &headers {
-        b = b.header(k.as_str(), v.as_bytes());
-    }
-    // Content-Type is checked above by parsing; make oauth2 accept any JSON label.
+    // The body was checked above by parsing it, so whatever label the server gave JSON
+    // (`text/plain`, `application/json; charset=utf-8`) oauth2 sees `application/json`. No
+    // other header matters to it.
     b = b.header("content-type", "application/json");
     b.body(body.to_vec()).map_err(|_| Reply::NotJson)
 }
