@@ -63,7 +63,7 @@ fn ctrl_c_cancels_a_device_login_cleanly() {
     env.server.set_device_pending_polls(1000);
     let before = env.store_bytes();
     let state = env.state.to_string_lossy().into_owned();
-    let mut c = crate::support::cli::command(env.home.path());
+    let mut c = crate::support::cli::command(env.home());
     c.args(["--state-dir", &state, "auth", "device", "--profile", "erin"])
         .env("CODEX_PROFILER_AUTH_ISSUER", &env.server.issuer_url)
         .stdout(std::process::Stdio::piped())

@@ -21,8 +21,8 @@ pub enum Kind {
 
 /// A test world.
 pub struct Env {
-    /// Scratch HOME (also the working directory).
-    pub home: tempfile::TempDir,
+    /// Scratch HOME (also the working directory) holding the state directory.
+    pub fixture: Fixture,
     /// The OpenClaw state directory.
     pub state: PathBuf,
     /// The loopback issuer.
@@ -46,10 +46,15 @@ impl Env {
         }
         Env {
             state: fixture.state_dir(),
-            home: fixture.home,
+            fixture,
             server: oauth_server::spawn(),
             kind,
         }
+    }
+
+    /// The scratch HOME.
+    pub fn home(&self) -> &std::path::Path {
+        self.fixture.home()
     }
 
     /// Run the binary with `--state-dir` and the issuer set.
@@ -67,7 +72,7 @@ impl Env {
             self.server.issuer_url.as_str(),
         )];
         e.extend_from_slice(env);
-        cli::run(self.home.path(), &e, &full)
+        cli::run(self.home(), &e, &full)
     }
 
     /// The store file's path.

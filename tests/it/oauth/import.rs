@@ -30,7 +30,7 @@ fn write_auth_json(dir: &std::path::Path, mode: &str) -> (std::path::PathBuf, Ve
 fn imports_the_codex_cli_login_without_touching_it() {
     let env = Env::new(Kind::StateDb);
     // Default location: $HOME/.codex/auth.json.
-    let (path, secrets) = write_auth_json(&env.home.path().join(".codex"), "chatgpt");
+    let (path, secrets) = write_auth_json(&env.home().join(".codex"), "chatgpt");
     let bytes = std::fs::read(&path).unwrap();
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
     let r = env.run(&["--json", "auth", "import-codex-cli", "--profile", "frank"]);
@@ -64,7 +64,7 @@ fn imports_the_codex_cli_login_without_touching_it() {
 #[test]
 fn an_api_key_login_or_missing_file_is_refused() {
     let env = Env::new(Kind::StateDb);
-    let dir = env.home.path().join("codex-home");
+    let dir = env.home().join("codex-home");
     let (_p, secrets) = write_auth_json(&dir, "apikey");
     let before = env.store_bytes();
     let d = dir.to_string_lossy().into_owned();
