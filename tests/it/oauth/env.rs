@@ -133,8 +133,15 @@ impl Env {
     /// Panic if any secret occurs in `run`'s output.
     #[track_caller]
     pub fn assert_clean(&self, run: &Run) {
+        self.assert_clean_with(run, &[]);
+    }
+
+    /// The same, with more secrets (a callback URL, a Codex CLI token).
+    #[track_caller]
+    pub fn assert_clean_with(&self, run: &Run, extra: &[&str]) {
         let secrets = self.secrets();
-        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let mut refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        refs.extend_from_slice(extra);
         run.assert_no_secret(&refs);
     }
 

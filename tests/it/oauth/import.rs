@@ -36,8 +36,7 @@ fn imports_the_codex_cli_login_without_touching_it() {
     let r = env.run(&["--json", "auth", "import-codex-cli", "--profile", "frank"]);
     r.expect_code(0);
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
-    env.assert_clean(&r);
+    env.assert_clean_with(&r, &refs);
     let j = r.json();
     assert_eq!(j["profile"], "openai:frank");
     assert_eq!(j["email"], "frank@example.com");
@@ -80,7 +79,7 @@ fn an_api_key_login_or_missing_file_is_refused() {
     r.expect_code(5);
     assert_eq!(r.json()["error"], "codex_auth_unusable");
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
+    env.assert_clean_with(&r, &refs);
     let r = env.run_with(
         &[("CODEX_HOME", "/nonexistent")],
         &["auth", "import-codex-cli", "--profile", "x"],

@@ -18,10 +18,7 @@ fn refused(env: &Env, callback: &str, code: &str) {
     assert!(r.stderr.contains("codex-profiler: "), "{}", r.stderr);
     assert_eq!(env.store_bytes(), before, "nothing may be written");
     assert_eq!(env.profiles(), profiles);
-    let mut secrets = env.secrets();
-    secrets.push(callback.to_owned());
-    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
+    env.assert_clean_with(&r, &[callback]);
 }
 
 fn carol(env: &Env) {
@@ -228,8 +225,5 @@ fn an_unreachable_issuer_is_a_runtime_error_that_writes_nothing() {
     r.expect_code(1);
     assert_eq!(r.json()["error"], "connection_error");
     assert_eq!(env.store_bytes(), before);
-    let mut secrets = env.secrets();
-    secrets.push(cb.clone());
-    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
+    env.assert_clean_with(&r, &[&cb]);
 }
