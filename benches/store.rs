@@ -58,10 +58,19 @@ fn documents(provider: &str) -> (Value, Value) {
     for i in 0..PROFILES {
         let email = format!("user{i:03}@example.com");
         let id = format!("{provider}:{email}");
-        let mut p = oauth_profile(provider, &email, &format!("acct-{i:03}"), "plus", 1_900_000_000_000);
+        let mut p = oauth_profile(
+            provider,
+            &email,
+            &format!("acct-{i:03}"),
+            "plus",
+            1_900_000_000_000,
+        );
         p["x-unknown-field"] = json!({"kept": i});
         profiles.insert(id.clone(), p);
-        stats.insert(id.clone(), json!({"lastUsed": 1_795_300_000_000_i64 + i as i64, "errorCount": 0}));
+        stats.insert(
+            id.clone(),
+            json!({"lastUsed": 1_795_300_000_000_i64 + i as i64, "errorCount": 0}),
+        );
         order.push(Value::String(id));
     }
     let store = json!({"version": 1, "profiles": profiles});
@@ -104,20 +113,30 @@ fn setup(format: Format) -> Case {
         auth_path: None,
     })
     .expect("open bench store");
-    Case { fx, format, store, main_file }
+    Case {
+        fx,
+        format,
+        store,
+        main_file,
+    }
 }
 
 fn baseline_load(case: &Case) {
     match case.format {
-        Format::StateDb => sql_load(&case.main_file, "SELECT value_json FROM config_machine_state WHERE state_key IN ('authProfiles.store','authProfiles.state')"),
-        Format::AgentDb => {
-            sql_load(&case.main_file, "SELECT store_json FROM auth_profile_store WHERE store_key='primary' UNION ALL SELECT state_json FROM auth_profile_state WHERE state_key='primary'")
-        }
+        Format::StateDb => sql_load(
+            &case.main_file,
+            "SELECT value_json FROM config_machine_state WHERE state_key IN ('authProfiles.store','authProfiles.state')",
+        ),
+        Format::AgentDb => sql_load(
+            &case.main_file,
+            "SELECT store_json FROM auth_profile_store WHERE store_key='primary' UNION ALL SELECT state_json FROM auth_profile_state WHERE state_key='primary'",
+        ),
         Format::JsonSingle | Format::JsonSplit => {
             let bytes = std::fs::read(&case.main_file).expect("read");
             black_box(serde_json::from_slice::<Value>(&bytes).expect("parse"));
             if matches!(case.format, Format::JsonSplit) {
-                let bytes = std::fs::read(case.main_file.with_file_name("auth-state.json")).expect("read");
+                let bytes =
+                    std::fs::read(case.main_file.with_file_name("auth-state.json")).expect("read");
                 black_box(serde_json::from_slice::<Value>(&bytes).expect("parse"));
             }
         }
@@ -127,7 +146,9 @@ fn baseline_load(case: &Case) {
 fn sql_load(db: &Path, sql: &str) {
     let conn = Connection::open(db).expect("open");
     let mut stmt = conn.prepare(sql).expect("prepare");
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).expect("query");
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .expect("query");
     for row in rows {
         black_box(serde_json::from_str::<Value>(&row.expect("row")).expect("parse"));
     }
@@ -137,7 +158,11 @@ fn baseline_write(case: &Case, n: usize) {
     match case.format {
         Format::StateDb | Format::AgentDb => {
             let (table, val, key) = match case.format {
-                Format::StateDb => ("config_machine_state", "value_json", "state_key='authProfiles.store'"),
+                Format::StateDb => (
+                    "config_machine_state",
+                    "value_json",
+                    "state_key='authProfiles.store'",
+                ),
                 _ => ("auth_profile_store", "store_json", "store_key='primary'"),
             };
             let mut conn = Connection::open(&case.main_file).expect("open");
@@ -145,12 +170,17 @@ fn baseline_write(case: &Case, n: usize) {
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .expect("begin");
             let doc: String = tx
-                .query_row(&format!("SELECT {val} FROM {table} WHERE {key}"), [], |r| r.get(0))
+                .query_row(&format!("SELECT {val} FROM {table} WHERE {key}"), [], |r| {
+                    r.get(0)
+                })
                 .expect("select");
             let mut v: Value = serde_json::from_str(&doc).expect("parse");
             v["profiles"]["bench:marker"] = json!({"n": n});
-            tx.execute(&format!("UPDATE {table} SET {val}=?1 WHERE {key}"), [v.to_string()])
-                .expect("update");
+            tx.execute(
+                &format!("UPDATE {table} SET {val}=?1 WHERE {key}"),
+                [v.to_string()],
+            )
+            .expect("update");
             tx.commit().expect("commit");
         }
         Format::JsonSingle | Format::JsonSplit => {
@@ -160,10 +190,14 @@ fn baseline_write(case: &Case, n: usize) {
             let dir = case.main_file.parent().expect("dir");
             let tmp = dir.join(".bench-baseline.tmp");
             let mut f = std::fs::File::create(&tmp).expect("create");
-            f.write_all(serde_json::to_string_pretty(&v).expect("ser").as_bytes()).expect("write");
+            f.write_all(serde_json::to_string_pretty(&v).expect("ser").as_bytes())
+                .expect("write");
             f.sync_all().expect("fsync");
             std::fs::rename(&tmp, dir.join("baseline-copy.json")).expect("rename");
-            std::fs::File::open(dir).expect("dir").sync_all().expect("fsync dir");
+            std::fs::File::open(dir)
+                .expect("dir")
+                .sync_all()
+                .expect("fsync dir");
         }
     }
 }
@@ -180,10 +214,19 @@ fn engine_load(case: &Case) {
 }
 
 fn engine_write(case: &Case, n: usize) {
-    let id = ProfileId::parse(&format!("{}:user{:03}@example.com", case.format.provider(), n % PROFILES)).expect("id");
+    let id = ProfileId::parse(&format!(
+        "{}:user{:03}@example.com",
+        case.format.provider(),
+        n % PROFILES
+    ))
+    .expect("id");
     let mut fields = Map::new();
     fields.insert("x-bench".into(), json!(n));
-    black_box(case.store.apply(&Change::UpsertProfile { id, fields }).expect("apply"));
+    black_box(
+        case.store
+            .apply(&Change::UpsertProfile { id, fields })
+            .expect("apply"),
+    );
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -193,11 +236,15 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn time(iters: usize, mut f: impl FnMut(usize)) -> Duration {
     f(0); // warm the page cache and SQLite's file
-    median((1..=iters).map(|i| {
-        let t = Instant::now();
-        f(i);
-        t.elapsed()
-    }).collect())
+    median(
+        (1..=iters)
+            .map(|i| {
+                let t = Instant::now();
+                f(i);
+                t.elapsed()
+            })
+            .collect(),
+    )
 }
 
 fn ms(d: Duration) -> String {
@@ -207,10 +254,19 @@ fn ms(d: Duration) -> String {
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let (load_iters, write_iters) = if bench { (60, 40) } else { (2, 2) };
-    println!("store benchmark: {PROFILES} profiles, median of {load_iters} loads / {write_iters} writes\n");
-    println!("| format | load: engine | load: baseline | ratio | write: engine | write: baseline | ratio |");
+    println!(
+        "store benchmark: {PROFILES} profiles, median of {load_iters} loads / {write_iters} writes\n"
+    );
+    println!(
+        "| format | load: engine | load: baseline | ratio | write: engine | write: baseline | ratio |"
+    );
     println!("|---|---|---|---|---|---|---|");
-    for format in [Format::StateDb, Format::AgentDb, Format::JsonSingle, Format::JsonSplit] {
+    for format in [
+        Format::StateDb,
+        Format::AgentDb,
+        Format::JsonSingle,
+        Format::JsonSplit,
+    ] {
         let case = setup(format);
         let lb = time(load_iters, |_| baseline_load(&case));
         let le = time(load_iters, |_| engine_load(&case));

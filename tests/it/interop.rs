@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::cli;
 use crate::support::fixtures::{Fixture, oauth_profile};
+use crate::support::oauth_server::{self, Account};
 use crate::support::openclaw::openclaw;
 
 const FAR_FUTURE_MS: i64 = 1_900_000_000_000;
@@ -44,6 +45,8 @@ fn listed<'a>(list: &'a Value, id: &str) -> &'a Value {
 /// - a profile OpenClaw pasted is read by us (and survives our write);
 /// - a Codex profile our engine writes is listed by `openclaw models auth list --json` with the
 ///   right id, provider, type, email and expiry;
+/// - a login finished with `codex-profiler auth finish` is listed with its email and expiry, and
+///   `openclaw models status --json` reports it `ok` (issue 3);
 /// - after `openclaw models auth order set`, our `order get` agrees with OpenClaw's.
 #[test]
 fn state_db_store_round_trips_with_openclaw() {
@@ -108,6 +111,75 @@ fn state_db_store_round_trips_with_openclaw() {
         "the pasted profile survives"
     );
 
+    // A login finished through our CLI against a loopback issuer is written the same way.
+    let issuer = oauth_server::spawn();
+    issuer.set_account(Account::new("acct-bob-0002", "bob@example.com", "pro"));
+    let env = [("CODEX_PROFILER_AUTH_ISSUER", issuer.issuer_url.as_str())];
+    let state_arg = fx.state_arg();
+    let started = cli::run(
+        home,
+        &env,
+        &[
+            "--state-dir",
+            &state_arg,
+            "--json",
+            "auth",
+            "start",
+            "--profile",
+            "bob@example.com",
+        ],
+    );
+    started.expect_code(0);
+    let callback = issuer.approve(
+        started.json()["authorize_url"]
+            .as_str()
+            .expect("authorize_url"),
+    );
+    let finished = cli::run(
+        home,
+        &env,
+        &[
+            "--state-dir",
+            &state_arg,
+            "--json",
+            "auth",
+            "finish",
+            "--profile",
+            "bob@example.com",
+            "--callback-url",
+            &callback,
+        ],
+    );
+    finished.expect_code(0);
+    let secrets = issuer.secrets();
+    let secrets: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .chain([callback.as_str()])
+        .collect();
+    finished.assert_no_secret(&secrets);
+    let bob_expires = open(&fx.state_dir())
+        .load()
+        .expect("load")
+        .raw_profile("openai:bob@example.com")
+        .and_then(|p| p["expires"].as_i64())
+        .expect("bob stored with an expiry");
+
+    // `auth.profiles` (added by paste-token) would hide our profiles from OpenClaw's automatic
+    // selection, which `models status` reports on: remove it, as a gateway owner would.
+    let config_path = fx.state_dir().join("openclaw.json");
+    let mut config: Value =
+        serde_json::from_slice(&std::fs::read(&config_path).expect("config")).expect("config JSON");
+    config["auth"]
+        .as_object_mut()
+        .expect("auth")
+        .remove("profiles");
+    std::fs::write(
+        &config_path,
+        serde_json::to_vec_pretty(&config).expect("ser"),
+    )
+    .expect("write config");
+
     // OpenClaw reads what we wrote. `auth.profiles` in openclaw.json (added by paste-token) does
     // not filter `auth list`, which lists every stored profile.
     let list = claw
@@ -120,6 +192,28 @@ fn state_db_store_round_trips_with_openclaw() {
     assert_eq!(alice["email"], "alice@example.com");
     assert_eq!(instant_ms(&alice["expiresAt"]), FAR_FUTURE_MS, "{alice:#}");
     assert_eq!(listed(&list, "openai:pasted")["type"], "token");
+    let bob = listed(&list, "openai:bob@example.com");
+    assert_eq!(
+        (bob["provider"].as_str(), bob["type"].as_str()),
+        (Some("openai"), Some("oauth"))
+    );
+    assert_eq!(bob["email"], "bob@example.com");
+    assert_eq!(instant_ms(&bob["expiresAt"]), bob_expires);
+
+    // ... and considers the logged-in profile healthy.
+    let status = claw
+        .run(home, &["models", "status", "--json"], None)
+        .ok()
+        .json();
+    let oauth_profiles = status["auth"]["oauth"]["profiles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let bob_status = oauth_profiles
+        .iter()
+        .find(|p| p["profileId"] == "openai:bob@example.com")
+        .unwrap_or_else(|| panic!("models status does not report bob: {status:#}"));
+    assert_eq!(bob_status["status"], "ok", "{bob_status:#}");
 
     // OpenClaw writes an order (into the agent's own overlay database); we agree on it.
     claw.run(
