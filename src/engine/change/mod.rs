@@ -5,21 +5,29 @@
 //! - [`backup`]: the snapshot taken before each write, listing and restore.
 //! - [`gateway`]: gateway-native mode, running the real `openclaw`.
 //! - [`queue`]: queued apply (a coalesced background gateway restart, `apply.json`).
-//! - [`layers`]: the seven layers that decide which profile is used, and their disagreements.
 //! - [`doctor`]: mixed-state findings and their fixes.
-//! - [`config`], [`session`]: read-only views of `openclaw.json` and session overrides.
+//! - [`layers`]: the seven layers that decide which profile is used, and their disagreements.
+//! - [`restore`]: `backups restore`, through the same steps.
+//! - [`verify`]: what "nothing else changed" means, per change.
+//! - [`session`]: read-only session overrides.
 //! - [`error`]: [`ChangeError`].
 //!
 //! Invariant: only [`crate::engine::store`] writes the auth store; this module decides what to
 //! write, snapshots it first and checks it afterwards.
 
 pub mod backup;
-pub mod config;
 pub mod error;
 mod files;
 pub mod gateway;
+pub mod doctor;
+pub mod layers;
+pub mod pipeline;
 pub mod queue;
+pub mod restore;
 pub mod session;
+pub mod verify;
 
 pub use error::ChangeError;
+pub use pipeline::{ChangeReport, ExecuteOptions, execute};
 pub use queue::{QueueOutcome, queue_apply};
+pub use restore::restore;
