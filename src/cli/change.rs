@@ -11,9 +11,7 @@ use super::args::{
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::FailureKind;
-use crate::engine::change::{
-    self, ChangeReport, ExecuteOptions, backup, doctor, layers, queue,
-};
+use crate::engine::change::{self, ChangeReport, ExecuteOptions, backup, doctor, layers, queue};
 use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store};
@@ -35,7 +33,10 @@ fn one_profile(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId, 
         return Err(CliError::usage("name one profile, not `all`"));
     }
     let order = snap.effective_order(provider).ids;
-    let order: Vec<ProfileId> = order.iter().filter_map(|i| ProfileId::parse(i).ok()).collect();
+    let order: Vec<ProfileId> = order
+        .iter()
+        .filter_map(|i| ProfileId::parse(i).ok())
+        .collect();
     let mut ids = s.resolve(&snap.codex_ids(), &order)?;
     ids.pop()
         .ok_or_else(|| CliError::usage("the selector named no profile"))
@@ -59,7 +60,10 @@ fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
     let report = if g.json {
         let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
         if let Some(o) = v.as_object_mut() {
-            o.insert("layer".into(), json!(r.written.first().or(r.planned_layers.first())));
+            o.insert(
+                "layer".into(),
+                json!(r.written.first().or(r.planned_layers.first())),
+            );
             o.insert("confirmation_required".into(), json!(confirm_needed));
             if confirm_needed {
                 o.insert("ok".into(), json!(false));
@@ -103,7 +107,10 @@ fn text(r: &ChangeReport, confirm_needed: bool) -> String {
         out.push_str("written: nothing (already so)\n");
     }
     for l in &r.written {
-        out.push_str(&format!("written: {l}{}\n", if r.via_gateway { " (by openclaw)" } else { "" }));
+        out.push_str(&format!(
+            "written: {l}{}\n",
+            if r.via_gateway { " (by openclaw)" } else { "" }
+        ));
     }
     if r.verified {
         out.push_str("verified: yes, read back with only the intended change\n");
@@ -114,7 +121,9 @@ fn text(r: &ChangeReport, confirm_needed: bool) -> String {
         }
     }
     if let Some(q) = r.queued_apply {
-        let word = serde_json::to_value(q).ok().and_then(|v| v.as_str().map(str::to_owned));
+        let word = serde_json::to_value(q)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
         out.push_str(&format!(
             "gateway restart: {} (see `codex-profiler doctor`)\n",
             word.unwrap_or_default()
@@ -183,10 +192,7 @@ pub fn backups(g: &GlobalArgs, c: BackupsCmd) -> CmdResult {
             }
             let mut out = String::new();
             for b in all {
-                out.push_str(&format!(
-                    "{}  before {}  {}\n",
-                    b.name, b.action, b.layer
-                ));
+                out.push_str(&format!("{}  before {}  {}\n", b.name, b.action, b.layer));
             }
             Ok(Report::Text(out))
         }
@@ -249,7 +255,11 @@ pub fn doctor(g: &GlobalArgs) -> CmdResult {
     } else {
         Report::Text(doctor::render_text(&r))
     };
-    Ok(if code == 0 { report } else { Report::WithCode(Box::new(report), code) })
+    Ok(if code == 0 {
+        report
+    } else {
+        Report::WithCode(Box::new(report), code)
+    })
 }
 
 /// The hidden `__apply-worker`: run the queued gateway restarts for `--state-dir`.

@@ -70,7 +70,13 @@ pub fn backups_dir(state_dir: &Path) -> Result<PathBuf, ChangeError> {
 fn slug(action: &str) -> String {
     let s: String = action
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     let s = s.trim_matches('-').to_owned();
     if s.is_empty() { "change".to_owned() } else { s }
@@ -232,17 +238,33 @@ mod tests {
         let bdir = first.parent().unwrap();
         let dmode = fs::metadata(bdir).unwrap().permissions().mode() & 0o777;
         assert_eq!(dmode, 0o700);
-        assert!(first.file_name().unwrap().to_str().unwrap().ends_with("-order-set.json"));
+        assert!(
+            first
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .ends_with("-order-set.json")
+        );
         for _ in 0..(KEEP + 4) {
             save(dir.path(), &sample("retire")).unwrap();
         }
         let all = list(dir.path()).unwrap();
         assert_eq!(all.len(), KEEP);
-        assert!(all.iter().all(|b| b.action == "retire"), "oldest pruned first");
+        assert!(
+            all.iter().all(|b| b.action == "retire"),
+            "oldest pruned first"
+        );
         assert!(all[0].name > all[1].name);
         let back = read(dir.path(), &all[0].name).unwrap();
         assert_eq!(back.format, "json");
-        assert!(matches!(read(dir.path(), "../x"), Err(ChangeError::NoSuchBackup(_))));
-        assert!(matches!(read(dir.path(), "nope"), Err(ChangeError::NoSuchBackup(_))));
+        assert!(matches!(
+            read(dir.path(), "../x"),
+            Err(ChangeError::NoSuchBackup(_))
+        ));
+        assert!(matches!(
+            read(dir.path(), "nope"),
+            Err(ChangeError::NoSuchBackup(_))
+        ));
     }
 }

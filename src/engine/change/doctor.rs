@@ -70,7 +70,11 @@ pub fn run(opts: &StoreOptions) -> DoctorReport {
     let opened = Store::open(opts.clone()).and_then(|s| s.load().map(|snap| (s, snap)));
     let store_info = match &opened {
         Ok((store, snap)) => {
-            findings.extend(examine(&opts.state_dir, store.codex_provider().as_str(), snap));
+            findings.extend(examine(
+                &opts.state_dir,
+                store.codex_provider().as_str(),
+                snap,
+            ));
             Some(snap.info.clone())
         }
         Err(e) => {
@@ -135,16 +139,24 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
                     out.push(finding(
                         "order_points_nowhere",
                         Severity::Action,
-                        format!("the {p} order in {layer} names missing profiles: {}", missing.join(", ")),
+                        format!(
+                            "the {p} order in {layer} names missing profiles: {}",
+                            missing.join(", ")
+                        ),
                         "the gateway skips them; the order is not what it looks like",
-                        Some(format!("codex-profiler order set ID... --provider {p} (with only stored ids)")),
+                        Some(format!(
+                            "codex-profiler order set ID... --provider {p} (with only stored ids)"
+                        )),
                     ));
                 }
             }
         }
     }
     if let Some(ids) = snap.config.order_for(provider) {
-        let missing: Vec<&String> = ids.iter().filter(|i| snap.raw_profile(i).is_none()).collect();
+        let missing: Vec<&String> = ids
+            .iter()
+            .filter(|i| snap.raw_profile(i).is_none())
+            .collect();
         if !missing.is_empty() {
             out.push(finding(
                 "config_order_points_nowhere",
@@ -203,7 +215,9 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
         let hidden: Vec<String> = snap
             .codex
             .iter()
-            .filter(|p| p.id.provider_part() == provider && !listed.iter().any(|l| l == p.id.as_str()))
+            .filter(|p| {
+                p.id.provider_part() == provider && !listed.iter().any(|l| l == p.id.as_str())
+            })
             .map(|p| p.id.to_string())
             .collect();
         if !hidden.is_empty() {
@@ -226,7 +240,12 @@ fn duplicates(snap: &Snapshot, out: &mut Vec<Finding>) {
         if let Some(a) = p.account_id.as_deref() {
             by_account.entry(a).or_default().push(p.id.to_string());
             if let Some(e) = p.email.as_deref() {
-                by_email.entry(e).or_default().entry(a).or_default().push(p.id.to_string());
+                by_email
+                    .entry(e)
+                    .or_default()
+                    .entry(a)
+                    .or_default()
+                    .push(p.id.to_string());
             }
         }
     }
@@ -244,7 +263,11 @@ fn duplicates(snap: &Snapshot, out: &mut Vec<Finding>) {
         out.push(finding(
             "same_email_different_workspaces",
             Severity::Info,
-            format!("{email} is logged in to {} workspaces: {}", workspaces.len(), ids.join(", ")),
+            format!(
+                "{email} is logged in to {} workspaces: {}",
+                workspaces.len(),
+                ids.join(", ")
+            ),
             "each workspace has its own quota and is its own profile; their labels look alike",
             None,
         ));
@@ -284,7 +307,14 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
         out.push(finding(
             "queued_apply_in_progress",
             Severity::Info,
-            format!("a gateway restart is {}", if st.state == Phase::Running { "running" } else { "queued" }),
+            format!(
+                "a gateway restart is {}",
+                if st.state == Phase::Running {
+                    "running"
+                } else {
+                    "queued"
+                }
+            ),
             "changes are picked up when it finishes",
             None,
         ));
@@ -295,10 +325,16 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
         } else {
             format!("; last output: {}", last.output_tail.join(" / "))
         };
-        let code = last.exit_code.map_or("killed".to_owned(), |c| c.to_string());
+        let code = last
+            .exit_code
+            .map_or("killed".to_owned(), |c| c.to_string());
         out.push(finding(
             "last_queued_apply",
-            if last.ok { Severity::Info } else { Severity::Action },
+            if last.ok {
+                Severity::Info
+            } else {
+                Severity::Action
+            },
             format!(
                 "last gateway restart ({}) started {}, finished {}, exit {code}{tail}",
                 last.command, last.started_at, last.finished_at
@@ -308,7 +344,9 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
             } else {
                 "the gateway may still run with the old profiles"
             },
-            (!last.ok).then(|| "openclaw gateway restart (then check `openclaw models status`)".to_owned()),
+            (!last.ok).then(|| {
+                "openclaw gateway restart (then check `openclaw models status`)".to_owned()
+            }),
         ));
     }
     out
@@ -318,10 +356,18 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
 pub fn render_text(r: &DoctorReport) -> String {
     let mut out = String::new();
     if let Some(s) = &r.store {
-        out.push_str(&format!("store: {} {}\n", s.format.as_str(), s.path.display()));
+        out.push_str(&format!(
+            "store: {} {}\n",
+            s.format.as_str(),
+            s.path.display()
+        ));
     }
     for f in &r.findings {
-        let mark = if f.severity == Severity::Action { "!" } else { "i" };
+        let mark = if f.severity == Severity::Action {
+            "!"
+        } else {
+            "i"
+        };
         out.push_str(&format!("[{mark}] {}\n    {}\n", f.title, f.meaning));
         if let Some(fix) = &f.fix {
             out.push_str(&format!("    fix: {fix}\n"));

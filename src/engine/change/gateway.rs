@@ -69,7 +69,14 @@ impl Gateway {
     /// `openclaw models auth order clear --provider P --agent A`.
     pub fn order_clear(&self, provider: &str) -> Result<String, ChangeError> {
         self.run(&[
-            "models", "auth", "order", "clear", "--provider", provider, "--agent", &self.agent,
+            "models",
+            "auth",
+            "order",
+            "clear",
+            "--provider",
+            provider,
+            "--agent",
+            &self.agent,
         ])
     }
 
@@ -90,7 +97,14 @@ impl Gateway {
     /// override as the gateway sees it (`None` when it has none).
     pub fn order_get(&self, provider: &str) -> Result<Option<Vec<String>>, ChangeError> {
         let out = self.run(&[
-            "models", "auth", "order", "get", "--provider", provider, "--agent", &self.agent,
+            "models",
+            "auth",
+            "order",
+            "get",
+            "--provider",
+            provider,
+            "--agent",
+            &self.agent,
             "--json",
         ])?;
         let start = out.find('{').unwrap_or(0);

@@ -120,7 +120,14 @@ pub fn layers(
     };
     let overrides = session::read_overrides(store.state_dir(), store.agent())?;
     let external = codex_home.and_then(read_external);
-    Ok(build(&snap, &provider, session_key, session, &overrides, external))
+    Ok(build(
+        &snap,
+        &provider,
+        session_key,
+        session,
+        &overrides,
+        external,
+    ))
 }
 
 /// The pure part of [`layers`]: rows and disagreements from what was read.
@@ -159,12 +166,17 @@ pub fn build(
         ),
         source: stored
             .as_ref()
-            .map_or("the store holds no order".to_owned(), |(_, l)| l.to_string()),
+            .map_or("the store holds no order".to_owned(), |(_, l)| {
+                l.to_string()
+            }),
     });
     let shared_and_overlay: Vec<_> = snap
         .layers
         .iter()
-        .filter(|(_, d)| d.state_map("order").is_some_and(|o| o.contains_key(provider)))
+        .filter(|(_, d)| {
+            d.state_map("order")
+                .is_some_and(|o| o.contains_key(provider))
+        })
         .map(|(l, _)| l)
         .collect();
     if shared_and_overlay.len() > 1 {
@@ -180,7 +192,11 @@ pub fn build(
     rows.push(LayerRow {
         layer: "auth_order",
         profile: order.first().cloned(),
-        detail: if order.is_empty() { "empty".into() } else { order.join(", ") },
+        detail: if order.is_empty() {
+            "empty".into()
+        } else {
+            order.join(", ")
+        },
         source: eff.source.describe(),
     });
     for (id, until) in &unusable {
@@ -208,18 +224,23 @@ pub fn build(
     if let Some((ids, _)) = &stored {
         for id in ids {
             if snap.raw_profile(id).is_none() {
-                dis.push(format!("the stored order names {id}, which is not in the store"));
+                dis.push(format!(
+                    "the stored order names {id}, which is not in the store"
+                ));
             }
         }
     }
     if let Some(lg) = &last_good {
         if snap.raw_profile(lg).is_none() {
-            dis.push(format!("lastGood points to {lg}, which is not in the store"));
+            dis.push(format!(
+                "lastGood points to {lg}, which is not in the store"
+            ));
         } else if !order.contains(lg) {
             dis.push(format!("lastGood is {lg}, which is not in the auth order"));
         }
     }
-    if let (Some(first), Some(pref)) = (order.first(), stored.as_ref().and_then(|(i, _)| i.first())) {
+    if let (Some(first), Some(pref)) = (order.first(), stored.as_ref().and_then(|(i, _)| i.first()))
+    {
         if first != pref {
             dis.push(format!(
                 "the stored order prefers {pref} but the gateway will try {first} first"
@@ -245,10 +266,12 @@ pub fn build(
                 all_overrides.len()
             ),
         },
-        source: session.as_ref().map_or("none".to_owned(), |s| match s.origin {
-            session::SessionOrigin::AgentDb => "agent database (session_nodes)".to_owned(),
-            session::SessionOrigin::SessionsJson => "sessions/sessions.json".to_owned(),
-        }),
+        source: session
+            .as_ref()
+            .map_or("none".to_owned(), |s| match s.origin {
+                session::SessionOrigin::AgentDb => "agent database (session_nodes)".to_owned(),
+                session::SessionOrigin::SessionsJson => "sessions/sessions.json".to_owned(),
+            }),
     });
     for o in all_overrides {
         if snap.raw_profile(&o.profile).is_none() {

@@ -10,16 +10,16 @@
 //! - [`restore`]: `backups restore`, through the same steps.
 //! - [`verify`]: what "nothing else changed" means, per change.
 //! - [`session`]: read-only session overrides.
-//! - [`error`]: [`ChangeError`].
+//! - [`error`]: the [`ChangeError`] every step returns.
 //!
 //! Invariant: only [`crate::engine::store`] writes the auth store; this module decides what to
 //! write, snapshots it first and checks it afterwards.
 
 pub mod backup;
+pub mod doctor;
 pub mod error;
 mod files;
 pub mod gateway;
-pub mod doctor;
 pub mod layers;
 pub mod pipeline;
 pub mod queue;

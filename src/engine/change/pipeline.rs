@@ -105,10 +105,14 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
             let list: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
             let target = match snap.stored_order(provider) {
                 Some((_, layer)) => layer.to_string(),
-                None => shared_layer(store)
-                    .map_or_else(|| "the store".to_owned(), |l| l.to_string()),
+                None => {
+                    shared_layer(store).map_or_else(|| "the store".to_owned(), |l| l.to_string())
+                }
             };
-            plan.push(format!("set the {provider} order to {} in {target}", list.join(", ")));
+            plan.push(format!(
+                "set the {provider} order to {} in {target}",
+                list.join(", ")
+            ));
         }
         Change::ClearOrder { provider } => match snap.stored_order(provider) {
             Some((_, layer)) => {
@@ -127,7 +131,9 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
             }
             refuse_fence(id)?;
             let p = provider_of(id);
-            plan.push(format!("remove {id} from the {p} order (its credential is kept)"));
+            plan.push(format!(
+                "remove {id} from the {p} order (its credential is kept)"
+            ));
             if snap.last_good(&p).as_deref() == Some(id.as_str()) {
                 plan.push(format!("repoint lastGood away from {id}"));
             }
@@ -186,11 +192,7 @@ fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerI
 }
 
 /// Save a backup of each layer, returning the file names.
-fn back_up(
-    store: &Store,
-    layers: &[LayerId],
-    action: &str,
-) -> Result<Vec<String>, ChangeError> {
+fn back_up(store: &Store, layers: &[LayerId], action: &str) -> Result<Vec<String>, ChangeError> {
     let mut names = Vec::new();
     for layer in layers {
         let docs = store.read_layer(layer).map_err(ChangeError::store)?;

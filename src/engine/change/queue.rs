@@ -114,8 +114,8 @@ pub struct QueueConfig {
 impl QueueConfig {
     /// This executable, and the restart command from `CODEX_PROFILER_GATEWAY_RESTART_CMD`.
     pub fn from_env() -> Result<QueueConfig, ChangeError> {
-        let worker_exe =
-            std::env::current_exe().map_err(|e| ChangeError::io("find", "current executable", e))?;
+        let worker_exe = std::env::current_exe()
+            .map_err(|e| ChangeError::io("find", "current executable", e))?;
         Ok(QueueConfig {
             worker_exe,
             restart_cmd: restart_cmd_from_env(),
@@ -317,17 +317,16 @@ fn run_restart(dir: &Path, state_dir: &Path, command: &str) -> ApplyRun {
     })();
     let (exit_code, mut tail) = match result {
         Ok(code) => (code, Vec::new()),
-        Err(e) => (None, vec![format!("could not run the restart command: {e}")]),
+        Err(e) => (
+            None,
+            vec![format!("could not run the restart command: {e}")],
+        ),
     };
     if let Ok(bytes) = fs::read(&log_path) {
         let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().collect();
         let from = lines.len().saturating_sub(TAIL_LINES);
-        tail.extend(
-            lines[from..]
-                .iter()
-                .map(|l| crate::secret::scrub(l, &[])),
-        );
+        tail.extend(lines[from..].iter().map(|l| crate::secret::scrub(l, &[])));
     }
     // The raw output may hold anything the command printed: only the scrubbed tail is kept.
     let _ = fs::remove_file(&log_path);

@@ -72,11 +72,18 @@ pub fn restore(
         return Err(ChangeError::ConfirmationRequired(report.plan.join("; ")));
     }
     let before = store.load().map_err(ChangeError::store)?;
-    report.backups = vec![save_backup(store.state_dir(), &layer, &current, opts.action)?];
+    report.backups = vec![save_backup(
+        store.state_dir(),
+        &layer,
+        &current,
+        opts.action,
+    )?];
     if let Some(hook) = opts.before_apply {
         hook();
     }
-    store.write_layer(&layer, &docs).map_err(ChangeError::store)?;
+    store
+        .write_layer(&layer, &docs)
+        .map_err(ChangeError::store)?;
     let after = store.load().map_err(ChangeError::store)?;
     report.written = changed_layers(&before, &after);
     for (l, d) in &after.layers {
@@ -84,9 +91,11 @@ pub fn restore(
             let mut diffs = Vec::new();
             diff_paths("", &docs.store, &d.store, &mut diffs);
             diff_paths("", &docs.state, &d.state, &mut diffs);
-            report
-                .differences
-                .extend(diffs.into_iter().map(|p| format!("{p} differs from the backup in {l}")));
+            report.differences.extend(
+                diffs
+                    .into_iter()
+                    .map(|p| format!("{p} differs from the backup in {l}")),
+            );
         } else if report.written.contains(l) {
             report.differences.push(format!("{l} changed too"));
         }

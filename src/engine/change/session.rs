@@ -139,7 +139,9 @@ fn read_db(path: &Path, key: Option<&str>) -> Result<Vec<SessionOverride>, Chang
         )
         .map_err(sql_err)?;
     let rows = stmt
-        .query_map([key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .query_map([key], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
         .map_err(sql_err)?;
     let mut out = Vec::new();
     for row in rows {

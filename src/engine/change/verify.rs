@@ -36,9 +36,10 @@ fn remove_in(doc: &mut Value, map: &str, key: &str) {
     }
 }
 
-/// Take `id` out of every order list and drop every `lastGood` entry (the change may repoint
-/// any that pointed at it, and we cannot know the new pick in advance).
+/// Take `id` out of every order list and drop the `lastGood` entries of its provider and any
+/// pointing at it (the change may repoint them, and the new pick is the store's choice).
 fn drop_references(state: &mut Value, id: &str) {
+    let provider = id.split_once(':').map_or("", |(p, _)| p);
     if let Some(orders) = state.get_mut("order").and_then(Value::as_object_mut) {
         for list in orders.values_mut() {
             if let Some(a) = list.as_array_mut() {
@@ -49,7 +50,7 @@ fn drop_references(state: &mut Value, id: &str) {
     if let Some(lg) = state.get_mut("lastGood").and_then(Value::as_object_mut) {
         let pointing: Vec<String> = lg
             .iter()
-            .filter(|(_, v)| v.as_str() == Some(id))
+            .filter(|(k, v)| v.as_str() == Some(id) || k.as_str() == provider)
             .map(|(k, _)| k.clone())
             .collect();
         for k in pointing {
@@ -81,13 +82,21 @@ pub fn diff_paths(prefix: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => diff_maps(prefix, x, y, out),
         _ if a == b => {}
-        _ => out.push(if prefix.is_empty() { "(whole document)".into() } else { prefix.into() }),
+        _ => out.push(if prefix.is_empty() {
+            "(whole document)".into()
+        } else {
+            prefix.into()
+        }),
     }
 }
 
 fn diff_maps(prefix: &str, x: &Map<String, Value>, y: &Map<String, Value>, out: &mut Vec<String>) {
     let join = |k: &str| {
-        if prefix.is_empty() { k.to_owned() } else { format!("{prefix}.{k}") }
+        if prefix.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{prefix}.{k}")
+        }
     };
     for (k, v) in x {
         match y.get(k) {
@@ -130,7 +139,10 @@ pub fn unintended(
         set.iter().find(|(x, _)| x == l).map(|(_, d)| d.clone())
     };
     for layer in ids {
-        let b = normalize(change, &find(before, layer).unwrap_or_else(|| empty.clone()));
+        let b = normalize(
+            change,
+            &find(before, layer).unwrap_or_else(|| empty.clone()),
+        );
         let a = normalize(change, &find(after, layer).unwrap_or_else(|| empty.clone()));
         let mut paths = Vec::new();
         diff_paths("", &b.store, &a.store, &mut paths);
@@ -235,7 +247,10 @@ mod tests {
         diff_paths("", &b.state, &a.state, &mut paths);
         assert_eq!(
             paths,
-            vec!["profiles.openai:b changed", "usageStats.openai:a.errorCount"]
+            vec![
+                "profiles.openai:b changed",
+                "usageStats.openai:a.errorCount"
+            ]
         );
     }
 
@@ -251,12 +266,18 @@ mod tests {
         let text = out.join(" ");
         assert!(!text.contains("SECRET"));
         assert!(!text.contains("access"));
-        assert_eq!(out, vec!["profiles.openai:a changed", "profiles.openai:n added"]);
+        assert_eq!(
+            out,
+            vec!["profiles.openai:a changed", "profiles.openai:n added"]
+        );
     }
 
     #[test]
     fn references_cover_every_place() {
-        let d = docs(json!({"profiles": {}}), json!({"lastGood": {"openai": "openai:a"}}));
+        let d = docs(
+            json!({"profiles": {}}),
+            json!({"lastGood": {"openai": "openai:a"}}),
+        );
         assert!(references(&d, "openai:a"));
         assert!(!references(&d, "openai:b"));
     }
