@@ -15,8 +15,10 @@ use super::gateway::Gateway;
 use super::queue::{self, QueueOutcome};
 use super::verify;
 use crate::engine::profile::{Fence, ProfileId};
+use crate::engine::store::detect::agent_db_path;
 use crate::engine::store::{
-    Change, LayerDocs, LayerId, Snapshot, Store, StoreChoice, StoreInfo, StoreOptions,
+    Change, LayerDocs, LayerId, LayerScope, Snapshot, Store, StoreChoice, StoreFormat, StoreInfo,
+    StoreOptions,
 };
 
 /// A callback run between backup and apply. Only tests use it, to change the store behind
@@ -191,6 +193,28 @@ fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerI
     out
 }
 
+/// Where `openclaw` writes: order changes (and retire, an order change there) go to the
+/// agent's own database, even for `main`; logout removes references from every layer.
+fn gateway_layers(store: &Store, snap: &Snapshot, change: &Change) -> (Vec<LayerId>, String) {
+    match change {
+        Change::Delete { .. } | Change::UpsertProfile { .. } => (
+            planned_layers(store, snap, change),
+            "via the gateway: `openclaw models auth logout`".into(),
+        ),
+        _ => {
+            let overlay = LayerId {
+                format: StoreFormat::AgentDb,
+                path: agent_db_path(store.state_dir(), store.agent()),
+                scope: LayerScope::Overlay {
+                    agent: store.agent().to_owned(),
+                },
+            };
+            let note = format!("via the gateway: `openclaw models auth order` writes {overlay}");
+            (vec![overlay], note)
+        }
+    }
+}
+
 /// Save a backup of each layer, returning the file names.
 fn back_up(store: &Store, layers: &[LayerId], action: &str) -> Result<Vec<String>, ChangeError> {
     let mut names = Vec::new();
@@ -231,8 +255,14 @@ pub fn execute(
     opts: &ExecuteOptions<'_>,
 ) -> Result<ChangeReport, ChangeError> {
     let snap = store.load().map_err(ChangeError::store)?;
-    let plan = preflight(store, &snap, &change)?;
-    let planned = planned_layers(store, &snap, &change);
+    let mut plan = preflight(store, &snap, &change)?;
+    let planned = if opts.via_gateway {
+        let (layers, note) = gateway_layers(store, &snap, &change);
+        plan.push(note);
+        layers
+    } else {
+        planned_layers(store, &snap, &change)
+    };
     let mut report = ChangeReport {
         ok: true,
         action: opts.action.to_owned(),
@@ -255,7 +285,13 @@ pub fn execute(
     } else {
         None
     };
-    report.backups = back_up(store, &planned, opts.action)?;
+    // A layer `openclaw` is about to create has nothing to back up yet.
+    let existing: Vec<LayerId> = planned
+        .iter()
+        .filter(|l| store.layers().contains(l))
+        .cloned()
+        .collect();
+    report.backups = back_up(store, &existing, opts.action)?;
     if let Some(hook) = opts.before_apply {
         hook();
     }

@@ -32,7 +32,7 @@ fn run_gw(fx: &Fixture, env: &[(&str, &str)], args: &[&str]) -> cli::Run {
 #[test]
 fn a_missing_openclaw_is_a_clear_error_and_nothing_changes() {
     let fx = example_store(Format::StateDb);
-    let before = tree_bytes(fx.home());
+    let before = Untouched::of(&fx);
     let run = run_gw(
         &fx,
         &[("CODEX_PROFILER_OPENCLAW_BIN", "/nonexistent/openclaw")],
@@ -41,7 +41,7 @@ fn a_missing_openclaw_is_a_clear_error_and_nothing_changes() {
     run.expect_code(1);
     assert_eq!(run.json()["error"], "openclaw_missing");
     assert!(run.stderr.contains("CODEX_PROFILER_OPENCLAW_BIN"));
-    assert_eq!(tree_bytes(fx.home()), before);
+    before.check(&fx, "refused");
 }
 
 #[test]
@@ -57,7 +57,10 @@ fn a_failing_openclaw_is_reported_scrubbed_and_the_store_is_unchanged() {
     let before = docs(&fx);
     let run = run_gw(
         &fx,
-        &[("CODEX_PROFILER_VIA_GATEWAY", "1"), ("CODEX_PROFILER_OPENCLAW_BIN", fake.to_str().unwrap())],
+        &[
+            ("CODEX_PROFILER_VIA_GATEWAY", "1"),
+            ("CODEX_PROFILER_OPENCLAW_BIN", fake.to_str().unwrap()),
+        ],
         &["retire", "alice@example.com"],
     );
     run.expect_code(1);
@@ -86,7 +89,13 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     let run = run_gw(
         &fx,
         &env,
-        &["order", "set", "alice@example.com", "bob@example.com", "--via-gateway"],
+        &[
+            "order",
+            "set",
+            "alice@example.com",
+            "bob@example.com",
+            "--via-gateway",
+        ],
     );
     run.expect_code(0);
     no_leak(&fx, &run);
@@ -95,11 +104,22 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     assert_eq!(out["via_gateway"], true);
     let snap = open(&fx).load().unwrap();
     let (order, _) = snap.stored_order("openai").unwrap();
-    assert_eq!(order, ["openai:alice@example.com", "openai:bob@example.com"]);
+    assert_eq!(
+        order,
+        ["openai:alice@example.com", "openai:bob@example.com"]
+    );
 
     // 2: the gateway itself agrees.
     let got = Command::new(&bin)
-        .args(["models", "auth", "order", "get", "--provider", "openai", "--json"])
+        .args([
+            "models",
+            "auth",
+            "order",
+            "get",
+            "--provider",
+            "openai",
+            "--json",
+        ])
         .env("PATH", &path)
         .env("HOME", fx.home())
         .env("OPENCLAW_STATE_DIR", fx.state_dir())

@@ -11,9 +11,7 @@ mod views;
 use std::path::Path;
 
 use codex_profiler::engine::change::{ChangeReport, ExecuteOptions, execute};
-use codex_profiler::engine::store::{
-    Change, LayerDocs, LayerId, Store, StoreChoice, StoreOptions,
-};
+use codex_profiler::engine::store::{Change, LayerDocs, LayerId, Store, StoreChoice, StoreOptions};
 use serde_json::{Value, json};
 
 use crate::support::cli::{self, Run};
@@ -131,19 +129,59 @@ pub fn no_leak(fx: &Fixture, run: &Run) {
     run.assert_no_secret(&refs);
 }
 
-/// Every file under `dir` with its bytes, for "wrote nothing" checks.
-pub fn tree_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+/// What "nothing was written" is checked against: every file's bytes (SQLite files are left
+/// out, since reading a WAL database may checkpoint it) and every layer's parsed documents.
+#[derive(Debug, PartialEq)]
+pub struct Untouched {
+    files: Vec<(String, u64)>,
+    docs: Vec<(LayerId, LayerDocs)>,
+}
+
+impl Untouched {
+    /// Take the picture.
+    pub fn of(fx: &Fixture) -> Untouched {
+        Untouched {
+            files: tree_hashes(fx.home()),
+            docs: docs(fx),
+        }
+    }
+
+    /// Panic, naming the files that changed, unless nothing changed.
+    #[track_caller]
+    pub fn check(&self, fx: &Fixture, what: &str) {
+        let now = Untouched::of(fx);
+        let changed: Vec<&String> = now
+            .files
+            .iter()
+            .filter(|f| !self.files.contains(f))
+            .chain(self.files.iter().filter(|f| !now.files.contains(f)))
+            .map(|(p, _)| p)
+            .collect();
+        assert!(changed.is_empty(), "{what}: files changed: {changed:?}");
+        assert!(now.docs == self.docs, "{what}: the store changed");
+    }
+}
+
+fn tree_hashes(dir: &Path) -> Vec<(String, u64)> {
+    use std::hash::{Hash, Hasher};
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
+            let name = p.to_string_lossy().into_owned();
             if p.is_dir() {
                 stack.push(p);
-            } else {
-                let bytes = std::fs::read(&p).unwrap_or_default();
-                out.push((p.to_string_lossy().into_owned(), bytes));
+            } else if !name.ends_with(".sqlite")
+                && !name.ends_with("-wal")
+                && !name.ends_with("-shm")
+            {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&p).unwrap_or_default().hash(&mut h);
+                out.push((name, h.finish()));
             }
         }
     }

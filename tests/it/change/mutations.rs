@@ -29,7 +29,11 @@ fn check(format: Format, change: Change, expect: impl Fn(&mut Value, &mut Value)
     let before = docs(&fx);
     assert_eq!(before.len(), 1, "{format:?}: one layer");
     let report = run_change(&fx, change.clone(), &real("test"));
-    assert!(report.verified, "{format:?} {change:?}: {:?}", report.differences);
+    assert!(
+        report.verified,
+        "{format:?} {change:?}: {:?}",
+        report.differences
+    );
     assert_eq!(report.written, vec![before[0].0.clone()], "{format:?}");
     let after = docs(&fx);
     let want = tidy(edited(&before[0].1, |s, st| expect(s, st)));
@@ -118,7 +122,13 @@ fn an_agent_overlay_that_owns_the_order_is_the_layer_written() {
         .clone();
     let run = cli(
         &fx,
-        &["--json", "order", "set", "bob@example.com", "alice@example.com"],
+        &[
+            "--json",
+            "order",
+            "set",
+            "bob@example.com",
+            "alice@example.com",
+        ],
     );
     run.expect_code(0);
     no_leak(&fx, &run);
@@ -151,14 +161,17 @@ fn retire_of_last_good_through_the_cli_repoints_it_and_names_the_layer() {
         snap.last_good("openai").as_deref(),
         Some("openai:alice@example.com")
     );
-    assert!(snap.raw_profile("openai:bob@example.com").is_some(), "credential kept");
+    assert!(
+        snap.raw_profile("openai:bob@example.com").is_some(),
+        "credential kept"
+    );
 }
 
 #[test]
 fn dry_runs_write_nothing() {
     for f in [Format::StateDb, Format::JsonSingle] {
         let fx = example_store(f);
-        let before = tree_bytes(fx.home());
+        let before = Untouched::of(&fx);
         for args in [
             vec!["retire", "bob@example.com", "--dry-run"],
             vec!["order", "set", "alice@example.com", "--dry-run"],
@@ -169,9 +182,13 @@ fn dry_runs_write_nothing() {
             let run = cli(&fx, &args);
             let want = if args.contains(&"--dry-run") { 0 } else { 4 };
             run.expect_code(want);
-            assert!(run.stdout.contains("bob") || run.stdout.contains("order"), "{}", run.stdout);
+            assert!(
+                run.stdout.contains("bob") || run.stdout.contains("order"),
+                "{}",
+                run.stdout
+            );
             no_leak(&fx, &run);
-            assert_eq!(tree_bytes(fx.home()), before, "{f:?} {args:?} wrote something");
+            before.check(&fx, &format!("{f:?} {args:?} wrote something"));
         }
     }
 }
@@ -179,13 +196,13 @@ fn dry_runs_write_nothing() {
 #[test]
 fn missing_ambiguous_and_fenced_targets_are_refused_and_nothing_changes() {
     let fx = example_store(Format::StateDb);
-    let before = tree_bytes(fx.home());
+    let before = Untouched::of(&fx);
     cli(&fx, &["retire", "carol@example.com"]).expect_code(3);
     let amb = cli(&fx, &["--json", "retire", "example.com"]);
     amb.expect_code(3);
     assert_eq!(amb.json()["error"], "ambiguous_selector");
     cli(&fx, &["order", "set", "openai:nobody"]).expect_code(3);
-    assert_eq!(tree_bytes(fx.home()), before);
+    before.check(&fx, "refused");
 
     // A refresh in flight: the gateway owns the profile.
     let (mut store, state) = state_db_example();
@@ -195,11 +212,11 @@ fn missing_ambiguous_and_fenced_targets_are_refused_and_nothing_changes() {
     store["profiles"]["openai:bob@example.com"]["expires"] = json!(1);
     let fx = Fixture::new();
     fx.state_db(&store, Some(&state));
-    let before = tree_bytes(fx.home());
+    let before = Untouched::of(&fx);
     let run = cli(&fx, &["--json", "delete", "bob@example.com", "--confirm"]);
     run.expect_code(5);
     assert_eq!(run.json()["error"], "profile_fenced");
-    assert_eq!(tree_bytes(fx.home()), before);
+    before.check(&fx, "refused");
 }
 
 #[test]
@@ -232,6 +249,9 @@ fn a_concurrent_change_between_preflight_and_apply_is_not_lost() {
         let after = &docs(&fx)[0].1;
         assert!(after.store["profiles"].get(&carol).is_some(), "{f:?}: lost");
         assert_eq!(after.state["usageStats"][&carol]["lastUsed"], 5);
-        assert_eq!(after.state["order"][f.provider()], json!([f.id("bob@example.com")]));
+        assert_eq!(
+            after.state["order"][f.provider()],
+            json!([f.id("bob@example.com")])
+        );
     }
 }

@@ -18,7 +18,10 @@ fn wait_idle(state_dir: &Path) -> queue::ApplyState {
                 return st;
             }
         }
-        assert!(Instant::now() < deadline, "the queued restart never finished");
+        assert!(
+            Instant::now() < deadline,
+            "the queued restart never finished"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -42,7 +45,10 @@ fn ten_concurrent_requests_make_one_or_two_restarts() {
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(
-        outcomes.iter().filter(|o| **o == QueueOutcome::Started).count(),
+        outcomes
+            .iter()
+            .filter(|o| **o == QueueOutcome::Started)
+            .count(),
         1,
         "{outcomes:?}"
     );
@@ -54,7 +60,10 @@ fn ten_concurrent_requests_make_one_or_two_restarts() {
     assert!(last.ok);
     assert_eq!(last.exit_code, Some(0));
     let tail = last.output_tail.join("\n");
-    assert!(tail.contains("refresh") && !tail.contains("rt_SECRET_REFRESH_123"), "{tail}");
+    assert!(
+        tail.contains("refresh") && !tail.contains("rt_SECRET_REFRESH_123"),
+        "{tail}"
+    );
     let raw = std::fs::read_to_string(state.join("codex-profiler/apply.json")).unwrap();
     assert!(!raw.contains("rt_SECRET_REFRESH_123"));
 }
@@ -71,7 +80,14 @@ fn a_cli_change_with_queue_apply_restarts_after_the_cli_exits_and_doctor_shows_a
     let run = cli::run(
         fx.home(),
         &[("CODEX_PROFILER_GATEWAY_RESTART_CMD", cmd.as_str())],
-        &["--state-dir", &state, "--json", "retire", "alice@example.com", "--queue-apply"],
+        &[
+            "--state-dir",
+            &state,
+            "--json",
+            "retire",
+            "alice@example.com",
+            "--queue-apply",
+        ],
     );
     run.expect_code(0);
     assert_eq!(run.json()["queued_apply"], "started", "{}", run.stdout);

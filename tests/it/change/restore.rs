@@ -38,11 +38,15 @@ fn delete_then_restore_brings_the_profile_back() {
         assert_eq!(rec["state"], original[0].1.state);
 
         // Without --confirm: the plan and exit 4, nothing written.
-        let before = tree_bytes(fx.home());
+        let before = Untouched::of(&fx);
         let ask = cli(&fx, &["backups", "restore", &name]);
         ask.expect_code(4);
-        assert!(ask.stdout.contains("profiles.") && ask.stdout.contains(&bob), "{}", ask.stdout);
-        assert_eq!(tree_bytes(fx.home()), before);
+        assert!(
+            ask.stdout.contains("profiles.") && ask.stdout.contains(&bob),
+            "{}",
+            ask.stdout
+        );
+        before.check(&fx, "refused");
 
         let run = cli(&fx, &["--json", "backups", "restore", &name, "--confirm"]);
         run.expect_code(0);
@@ -61,8 +65,21 @@ fn delete_then_restore_brings_the_profile_back() {
 #[test]
 fn unknown_backup_names_are_refused() {
     let fx = example_store(Format::StateDb);
-    let run = cli(&fx, &["--json", "backups", "restore", "../../etc/passwd", "--confirm"]);
+    let run = cli(
+        &fx,
+        &[
+            "--json",
+            "backups",
+            "restore",
+            "../../etc/passwd",
+            "--confirm",
+        ],
+    );
     run.expect_code(3);
     assert_eq!(run.json()["error"], "no_such_backup");
-    cli(&fx, &["backups", "restore", "20990101T000000000Z-x", "--confirm"]).expect_code(3);
+    cli(
+        &fx,
+        &["backups", "restore", "20990101T000000000Z-x", "--confirm"],
+    )
+    .expect_code(3);
 }

@@ -56,9 +56,19 @@ fn layers_name_every_disagreement_of_orders_sessions_usage_and_labels() {
     let overlay = json!({"version": 1, "order": {"openai": [
         "openai:alice@example.com", "openai:bob@example.com", "openai:ghost"]}});
     let db = fx.agent_db("main", None, Some(&overlay));
-    pin(&db, "agent:main:telegram:1", "openai:carol@example.com", "user");
+    pin(
+        &db,
+        "agent:main:telegram:1",
+        "openai:carol@example.com",
+        "user",
+    );
     pin(&db, "agent:main:ghost", "openai:ghost", "auto");
-    pin(&db, "agent:main:legacy", "openai-codex:legacy@example.com", "user-link");
+    pin(
+        &db,
+        "agent:main:legacy",
+        "openai-codex:legacy@example.com",
+        "user-link",
+    );
 
     let out = layers_json(&fx, &["--session-key", "agent:main:legacy"], &[]);
     let rows = out["layers"].as_array().unwrap();
@@ -76,9 +86,17 @@ fn layers_name_every_disagreement_of_orders_sessions_usage_and_labels() {
         ]
     );
     assert_eq!(rows[0]["profile"], "openai:alice@example.com");
-    assert_eq!(rows[1]["profile"], "openai:bob@example.com", "alice is cooling down");
+    assert_eq!(
+        rows[1]["profile"], "openai:bob@example.com",
+        "alice is cooling down"
+    );
     assert_eq!(rows[2]["profile"], "openai-codex:legacy@example.com");
-    assert!(rows[2]["source"].as_str().unwrap().contains("session_nodes"));
+    assert!(
+        rows[2]["source"]
+            .as_str()
+            .unwrap()
+            .contains("session_nodes")
+    );
     assert_eq!(rows[3]["profile"], "openai-codex:legacy@example.com");
     assert_eq!(rows[4]["profile"], "openai:bob@example.com");
     let dis = &out["disagreements"];
@@ -100,7 +118,10 @@ fn layers_name_every_disagreement_of_orders_sessions_usage_and_labels() {
     let text = cli(&fx, &["layers", "--session-key", "agent:main:telegram:1"]);
     text.expect_code(0);
     assert!(text.stdout.contains("Disagreements:"));
-    assert!(text.stdout.contains("session agent:main:telegram:1 pins openai:carol@example.com (source: user)"));
+    assert!(
+        text.stdout
+            .contains("session agent:main:telegram:1 pins openai:carol@example.com (source: user)")
+    );
 }
 
 #[test]
@@ -132,13 +153,35 @@ fn layers_show_config_hiding_old_session_files_and_the_codex_cli_login() {
     );
     let rows = out["layers"].as_array().unwrap();
     assert_eq!(rows[1]["profile"], "openai:alice@example.com");
-    assert!(rows[1]["source"].as_str().unwrap().contains("auth.profiles"));
+    assert!(
+        rows[1]["source"]
+            .as_str()
+            .unwrap()
+            .contains("auth.profiles")
+    );
     assert_eq!(rows[2]["source"], "sessions/sessions.json");
     assert_eq!(rows[3]["profile"], "openai:bob@example.com");
-    assert!(rows[6]["detail"].as_str().unwrap().contains("zed@example.com"));
+    assert!(
+        rows[6]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("zed@example.com")
+    );
     let dis = &out["disagreements"];
-    assert!(has(dis, "openclaw.json auth.profiles lists only openai:alice@example.com, which hides the stored profiles openai:bob@example.com"), "{dis:#}");
-    assert!(has(dis, "the Codex CLI's login is not among the stored profiles"), "{dis:#}");
+    assert!(
+        has(
+            dis,
+            "openclaw.json auth.profiles lists only openai:alice@example.com, which hides the stored profiles openai:bob@example.com"
+        ),
+        "{dis:#}"
+    );
+    assert!(
+        has(
+            dis,
+            "the Codex CLI's login is not among the stored profiles"
+        ),
+        "{dis:#}"
+    );
     assert!(!out.to_string().contains("rt_CODEXCLI_SECRET"));
 }
 
@@ -204,7 +247,10 @@ fn doctor_finds_every_mixed_state() {
         ("stale_cooldown", "info"),
         ("failed_refresh_fence", "action"),
     ] {
-        assert!(got.contains(&(c.into(), sev.into())), "missing {c} in {got:?}");
+        assert!(
+            got.contains(&(c.into(), sev.into())),
+            "missing {c} in {got:?}"
+        );
     }
     for f in out["findings"].as_array().unwrap() {
         assert!(!f["meaning"].as_str().unwrap().is_empty());
