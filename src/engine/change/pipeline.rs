@@ -69,6 +69,31 @@ pub struct ChangeReport {
     pub queued_apply: Option<QueueOutcome>,
 }
 
+impl ChangeReport {
+    /// The report of a change that has been planned and not yet run.
+    pub(crate) fn planned(
+        store: &Store,
+        opts: &ExecuteOptions<'_>,
+        plan: Vec<String>,
+        planned_layers: Vec<LayerId>,
+    ) -> ChangeReport {
+        ChangeReport {
+            ok: true,
+            action: opts.action.to_owned(),
+            store: store.info().clone(),
+            dry_run: opts.dry_run,
+            plan,
+            planned_layers,
+            backups: Vec::new(),
+            written: Vec::new(),
+            via_gateway: opts.via_gateway,
+            verified: false,
+            differences: Vec::new(),
+            queued_apply: None,
+        }
+    }
+}
+
 fn provider_of(id: &ProfileId) -> String {
     id.provider_part().to_owned()
 }
@@ -263,20 +288,7 @@ pub fn execute(
     } else {
         planned_layers(store, &snap, &change)
     };
-    let mut report = ChangeReport {
-        ok: true,
-        action: opts.action.to_owned(),
-        store: store.info().clone(),
-        dry_run: opts.dry_run,
-        plan,
-        planned_layers: planned.clone(),
-        backups: Vec::new(),
-        written: Vec::new(),
-        via_gateway: opts.via_gateway,
-        verified: false,
-        differences: Vec::new(),
-        queued_apply: None,
-    };
+    let mut report = ChangeReport::planned(store, opts, plan, planned.clone());
     if opts.dry_run {
         return Ok(report);
     }

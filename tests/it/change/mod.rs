@@ -116,7 +116,17 @@ pub fn cli(fx: &Fixture, args: &[&str]) -> Run {
 
 /// Every token in the fixture, for leak checks.
 pub fn secrets(fx: &Fixture) -> Vec<String> {
-    docs(fx)
+    let opts = StoreOptions {
+        state_dir: fx.state_dir(),
+        agent: "main".into(),
+        choice: StoreChoice::Auto,
+        auth_path: None,
+    };
+    // A fixture without a store has no token to leak.
+    let Ok(snap) = Store::open(opts).and_then(|s| s.load()) else {
+        return Vec::new();
+    };
+    snap.layers
         .iter()
         .flat_map(|(_, d)| tokens_of(&d.store))
         .collect()

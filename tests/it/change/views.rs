@@ -273,4 +273,45 @@ fn doctor_finds_every_mixed_state() {
     let (code, out) = doctor(&fx);
     assert_eq!(code, 1);
     assert!(codes(&out).contains(&("config_profiles_hide_stored".into(), "action".into())));
+
+    // Config `auth.order` naming a missing profile, and a refresh in flight.
+    let fx = Fixture::new();
+    let mut busy = profile("openai:b", "bob@example.com", "B");
+    busy["access"] = json!("openclaw-oauth-refresh-fence:v1:abc");
+    busy["expires"] = json!(1);
+    let store = json!({"version": 1, "profiles": {
+        "openai:alice@example.com": profile("openai:a", "alice@example.com", "A"),
+        "openai:bob@example.com": busy,
+    }});
+    fx.state_db(&store, None);
+    write_json(
+        &fx.state_dir().join("openclaw.json"),
+        &json!({"auth": {"order": {"openai": ["openai:alice@example.com", "openai:ghost"]}}}),
+    );
+    let (code, out) = doctor(&fx);
+    assert_eq!(code, 1);
+    let got = codes(&out);
+    assert!(
+        got.contains(&("config_order_points_nowhere".into(), "action".into())),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("refresh_in_progress".into(), "info".into())),
+        "{got:?}"
+    );
+
+    // No store at all: one clear finding, exit 1.
+    let fx = Fixture::new();
+    let (code, out) = doctor(&fx);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&out),
+        [("store_unreadable".to_owned(), "action".to_owned())]
+    );
+    assert!(
+        out["findings"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("openclaw doctor")
+    );
 }
