@@ -91,23 +91,34 @@ fn json_exists(file: &Path) -> bool {
     file.exists() || super::json::state_path(file).exists()
 }
 
-fn state_db_layers(p: &Probe, agent: &str) -> Vec<LayerId> {
-    let mut layers = vec![LayerId::shared(StoreFormat::StateDb, &p.state_db)];
-    if p.own_agent_db.is_file() {
-        layers.push(LayerId::overlay(agent, &p.own_agent_db));
+/// An agent database counts as an overlay only once it holds its `auth_profile_store` row:
+/// OpenClaw 2026.9.6 ignores a lone state row (checked with the real CLI), and writes an
+/// empty `{"version":1,"profiles":{}}` store row beside the state row of `order set`.
+fn is_overlay(db: &Path) -> Result<bool, StoreError> {
+    if !db.is_file() {
+        return Ok(false);
     }
-    layers
+    let conn = sqlite::open(db, false)?;
+    sqlite::has_store_row(&conn, db, Backend::AgentRows)
 }
 
-fn agent_db_layers(p: &Probe, agent: &str) -> Vec<LayerId> {
-    if !p.shared_agent_db.is_file() {
-        return vec![LayerId::shared(StoreFormat::AgentDb, &p.own_agent_db)];
-    }
-    let mut layers = vec![LayerId::shared(StoreFormat::AgentDb, &p.shared_agent_db)];
-    if agent != MAIN_AGENT && p.own_agent_db.is_file() {
+fn state_db_layers(p: &Probe, agent: &str) -> Result<Vec<LayerId>, StoreError> {
+    let mut layers = vec![LayerId::shared(StoreFormat::StateDb, &p.state_db)];
+    if is_overlay(&p.own_agent_db)? {
         layers.push(LayerId::overlay(agent, &p.own_agent_db));
     }
-    layers
+    Ok(layers)
+}
+
+fn agent_db_layers(p: &Probe, agent: &str) -> Result<Vec<LayerId>, StoreError> {
+    if !p.shared_agent_db.is_file() {
+        return Ok(vec![LayerId::shared(StoreFormat::AgentDb, &p.own_agent_db)]);
+    }
+    let mut layers = vec![LayerId::shared(StoreFormat::AgentDb, &p.shared_agent_db)];
+    if agent != MAIN_AGENT && is_overlay(&p.own_agent_db)? {
+        layers.push(LayerId::overlay(agent, &p.own_agent_db));
+    }
+    Ok(layers)
 }
 
 fn by_path(opts: &StoreOptions, path: &Path) -> Result<Detected, StoreError> {
@@ -189,8 +200,8 @@ pub(crate) fn detect(opts: &StoreOptions) -> Result<Detected, StoreError> {
         StoreChoice::Auto => return Err(StoreError::NoStore(opts.state_dir.clone())),
     };
     let layers = match format {
-        StoreFormat::StateDb => state_db_layers(&p, agent),
-        StoreFormat::AgentDb => agent_db_layers(&p, agent),
+        StoreFormat::StateDb => state_db_layers(&p, agent)?,
+        StoreFormat::AgentDb => agent_db_layers(&p, agent)?,
         StoreFormat::Json => vec![LayerId::shared(StoreFormat::Json, &p.json)],
     };
     Ok(Detected { format, layers })

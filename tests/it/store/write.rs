@@ -253,8 +253,8 @@ fn writes_go_to_the_layer_that_owns_the_key() {
     assert_eq!(shared_state["lastGood"].get("openai"), None);
     assert_eq!(
         fx.agent_db_rows("main").0,
-        None,
-        "no store row created in the overlay"
+        Some(json!({"version": 1, "profiles": {}})),
+        "the overlay's store row is untouched"
     );
 }
 
