@@ -185,7 +185,11 @@ pub fn backups(g: &GlobalArgs, c: BackupsCmd) -> CmdResult {
             let opts = super::store_opts::store_options(g)?;
             let all = backup::list(&opts.state_dir)?;
             if g.json {
-                return Ok(Report::Json(json!({"ok": true, "backups": all})));
+                // Backups outlive stores: list them even when no store can be opened.
+                let store = open_store(g).ok().map(|s| s.info().clone());
+                return Ok(Report::Json(
+                    json!({"ok": true, "store": store, "backups": all}),
+                ));
             }
             if all.is_empty() {
                 return Ok(Report::Text("no backups yet\n".into()));

@@ -74,6 +74,21 @@ fn every_mutation_on_every_format_changes_only_its_target() {
         check(f, Change::ClearOrder { provider: p.into() }, |_, st| {
             st["order"].as_object_mut().unwrap().shift_remove(p);
         });
+        // A login's write: one profile updated, its unknown fields kept.
+        let fields = json!({"expires": 1_900_000_000_000_i64, "chatgptPlanType": "pro"});
+        let fields = fields.as_object().unwrap().clone();
+        check(
+            f,
+            Change::UpsertProfile {
+                id: pid(&alice),
+                fields: fields.clone(),
+            },
+            |s, _| {
+                for (k, v) in &fields {
+                    s["profiles"][&alice][k] = v.clone();
+                }
+            },
+        );
     }
 }
 
