@@ -48,7 +48,8 @@ fn provider(store: &Store, m: &MutationArgs) -> String {
         .unwrap_or_else(|| store.codex_provider().as_str().to_owned())
 }
 
-/// Render a report; `exit` overrides the exit code (4: confirmation required).
+/// Render a report: exit 4 when it only shows what `--confirm` would do, 1 when the write
+/// could not be verified.
 fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
     let code = if confirm_needed {
         Some(FailureKind::ConfirmationRequired.exit_code())

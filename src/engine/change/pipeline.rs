@@ -143,11 +143,10 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
         }
         Change::ClearOrder { provider } => match snap.stored_order(provider) {
             Some((_, layer)) => {
-                let eff = snap.effective_order(provider);
                 plan.push(format!("remove the stored {provider} order from {layer}"));
                 plan.push(format!(
                     "the gateway then follows: {}",
-                    after_clear_source(snap, provider, &eff.source.describe())
+                    after_clear_source(snap, provider)
                 ));
             }
             None => plan.push(format!("no {provider} order is stored: nothing to remove")),
@@ -178,7 +177,8 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
     Ok(plan)
 }
 
-fn after_clear_source(snap: &Snapshot, provider: &str, _now: &str) -> String {
+/// Where the order comes from once no order is stored (the next rule of the precedence).
+fn after_clear_source(snap: &Snapshot, provider: &str) -> String {
     if snap.config.order_for(provider).is_some() {
         "openclaw.json auth.order".into()
     } else if !snap.config.profile_ids_for(provider).is_empty() {
