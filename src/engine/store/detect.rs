@@ -1,9 +1,16 @@
-//! Which store the gateway uses, and its layers. Confirmed against OpenClaw 2026.9.6's
-//! `dist/` (`sqlite-*.mjs`, `state-migrations.doctor-*.mjs`): the state database is the shared
-//! store when its `auth.sharedStore` cell says `{"location":"state-db"}`; otherwise the main
-//! agent's `openclaw-agent.sqlite` rows (`primary`) are; every agent's own database is an
-//! overlay on top (`models auth order set` writes there, even for `main`). A legacy
-//! `auth-profiles.json` is only read when no database store exists.
+//! Which store the gateway uses, and its layers. What was confirmed against OpenClaw
+//! 2026.9.6 (its `dist/` code and the real CLI on scratch homes):
+//! - the state database is the shared store when its `auth.sharedStore` cell says
+//!   `{"location":"state-db"}` (`sqlite-*.mjs`: `resolveSharedAuthStoreOwnership`), with the
+//!   cells `authProfiles.store` / `authProfiles.state` (`state-migrations.doctor-*.mjs`);
+//!   otherwise the main agent's `openclaw-agent.sqlite` rows keyed `primary` are;
+//! - an agent's own database is an overlay on top (`models auth order set` writes there, even
+//!   for `main`), but only once it holds an `auth_profile_store` row: a lone state row is
+//!   ignored by `models auth order get` (tried with the real CLI);
+//! - the overlay's order wins over the shared order for its provider, and profiles of both
+//!   layers are listed together (real CLI). The per-key merge of `lastGood` and `usageStats`
+//!   follows SPEC section 2 and was not traced further in the bundled code;
+//! - a legacy `auth-profiles.json` is only read when no database store exists.
 
 use std::path::{Path, PathBuf};
 

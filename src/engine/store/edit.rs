@@ -11,8 +11,8 @@ use super::layer::{LayerDocs, LayerId};
 use super::snapshot::Snapshot;
 use crate::engine::profile::Fence;
 
-/// One layer's part of a change.
-#[derive(Debug, Clone, PartialEq)]
+/// One layer's part of a change. (No `Debug`: an upsert carries tokens.)
+#[derive(Clone, PartialEq)]
 pub(crate) enum LayerEdit {
     /// Merge `fields` into `profiles[id]` (creating it); refuse over a pending fence.
     Upsert {
