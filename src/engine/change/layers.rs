@@ -375,3 +375,7 @@ pub fn build(
         disagreements: dis,
     }
 }
+
+#[cfg(test)]
+#[path = "layers_tests.rs"]
+mod tests;
