@@ -205,6 +205,9 @@ fn dry_runs_write_nothing() {
             no_leak(&fx, &run);
             before.check(&fx, &format!("{f:?} {args:?} wrote something"));
         }
+        // The check can fail: a real change is seen.
+        cli(&fx, &["retire", "bob@example.com"]).expect_code(0);
+        assert!(Untouched::of(&fx) != before, "{f:?}: a real write went unseen");
     }
 }
 
