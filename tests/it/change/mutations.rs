@@ -207,7 +207,10 @@ fn dry_runs_write_nothing() {
         }
         // The check can fail: a real change is seen.
         cli(&fx, &["retire", "bob@example.com"]).expect_code(0);
-        assert!(Untouched::of(&fx) != before, "{f:?}: a real write went unseen");
+        assert!(
+            Untouched::of(&fx) != before,
+            "{f:?}: a real write went unseen"
+        );
     }
 }
 
