@@ -5,7 +5,7 @@
 //!
 //! Layout: [`layer`] (what a layer is), [`detect`], [`sqlite`] and [`json`] + [`lock`]
 //! (the two storage kinds), [`snapshot`] (the merged view) and [`parse`] (Codex profiles out of
-//! entries), [`config`] (read-only `openclaw.json`), [`edit`] (changes -> per-layer edits).
+//! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits).
 
 pub mod config;
 pub mod detect;
