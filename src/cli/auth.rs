@@ -5,7 +5,7 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::args::{AuthCmd, GlobalArgs};
 use super::output::{CliError, CmdResult, Report};
@@ -81,8 +81,12 @@ fn finish(g: &GlobalArgs, name: &str, pasted: Secret<String>, queue_apply: bool)
         &Requester::cli(),
         &pasted,
     ))?;
-    // `engine::change::queue_apply` has not landed yet: the flag is accepted and reported.
-    Ok(saved_report(g.json, "login", &saved, queue_apply))
+    let queued = if queue_apply {
+        Some(crate::engine::change::queue_apply(store.state_dir())?)
+    } else {
+        None
+    };
+    Ok(saved_report(g.json, "login", &saved, queued))
 }
 
 fn device(g: &GlobalArgs, name: &str) -> CmdResult {
@@ -105,7 +109,7 @@ fn device(g: &GlobalArgs, name: &str) -> CmdResult {
     if tty {
         eprintln!();
     }
-    Ok(saved_report(g.json, "device_login", &saved, false))
+    Ok(saved_report(g.json, "device_login", &saved, None))
 }
 
 /// Resolves on Ctrl-C; never, if the handler cannot be installed (the login then simply runs
@@ -149,7 +153,12 @@ fn progress(e: &DeviceEvent, tty: bool) {
     let _ = err.flush();
 }
 
-fn saved_report(json: bool, action: &str, s: &SavedLogin, queue_apply: bool) -> Report {
+fn saved_report(
+    json: bool,
+    action: &str,
+    s: &SavedLogin,
+    queued: Option<crate::engine::change::QueueOutcome>,
+) -> Report {
     if json {
         let mut v = json!({
             "ok": true,
@@ -162,10 +171,12 @@ fn saved_report(json: bool, action: &str, s: &SavedLogin, queue_apply: bool) -> 
             "account": s.account,
             "plan": s.plan,
             "expires_at": s.expires_at,
+            "backups": s.backups,
+            "verified": s.verified,
+            "differences": s.differences,
         });
-        if queue_apply {
-            v["queued_apply"] = Value::Bool(false);
-            v["queued_apply_note"] = json!("queued apply is not available in this build");
+        if let Some(q) = queued {
+            v["queued_apply"] = json!(q);
         }
         return Report::Json(v);
     }
@@ -188,8 +199,19 @@ fn saved_report(json: bool, action: &str, s: &SavedLogin, queue_apply: bool) -> 
         s.store.format.as_str(),
         s.store.path.display(),
     );
-    if queue_apply {
-        text.push_str("\n--queue-apply is not available in this build; restart the gateway to use the new login.");
+    if !s.verified {
+        text.push_str(&format!(
+            "\nWarning: reading the store back showed other differences: {}.",
+            s.differences.join(", ")
+        ));
+    }
+    if let Some(q) = queued {
+        text.push_str(match q {
+            crate::engine::change::QueueOutcome::Started => {
+                "\nGateway restart queued in the background (see `codex-profiler doctor`)."
+            }
+            _ => "\nA gateway restart was already queued; it will pick this login up.",
+        });
     }
     Report::Text(text)
 }
@@ -240,5 +262,5 @@ fn status_text(rows: &[ProfileStatus], pend: &[PendingView]) -> String {
 fn import(g: &GlobalArgs, name: &str, codex_home: Option<&Path>) -> CmdResult {
     let store = open_store(g)?;
     let saved = flow::import_codex_cli(&store, name, codex_home)?;
-    Ok(saved_report(g.json, "import_codex_cli", &saved, false))
+    Ok(saved_report(g.json, "import_codex_cli", &saved, None))
 }

@@ -1,10 +1,12 @@
 //! Turn tokens into the stored profile and write it. [`save_login`] holds the one store write
-//! of every login path, so the change pipeline (preflight, backup, apply, verify) can wrap it.
+//! of every login path, and makes it through the change pipeline (preflight, backup, apply,
+//! verify) like every other mutation.
 
 use serde::Serialize;
 
 use super::identity::{Identity, choose_target, identity, profile_fields, short_account};
 use super::{OAuthError, Tokens};
+use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::health::iso_ms;
 use crate::engine::profile::ProfileId;
 use crate::engine::store::{Change, LayerId, Store, StoreInfo};
@@ -29,6 +31,12 @@ pub struct SavedLogin {
     pub store: StoreInfo,
     /// The layer written (`None`: the stored profile already held exactly these values).
     pub layer: Option<LayerId>,
+    /// The backup taken of that layer before writing.
+    pub backups: Vec<String>,
+    /// Whether the read-back showed exactly the intended change.
+    pub verified: bool,
+    /// What differed, when not verified (key paths, never values).
+    pub differences: Vec<String>,
 }
 
 /// Work out the identity and id, then write the profile through the store (which refuses to
@@ -46,12 +54,18 @@ pub fn save_login(
     let fields = profile_fields(target.provider, tokens, &who);
     let id: ProfileId = target.id;
     tracing::debug!(profile = %id, new = target.is_new, "saving login");
-    let applied = store
-        .apply(&Change::UpsertProfile {
+    let report = change::execute(
+        store,
+        Change::UpsertProfile {
             id: id.clone(),
             fields,
-        })
-        .map_err(|e| OAuthError::store(&e))?;
+        },
+        &ExecuteOptions {
+            action: "login",
+            ..ExecuteOptions::default()
+        },
+    )
+    .map_err(|e| OAuthError::store(&e))?;
     Ok(SavedLogin {
         profile: id.to_string(),
         new_profile: target.is_new,
@@ -60,6 +74,9 @@ pub fn save_login(
         plan: who.plan,
         expires_at: iso_ms(who.expires_ms),
         store: store.info().clone(),
-        layer: applied.written.into_iter().next(),
+        layer: report.written.into_iter().next(),
+        backups: report.backups,
+        verified: report.verified,
+        differences: report.differences,
     })
 }
