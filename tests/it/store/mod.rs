@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod concurrency;
+mod order;
 mod read;
 mod write;
 
