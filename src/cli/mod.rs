@@ -9,6 +9,7 @@ mod chat;
 mod order;
 pub mod output;
 mod profiles;
+pub mod store_opts;
 mod usage;
 
 use std::process::ExitCode;
