@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -43,8 +44,11 @@ pub enum Reply {
     Hang,
     /// 200 with an HTML page (what a login wall or proxy sends).
     Html,
-    /// 200 `application/json` with a body of this many bytes.
+    /// 200 `application/json` with a body of this many bytes (with `Content-Length`).
     Huge(usize),
+    /// The same body sent chunked, without `Content-Length`: the client only learns its size
+    /// by reading it.
+    HugeChunked(usize),
 }
 
 /// One request as the server saw it.
@@ -220,6 +224,15 @@ pub fn null_payload() -> Value {
     })
 }
 
+/// `{"plan_type":"aaaa…"}`, `n` bytes long.
+fn huge_body(n: usize) -> Vec<u8> {
+    let mut body = Vec::with_capacity(n);
+    body.extend_from_slice(b"{\"plan_type\":\"");
+    body.resize(n.saturating_sub(2).max(body.len()), b'a');
+    body.extend_from_slice(b"\"}");
+    body
+}
+
 fn header_text(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
@@ -276,11 +289,17 @@ async fn answer(reply: Reply, nth: usize) -> Response {
                     .into_response();
             }
             Reply::Huge(n) => {
-                let mut body = Vec::with_capacity(n);
-                body.extend_from_slice(b"{\"plan_type\":\"");
-                body.resize(n.saturating_sub(2).max(body.len()), b'a');
-                body.extend_from_slice(b"\"}");
-                return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+                return ([(header::CONTENT_TYPE, "application/json")], huge_body(n))
+                    .into_response();
+            }
+            Reply::HugeChunked(n) => {
+                // A stream has no known length, so hyper sends it chunked.
+                let stream = Body::from(huge_body(n)).into_data_stream();
+                return (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    Body::from_stream(stream),
+                )
+                    .into_response();
             }
         };
     }

@@ -84,6 +84,7 @@ async fn every_reply_lands_in_its_class_with_the_right_attempts() {
         (tok("hang").as_str(), Reply::Hang),
         (tok("html").as_str(), Reply::Html),
         (tok("huge").as_str(), Reply::Huge(5 * 1024 * 1024)),
+        (tok("chunked").as_str(), Reply::HugeChunked(5 * 1024 * 1024)),
     ]);
     let names = [
         "full",
@@ -98,6 +99,7 @@ async fn every_reply_lands_in_its_class_with_the_right_attempts() {
         "hang",
         "html",
         "huge",
+        "chunked",
     ];
     let checker = UsageChecker::new(opts(&server.url)).unwrap();
     let run = checker
@@ -105,7 +107,7 @@ async fn every_reply_lands_in_its_class_with_the_right_attempts() {
         .await;
     assert_eq!(run.profiles.len(), names.len());
     // (name, expected error, expected status, attempts)
-    let expected: [(&str, Option<RemoteError>, Option<u16>, usize); 12] = [
+    let expected: [(&str, Option<RemoteError>, Option<u16>, usize); 13] = [
         ("full", None, Some(200), 1),
         ("nulls", None, Some(200), 1),
         (
@@ -128,6 +130,12 @@ async fn every_reply_lands_in_its_class_with_the_right_attempts() {
         ("hang", Some(RemoteError::Timeout), None, 2),
         ("html", Some(RemoteError::MalformedResponse), Some(200), 1),
         ("huge", Some(RemoteError::MalformedResponse), Some(200), 1),
+        (
+            "chunked",
+            Some(RemoteError::MalformedResponse),
+            Some(200),
+            1,
+        ),
     ];
     for (name, error, status, attempts) in expected {
         let r = find(&run.profiles, name);
