@@ -124,7 +124,7 @@ where
             path: file.to_owned(),
         });
     }
-    let fresh = read_layer(file)?;
+    let fresh = read_layer(file)?.validate(file)?;
     let Some(new) = edit(fresh.clone())? else {
         return Ok(false);
     };

@@ -150,6 +150,26 @@ impl LayerDocs {
         self.state.get(key).and_then(Value::as_object)
     }
 
+    /// Check the shape the rest of the engine relies on: `profiles`, `order`, `lastGood` and
+    /// `usageStats`, when present, are objects. (Individual entries may still be malformed:
+    /// those are skipped, not fatal.)
+    pub(crate) fn validate(self, path: &std::path::Path) -> Result<LayerDocs, super::StoreError> {
+        let bad = |field: &str| super::StoreError::BadField {
+            path: path.to_owned(),
+            field: field.to_owned(),
+            expected: "a JSON object",
+        };
+        if self.store.get("profiles").is_some_and(|v| !v.is_object()) {
+            return Err(bad("profiles"));
+        }
+        for k in STATE_KEYS {
+            if self.state.get(k).is_some_and(|v| !v.is_object()) {
+                return Err(bad(k));
+            }
+        }
+        Ok(self)
+    }
+
     /// Split a single-file json document: the state keys move to `state`.
     pub(crate) fn from_single_file(mut doc: Value) -> LayerDocs {
         let version = doc.get("version").cloned().unwrap_or(json!(1));

@@ -215,7 +215,8 @@ impl Store {
         match layer.backend() {
             Backend::JsonFiles => json::read_layer(&layer.path),
             b => sqlite::read_layer(&layer.path, b),
-        }
+        }?
+        .validate(&layer.path)
     }
 
     /// The effective merged view.

@@ -239,7 +239,7 @@ where
             });
         }
     }
-    let fresh = read_docs(&tx, path, backend)?;
+    let fresh = read_docs(&tx, path, backend)?.validate(path)?;
     let Some(new) = edit(fresh.clone())? else {
         return Ok(false);
     };
