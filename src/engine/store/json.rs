@@ -3,10 +3,14 @@
 //! `usageStats` win over the profiles file's (key by key). Writes hold the sidecar lock of
 //! `auth-profiles.json` (it covers both files), re-read, then replace each changed file by a
 //! temp file in the same directory: write, fsync, rename, fsync the directory, mode 0600.
+//! Temp files (`.auth-profiles.json.<pid>.<nonce>.tmp`, `.auth-state.json.<...>.tmp`) that a
+//! killed writer left behind are removed under the lock by the next write once they are older
+//! than [`STALE_TMP_AGE`] (a live writer holds the lock while its temp file exists, so an old
+//! one is never in use).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +19,39 @@ use serde_json::{Map, Value};
 use super::error::StoreError;
 use super::layer::{LayerDocs, STATE_KEYS};
 use super::lock;
+
+/// How old a leftover temp file must be before a writer removes it.
+pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
+
+/// Remove our own leftover temp files of `file` and its state file older than `max_age`.
+/// Best effort: a file that cannot be removed is logged and left.
+pub(crate) fn remove_stale_temp_files(file: &Path, max_age: Duration) {
+    let Some(dir) = file.parent() else { return };
+    let prefixes: Vec<String> = [file.to_owned(), state_path(file)]
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| format!(".{}.", n.to_string_lossy()))
+        .collect();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".tmp") || !prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= max_age);
+        if old && let Err(e) = fs::remove_file(entry.path()) {
+            tracing::warn!(file = %name, error = %e, "could not remove a leftover temp file");
+        }
+    }
+}
 
 /// The state file beside a profiles file.
 pub fn state_path(profiles_file: &Path) -> PathBuf {
@@ -114,7 +151,16 @@ pub(crate) fn write_layer<F>(
 where
     F: FnOnce(LayerDocs) -> Result<Option<LayerDocs>, StoreError>,
 {
+    if create && let Some(dir) = file.parent().filter(|d| !d.exists()) {
+        // An old gateway's agent directory that does not exist yet (forced `--store json`).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::io("create", dir, &e))?;
+    }
     let _guard = lock::acquire(file, wait)?;
+    remove_stale_temp_files(file, STALE_TMP_AGE);
     let raw_profiles = read_object(file)?;
     let state_file = state_path(file);
     let raw_state = read_object(&state_file)?;
