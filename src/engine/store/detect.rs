@@ -8,8 +8,8 @@
 //!   for `main`), but only once it holds an `auth_profile_store` row: a lone state row is
 //!   ignored by `models auth order get` (tried with the real CLI);
 //! - the overlay's order wins over the shared order for its provider, and profiles of both
-//!   layers are listed together (real CLI). The per-key merge of `lastGood` and `usageStats`
-//!   follows SPEC section 2 and was not traced further in the bundled code;
+//!   layers are listed together (real CLI). The per-key merge of `order`, `lastGood` and
+//!   `usageStats` was traced in `mergeAuthProfileStores` (see the `order` module);
 //! - a legacy `auth-profiles.json` is only read when no database store exists;
 //! - inheritance is read-through: an agent other than `main` with no auth store of its own
 //!   reads the inherited owner's (`legacy-inherited-auth-dir-*.mjs`:

@@ -1,6 +1,7 @@
 //! The json store: `auth-profiles.json` (`{version, profiles, order?, lastGood?, usageStats?}`)
 //! and, since OpenClaw 2026.4.6, `auth-state.json` beside it, whose `order`/`lastGood`/
-//! `usageStats` win over the profiles file's (key by key). Writes hold the sidecar lock of
+//! `usageStats` entries win over the profiles file's per provider or profile id (as OpenClaw's
+//! doctor imports them: `mergeImportedAuthProfileState`). Writes hold the sidecar lock of
 //! `auth-profiles.json` (it covers both files), re-read, then replace each changed file by a
 //! temp file in the same directory: write, fsync, rename, fsync the directory, mode 0600.
 //! Temp files (`.auth-profiles.json.<pid>.<nonce>.tmp`, `.auth-state.json.<...>.tmp`) that a
@@ -93,11 +94,40 @@ pub(crate) fn read_layer(file: &Path) -> Result<LayerDocs, StoreError> {
     if let Some(state) = read_object(&state_path(file))? {
         if let (Some(into), Some(from)) = (docs.state.as_object_mut(), state.as_object()) {
             for (k, v) in from {
-                into.insert(k.clone(), v.clone());
+                // `order`/`lastGood`/`usageStats` merge key by key, the state file winning
+                // (OpenClaw's doctor import, `mergeImportedAuthProfileState`); other keys whole.
+                match (into.get_mut(k), v) {
+                    (Some(Value::Object(base)), Value::Object(over))
+                        if STATE_KEYS.contains(&k.as_str()) =>
+                    {
+                        for (kk, vv) in over {
+                            base.insert(kk.clone(), vv.clone());
+                        }
+                    }
+                    _ => {
+                        into.insert(k.clone(), v.clone());
+                    }
+                }
             }
         }
     }
     Ok(docs)
+}
+
+/// A legacy state map of the profiles file without the entries whose merged value this
+/// change altered (`before` -> `now`) or removed.
+fn keep_unchanged_entries(legacy: &Value, before: &Value, now: &Value) -> Value {
+    match (legacy, now) {
+        (Value::Object(old), Value::Object(now)) => Value::Object(
+            old.iter()
+                .filter(|(k, _)| {
+                    now.get(k.as_str()).is_some() && now.get(k.as_str()) == before.get(k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        _ => legacy.clone(),
+    }
 }
 
 /// Write `value` to `path` atomically (temp file, fsync, rename, fsync dir, 0600).
@@ -180,16 +210,18 @@ where
     match raw_state {
         Some(old_state) => {
             // Split store: state goes to auth-state.json; the profiles file keeps the legacy
-            // state keys it had, untouched (the state file wins over them), unless the key is
-            // gone from the new state, so it cannot shine through again.
+            // state entries it had, untouched (the state file wins over them key by key),
+            // except those this change altered or removed, so a stale one cannot shine through
+            // again (OpenClaw drops an emptied order on import, which would expose it).
             let mut profiles_doc = new.store.clone();
             if let (Some(obj), Some(old)) = (
                 profiles_doc.as_object_mut(),
                 raw_profiles.as_ref().and_then(Value::as_object),
             ) {
                 for k in STATE_KEYS {
-                    if let (Some(v), true) = (old.get(k), new.state.get(k).is_some()) {
-                        obj.insert(k.into(), v.clone());
+                    if let (Some(v), Some(now)) = (old.get(k), new.state.get(k)) {
+                        let before = fresh.state.get(k).unwrap_or(&Value::Null);
+                        obj.insert(k.into(), keep_unchanged_entries(v, before, now));
                     }
                 }
             }

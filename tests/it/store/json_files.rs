@@ -118,3 +118,74 @@ fn an_agent_with_only_its_own_state_file_does_not_inherit() {
     let store = open(&fx.state_dir(), "work", StoreChoice::Auto);
     assert_eq!(store.info().path, work_file);
 }
+
+#[test]
+fn split_state_merges_key_by_key_and_deletes_leave_no_legacy_entry_behind() {
+    let fx = Fixture::new();
+    let mut profiles = fixtures::json_example();
+    profiles["profiles"]["anthropic:x"] =
+        json!({"type": "api_key", "provider": "anthropic", "key": "sk-ant-FIXTURE"});
+    profiles["order"]["anthropic"] = json!(["anthropic:x"]);
+    profiles["lastGood"]["anthropic"] = json!("anthropic:x");
+    let alice = "openai-codex:alice@example.com";
+    let file = fx.json_split(
+        "main",
+        &profiles,
+        &json!({"version": 1,
+            "order": {"openai-codex": [alice]},
+            "usageStats": {alice: {"errorCount": 3}}}),
+    );
+    let state_file = file.with_file_name("auth-state.json");
+    let store = open_auto(&fx.state_dir());
+    let snap = store.load().unwrap();
+    // The state file wins per provider / profile id; the profiles file fills in the rest.
+    assert_eq!(snap.stored_order("openai-codex").unwrap().0, [alice]);
+    assert_eq!(snap.stored_order("anthropic").unwrap().0, ["anthropic:x"]);
+    assert_eq!(snap.last_good("anthropic").as_deref(), Some("anthropic:x"));
+    assert_eq!(
+        snap.last_good("openai-codex").as_deref(),
+        Some("openai-codex:bob@example.com")
+    );
+    assert_eq!(snap.usage_stats(alice).error_count, 3);
+    assert_eq!(
+        snap.usage_stats("openai-codex:bob@example.com").error_count,
+        1
+    );
+
+    store
+        .apply(&Change::Delete {
+            id: ProfileId::parse("anthropic:x").unwrap(),
+        })
+        .unwrap();
+    let snap = store.load().unwrap();
+    assert!(snap.raw_profile("anthropic:x").is_none());
+    assert_eq!(snap.last_good("anthropic"), None);
+    // An emptied order may stay as `[]` (OpenClaw reads it as no order).
+    assert!(
+        snap.stored_order("anthropic")
+            .is_none_or(|(ids, _)| ids.is_empty())
+    );
+    assert!(snap.effective_order("anthropic").ids.is_empty());
+    for path in [&file, &state_file] {
+        let doc = fixtures::read_json(path);
+        let text = doc.to_string();
+        assert!(!text.contains("anthropic:x"), "{}: {text}", path.display());
+    }
+    // The profiles file's other legacy entries are kept as they were.
+    let doc = fixtures::read_json(&file);
+    assert_eq!(
+        doc["order"],
+        profiles["order"]
+            .as_object()
+            .map(|m| {
+                let mut m = m.clone();
+                m.remove("anthropic");
+                Value::Object(m)
+            })
+            .unwrap()
+    );
+    assert_eq!(
+        snap.last_good("openai-codex").as_deref(),
+        Some("openai-codex:bob@example.com")
+    );
+}
