@@ -110,6 +110,9 @@ impl Failure for StoreError {
     fn kind(&self) -> FailureKind {
         match self {
             StoreError::NoSuchProfile(_) => FailureKind::NoMatch,
+            // The same refusal the change pipeline's preflight gives (a fence that appeared
+            // between preflight and apply lands here).
+            StoreError::Fenced(_) => FailureKind::InputRefused,
             _ => FailureKind::Runtime,
         }
     }
@@ -127,7 +130,7 @@ impl Failure for StoreError {
             StoreError::Sqlite { .. } => "sqlite_error",
             StoreError::Io { .. } => "io_error",
             StoreError::LockTimeout { .. } => "lock_timeout",
-            StoreError::Fenced(_) => "fenced",
+            StoreError::Fenced(_) => "profile_fenced",
             StoreError::NoSuchProfile(_) => "no_matching_profile",
             StoreError::WouldCreateLegacyJson(_) => "legacy_json_refused",
             StoreError::VerifyFailed { .. } => "verify_failed",

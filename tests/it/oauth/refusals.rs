@@ -192,7 +192,8 @@ fn a_profile_being_refreshed_is_not_overwritten() {
     let cb = env.approved_callback("alice@example.com");
     let r = env.finish("alice@example.com", &cb);
     assert_ne!(r.code, 0);
-    assert_eq!(r.json()["error"], "fenced", "{}", r.stderr);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert_eq!(r.json()["error"], "profile_fenced", "{}", r.stderr);
     assert_eq!(env.store_bytes(), before);
     env.assert_clean(&r);
 }
