@@ -1,1 +1,5 @@
-//! Chat transports (filled in by issue 6).
+//! Chat transports for the conversation core ([`crate::chat`]): each turns its wire events into
+//! [`crate::chat::transport::Incoming`] and carries out the core's sends, edits and deletes.
+//! - [`terminal`]: `codex-profiler chat`, the conversation on stdin/stdout (text fallback).
+
+pub mod terminal;
