@@ -10,7 +10,7 @@ use crate::chat::{ChatConfig, Conversation, StoreOptions};
 
 /// The chat's store options from the global command-line options (which already fall back to
 /// `OPENCLAW_STATE_DIR` and `OPENCLAW_AGENT`).
-fn store_options(g: &GlobalArgs) -> StoreOptions {
+pub(crate) fn store_options(g: &GlobalArgs) -> StoreOptions {
     StoreOptions {
         state_dir: g.state_dir.clone(),
         agent: g.agent.clone(),

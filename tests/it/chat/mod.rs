@@ -1,6 +1,7 @@
 //! Integration tests: the chat conversation core (with a recording transport) and the
 //! terminal adapter (`codex-profiler chat` driven through stdin).
 
+mod engine;
 mod fake_backend;
 mod flows;
 mod recording;
