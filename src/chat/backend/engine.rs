@@ -2,8 +2,12 @@
 //! for every request (the gateway may change it at any time) on a blocking thread, since
 //! SQLite and file locks block; the usage check runs on the async runtime.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use crate::chat::backend::{
     Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, LoginDone, LoginStarted,
@@ -13,6 +17,10 @@ use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::endpoint;
+use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
+use crate::engine::oauth::login::SavedLogin;
+use crate::engine::oauth::pending::PendingLogins;
+use crate::engine::oauth::{Issuer, Requester, flow};
 use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store, StoreChoice, StoreFormat};
@@ -24,7 +32,68 @@ use crate::secret::Secret;
 pub struct EngineBackend {
     store: store::StoreOptions,
     usage: Arc<UsageChecker>,
+    issuer: Issuer,
     via_gateway: bool,
+}
+
+/// Pending logins belong to (profile, requester); a chat user is `chat:<user id>`.
+fn requester(user: UserId) -> Requester {
+    Requester::chat(format!("chat:{}", user.0))
+}
+
+fn done(s: SavedLogin) -> LoginDone {
+    LoginDone {
+        profile: s.profile,
+        email: s.email,
+        plan: s.plan,
+        updated: !s.new_profile,
+    }
+}
+
+fn cancelled() -> BackendError {
+    BackendError::runtime("cancelled", "the device login was cancelled")
+}
+
+/// Run an engine future that is not `Send` (the OAuth token exchange borrows its HTTP client
+/// in a way the compiler cannot prove `Send` for every lifetime) to completion on its own
+/// thread and single-threaded runtime, and wait for it from any runtime.
+fn on_own_runtime<T, F>(
+    make: impl FnOnce() -> F + Send + 'static,
+) -> impl Future<Output = BackendResult<T>> + Send + 'static
+where
+    T: Send + 'static,
+    F: Future<Output = BackendResult<T>>,
+{
+    let (tx, rx) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("codex-profiler-oauth".into())
+        .spawn(move || {
+            let result = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(make()),
+                Err(_) => Err(BackendError::runtime(
+                    "runtime",
+                    "the login could not start its runtime",
+                )),
+            };
+            let _ = tx.send(result);
+        });
+    async move {
+        if spawned.is_err() {
+            return Err(BackendError::runtime(
+                "runtime",
+                "the login could not start a thread",
+            ));
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(BackendError::runtime(
+                "internal",
+                "the login stopped unexpectedly",
+            ))
+        })
+    }
 }
 
 fn now_ms() -> i64 {
@@ -68,7 +137,7 @@ impl EngineBackend {
     /// Check the configuration's endpoints before anything is sent, and remember the store.
     pub fn new(config: &ChatConfig) -> Result<EngineBackend, ConfigError> {
         let endpoint_err = |e: endpoint::EndpointError| ConfigError::Endpoint(e.to_string());
-        endpoint::auth_issuer(config.auth_issuer.as_deref()).map_err(endpoint_err)?;
+        let issuer = Issuer::from_override(config.auth_issuer.as_deref()).map_err(endpoint_err)?;
         let url = endpoint::usage_url(config.usage_url.as_deref()).map_err(endpoint_err)?;
         let mut opts = UsageOptions::new(url);
         opts.timeout = config.usage_timeout;
@@ -77,6 +146,7 @@ impl EngineBackend {
         Ok(EngineBackend {
             store: engine_store_options(&config.store)?,
             usage: Arc::new(usage),
+            issuer,
             via_gateway: config.via_gateway,
         })
     }
@@ -90,15 +160,6 @@ impl EngineBackend {
             Ok((store, snap))
         })
         .await
-    }
-
-    fn not_wired<T: Send + 'static>(what: &'static str) -> BoxFuture<'static, BackendResult<T>> {
-        Box::pin(async move {
-            Err(BackendError::runtime(
-                "not_built",
-                format!("{what} is not available yet in this build"),
-            ))
-        })
     }
 
     /// Run one change through the engine's preflight, backup, apply, verify pipeline.
@@ -221,31 +282,103 @@ impl Backend for EngineBackend {
 
     fn login_start(
         &self,
-        _name: String,
-        _requester: UserId,
+        name: String,
+        user: UserId,
     ) -> BoxFuture<'_, BackendResult<LoginStarted>> {
-        Self::not_wired("login")
+        let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        Box::pin(blocking(move || {
+            let store = Store::open(opts).map_err(fail)?;
+            let s = flow::start_login(&store, &issuer, &name, &requester(user)).map_err(fail)?;
+            let left_ms = (s.expires_at_ms - now_ms()).max(0) as u64;
+            Ok(LoginStarted {
+                profile: s.profile,
+                authorize_url: s.authorize_url.to_string(),
+                expires_in: Duration::from_millis(left_ms),
+            })
+        }))
     }
 
-    fn pending_login(&self, _requester: UserId) -> BoxFuture<'_, BackendResult<Option<String>>> {
-        Self::not_wired("login")
+    fn pending_login(&self, user: UserId) -> BoxFuture<'_, BackendResult<Option<String>>> {
+        let state_dir = self.store.state_dir.clone();
+        Box::pin(blocking(move || {
+            let who = requester(user);
+            let pending = PendingLogins::at(&state_dir).list(now_ms()).map_err(fail)?;
+            Ok(pending
+                .into_iter()
+                .rev()
+                .find(|p| p.requester == who.as_str())
+                .map(|p| p.profile))
+        }))
     }
 
     fn login_finish(
         &self,
-        _name: Option<String>,
-        _requester: UserId,
-        _callback_url: Secret<String>,
+        name: Option<String>,
+        user: UserId,
+        callback_url: Secret<String>,
     ) -> BoxFuture<'_, BackendResult<LoginDone>> {
-        Self::not_wired("login")
+        let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        Box::pin(on_own_runtime(move || async move {
+            let store = Store::open(opts).map_err(fail)?;
+            let who = requester(user);
+            let saved =
+                flow::finish_login(&store, &issuer, name.as_deref(), &who, &callback_url).await;
+            saved.map(done).map_err(fail)
+        }))
     }
 
     fn device_start(
         &self,
-        _name: String,
-        _requester: UserId,
+        name: String,
+        _user: UserId,
     ) -> BoxFuture<'_, BackendResult<DeviceLogin>> {
-        Self::not_wired("device login")
+        let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        Box::pin(async move {
+            let (code_tx, code_rx) = oneshot::channel::<(String, String, i64)>();
+            let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+            let result = on_own_runtime(move || async move {
+                let store = Store::open(opts).map_err(fail)?;
+                let mut code_tx = Some(code_tx);
+                // The code comes back through the progress callback while the flow polls.
+                let mut on_event = move |e: DeviceEvent| {
+                    if let DeviceEvent::Code {
+                        user_code,
+                        verification_url,
+                        expires_at_ms,
+                    } = e
+                    {
+                        if let Some(tx) = code_tx.take() {
+                            let _ = tx.send((user_code, verification_url, expires_at_ms));
+                        }
+                    }
+                };
+                let login = flow::device_and_save(
+                    &store,
+                    &issuer,
+                    &name,
+                    DeviceOptions::default(),
+                    &mut on_event,
+                );
+                tokio::select! {
+                    r = login => r.map(done).map_err(fail),
+                    // The chat dropped `done`: stop polling, write nothing.
+                    _ = cancel_rx => Err(cancelled()),
+                }
+            });
+            match code_rx.await {
+                Ok((user_code, verification_url, expires_at_ms)) => Ok(DeviceLogin {
+                    verification_url,
+                    user_code,
+                    expires_in: Duration::from_millis((expires_at_ms - now_ms()).max(0) as u64),
+                    done: Box::pin(async move {
+                        let _cancel_on_drop = cancel_tx;
+                        result.await
+                    }),
+                }),
+                // The flow ended before it had a code: its own error says why.
+                Err(_) => result.await.and(Err(cancelled())),
+            }
+        })
     }
 
     fn retire(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {

@@ -18,12 +18,12 @@ const BOB: &str = "openai:bob@example.com";
 const ALICE_LINE: &str =
     "alice@example.com · plus · 5h 42% left (resets 2h 13m) · week 88% left (resets 4d 15h)";
 
-struct Real {
-    fx: Fixture,
-    store: Value,
-    server: UsageServer,
-    conv: Arc<Conversation>,
-    t: Arc<Recording>,
+pub(super) struct Real {
+    pub fx: Fixture,
+    pub store: Value,
+    pub server: UsageServer,
+    pub conv: Arc<Conversation>,
+    pub t: Arc<Recording>,
 }
 
 fn far_future() -> i64 {
@@ -31,6 +31,12 @@ fn far_future() -> i64 {
 }
 
 fn real(buttons: bool) -> Real {
+    real_with(buttons, "http://127.0.0.1:9")
+}
+
+/// A real conversation over a state-db fixture with alice and bob, the loopback usage server
+/// and `issuer` as the OAuth issuer.
+pub(super) fn real_with(buttons: bool, issuer: &str) -> Real {
     let fx = Fixture::new();
     let store = json!({"version": 1, "profiles": {
         ALICE: oauth_profile("openai", "alice@example.com", "acc-alice", "plus", far_future()),
@@ -54,7 +60,7 @@ fn real(buttons: bool) -> Real {
             ..StoreOptions::default()
         },
         usage_url: Some(server.url.clone()),
-        auth_issuer: Some("http://127.0.0.1:9".into()),
+        auth_issuer: Some(issuer.to_owned()),
         ..ChatConfig::default()
     };
     let conv = Conversation::new(config).expect("conversation");
@@ -68,17 +74,17 @@ fn real(buttons: bool) -> Real {
 }
 
 impl Real {
-    fn transport(&self) -> Arc<dyn Transport> {
+    pub fn transport(&self) -> Arc<dyn Transport> {
         self.t.clone()
     }
-    async fn say(&self, s: &str) {
+    pub async fn say(&self, s: &str) {
         let (e, _) = text(ADMIN, false, s);
         self.conv.handle(e, self.transport()).await;
     }
-    fn secrets(&self) -> Vec<String> {
+    pub fn secrets(&self) -> Vec<String> {
         tokens_of(&self.store)
     }
-    fn assert_no_token(&self) {
+    pub fn assert_no_token(&self) {
         let secrets = self.secrets();
         let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
         assert_no_secret_in(&self.t.all_text(), &refs);

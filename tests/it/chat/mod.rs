@@ -2,6 +2,7 @@
 //! terminal adapter (`codex-profiler chat` driven through stdin).
 
 mod engine;
+mod engine_login;
 mod fake_backend;
 mod flows;
 mod recording;
