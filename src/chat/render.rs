@@ -57,8 +57,6 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "delete_progress",
     "delete_done",
     "cancelled",
-    "bot_no_admin",
-    "group_refused",
     "pick_one",
 );
 
