@@ -1,1 +1,3 @@
 //! Chat transports (filled in by issue 6).
+
+pub mod telegram;
