@@ -5,3 +5,4 @@
 
 mod adapter;
 mod e2e;
+mod process;
