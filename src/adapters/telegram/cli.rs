@@ -1,9 +1,11 @@
 //! The `bot` command: read the environment, build the conversation core, run the adapter on
 //! a multi-threaded runtime until SIGINT or SIGTERM, and exit 0 after a clean shutdown.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Handler, TelegramConfig, TelegramError, run, shutdown_signal};
+use crate::chat::{ChatConfig, Conversation};
 use crate::cli::GlobalArgs;
 use crate::cli::output::{CliError, CmdResult, Report};
 
@@ -22,10 +24,23 @@ pub fn cli_main(g: &GlobalArgs) -> CmdResult {
     Ok(Report::Text("Telegram bot stopped.".to_owned()))
 }
 
-/// The conversation core as a [`Handler`], with its command menu.
-fn conversation(_g: &GlobalArgs) -> Result<(Vec<(String, String)>, Handler), CliError> {
-    Err(CliError::runtime(
-        "not_built",
-        "`bot` is waiting for the chat conversation core to be merged",
-    ))
+/// The conversation core as a [`Handler`], with its command menu. The store options come
+/// from the global flags (which fall back to `OPENCLAW_STATE_DIR`/`OPENCLAW_AGENT`), exactly
+/// as for `codex-profiler chat`.
+fn conversation(g: &GlobalArgs) -> Result<(Vec<(String, String)>, Handler), CliError> {
+    let mut config = ChatConfig::from_env()?;
+    config.store = crate::cli::chat_store_options(g);
+    if !config.has_admin() {
+        return Err(TelegramError::NoAdmin.into());
+    }
+    let conversation = Conversation::new(config)?;
+    Ok((Conversation::menu(), handler(conversation)))
+}
+
+/// Wrap the conversation core as the adapter's [`Handler`].
+pub fn handler(conversation: Arc<Conversation>) -> Handler {
+    Arc::new(move |event, transport| {
+        let conversation = Arc::clone(&conversation);
+        Box::pin(async move { conversation.handle(event, transport).await })
+    })
 }
