@@ -1,7 +1,6 @@
 //! The real `codex-profiler bot` as a child process pointed at the fake Bot API: started with
 //! a clean environment, stopped with SIGTERM, its stderr (logs at debug) kept for secret checks.
 
-#![allow(dead_code)] // used by e2e once the conversation core is merged
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -98,11 +97,6 @@ impl BotProcess {
             stdout: self.stdout.lock().unwrap().clone(),
             stderr: self.stderr.lock().unwrap().clone(),
         }
-    }
-
-    /// Its stderr so far.
-    pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
     }
 }
 
