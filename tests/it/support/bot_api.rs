@@ -37,6 +37,8 @@ pub struct Recorded {
     pub raw: String,
     /// When it arrived.
     pub at: Instant,
+    /// For a successful `sendMessage`: the message id the fake gave the new message.
+    pub sent_id: Option<i64>,
 }
 
 /// A canned failure for the next call of a method.
@@ -313,13 +315,6 @@ async fn handle(
         return fail(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     }
     let body = parse_body(&headers, &bytes);
-    inner.requests.lock().unwrap().push(Recorded {
-        method: method.clone(),
-        body: body.clone(),
-        raw: String::from_utf8_lossy(&bytes).into_owned(),
-        at: Instant::now(),
-    });
-    inner.new_request.notify_waiters();
     let lower = method.to_ascii_lowercase();
     let injected = inner
         .injections
@@ -327,6 +322,16 @@ async fn handle(
         .unwrap()
         .get_mut(&lower)
         .and_then(VecDeque::pop_front);
+    let sent_id = (injected.is_none() && lower == "sendmessage")
+        .then(|| inner.next_message.fetch_add(1, Ordering::SeqCst));
+    inner.requests.lock().unwrap().push(Recorded {
+        method: method.clone(),
+        body: body.clone(),
+        raw: String::from_utf8_lossy(&bytes).into_owned(),
+        at: Instant::now(),
+        sent_id,
+    });
+    inner.new_request.notify_waiters();
     match injected {
         Some(Injection::RetryAfter(s)) => {
             return fail(
@@ -355,7 +360,7 @@ async fn handle(
         "getupdates" => get_updates(&inner, &body).await,
         "getme" => ok(bot_obj()),
         "sendmessage" => {
-            let id = inner.next_message.fetch_add(1, Ordering::SeqCst);
+            let id = sent_id.unwrap_or_default();
             let chat_id = num(&body, "chat_id").unwrap_or_default();
             let mut m = json!({"message_id": id, "date": 1_700_000_000, "chat": chat(chat_id),
                                "from": bot_obj(), "text": body["text"].clone()});

@@ -5,4 +5,6 @@
 
 mod adapter;
 mod e2e;
+mod flows;
 mod process;
+mod scripted;
