@@ -85,6 +85,9 @@ pub enum Command {
     Bot,
     /// Run the same conversation in this terminal (text fallback).
     Chat,
+    /// Internal: the detached worker of a queued apply (restarts the gateway, records it).
+    #[command(name = "__apply-worker", hide = true)]
+    ApplyWorker,
 }
 
 /// `order` subcommands.

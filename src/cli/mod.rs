@@ -9,6 +9,7 @@ mod chat;
 mod order;
 pub mod output;
 mod profiles;
+pub mod store_opts;
 mod usage;
 
 use std::process::ExitCode;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Doctor => change::doctor(g),
         Command::Bot => chat::bot(g),
         Command::Chat => chat::terminal(g),
+        Command::ApplyWorker => change::apply_worker(g),
     };
     output::finish(g.json, result)
 }

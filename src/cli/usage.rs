@@ -1,6 +1,57 @@
-//! `usage`.
-use super::args::{GlobalArgs, UsageArgs};
-use super::output::{CmdResult, not_built};
-pub fn run(_g: &GlobalArgs, _a: UsageArgs) -> CmdResult {
-    not_built("usage")
+//! `usage`: check each selected profile's quota on the ChatGPT usage endpoint (SPEC sections 5
+//! and 6). The endpoint is checked before anything else (untrusted: exit 5, nothing sent); the
+//! store is only read; the check itself and all rendering live in [`crate::engine::usage`].
+
+use std::time::Duration;
+
+use super::args::{GlobalArgs, UsageArgs, UsageFormat};
+use super::output::{CliError, CmdResult, Report};
+use super::store_opts::open_store;
+use crate::engine::endpoint;
+use crate::engine::profile::ProfileId;
+use crate::engine::selector::Selector;
+use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, report};
+
+/// The variable that points the check at another usage endpoint (tests: loopback).
+const USAGE_URL_VAR: &str = "CODEX_PROFILER_USAGE_URL";
+
+/// Run `usage`.
+pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
+    let url = endpoint::usage_url(std::env::var(USAGE_URL_VAR).ok().as_deref())?;
+    let selector = Selector::parse(&a.profile)?;
+    let store = open_store(g)?;
+    let snap = store.load()?;
+    let order: Vec<ProfileId> = snap
+        .effective_order(store.codex_provider().as_str())
+        .ids
+        .iter()
+        .filter_map(|id| ProfileId::parse(id).ok())
+        .collect();
+    let ids = selector.resolve(&snap.codex_ids(), &order)?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let profiles: Vec<ProfileToCheck> = ids
+        .iter()
+        .filter_map(|id| snap.profile(id))
+        .map(|p| ProfileToCheck {
+            profile: p.clone(),
+            local: snap.health(p, now_ms),
+        })
+        .collect();
+
+    let mut opts = UsageOptions::new(url);
+    opts.timeout = Duration::from_secs(a.timeout_sec);
+    opts.retries = a.retries;
+    let checker = UsageChecker::new(opts)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| CliError::runtime("runtime", "the async runtime could not be started"))?;
+    let run = runtime.block_on(checker.check(profiles));
+
+    let json = g.json || a.format == Some(UsageFormat::Json);
+    Ok(if json {
+        Report::Json(report::render_json(&run, &snap.info, a.debug))
+    } else {
+        Report::Text(report::render_text(&run, a.debug))
+    })
 }

@@ -1,1 +1,33 @@
-//! Placeholder: filled in by its issue.
+//! Safe changes to the auth store, and the views that explain it.
+//!
+//! # Layout
+//! - [`pipeline`]: the one path every mutation takes: preflight → backup → apply → verify.
+//! - [`backup`]: the snapshot taken before each write, listing and restore.
+//! - [`gateway`]: gateway-native mode, running the real `openclaw`.
+//! - [`queue`]: queued apply (a coalesced background gateway restart, `apply.json`).
+//! - [`doctor`]: mixed-state findings and their fixes.
+//! - [`layers`]: the seven layers that decide which profile is used, and their disagreements.
+//! - [`restore`]: `backups restore`, through the same steps.
+//! - [`verify`]: what "nothing else changed" means, per change.
+//! - [`session`]: read-only session overrides.
+//! - [`error`]: the [`ChangeError`] every step returns.
+//!
+//! Invariant: only [`crate::engine::store`] writes the auth store; this module decides what to
+//! write, snapshots it first and checks it afterwards.
+
+pub mod backup;
+pub mod doctor;
+pub mod error;
+mod files;
+pub mod gateway;
+pub mod layers;
+pub mod pipeline;
+pub mod queue;
+pub mod restore;
+pub mod session;
+pub mod verify;
+
+pub use error::ChangeError;
+pub use pipeline::{ChangeReport, ExecuteOptions, execute};
+pub use queue::{QueueOutcome, queue_apply};
+pub use restore::restore;

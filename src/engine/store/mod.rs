@@ -1,1 +1,294 @@
-//! Placeholder: filled in by its issue.
+//! The only code that touches the gateway's auth stores: detection of the format (state-db,
+//! agent-db, json), the overlay merge the gateway does, and safe writes (SQLite transactions
+//! or the json sidecar lock, atomic replace, read-back check). See [`detect`] for the rules
+//! confirmed against OpenClaw 2026.9.6's own code.
+//!
+//! Layout: [`layer`] (what a layer is), [`detect`], [`sqlite`] and [`json`] + [`lock`]
+//! (the two storage kinds), [`snapshot`] (the merged view) and [`parse`] (Codex profiles out of
+//! entries), [`config`] (read-only `openclaw.json`), [`edit`] (changes -> per-layer edits).
+
+pub mod config;
+pub mod detect;
+mod edit;
+mod error;
+pub mod json;
+pub mod layer;
+pub mod lock;
+pub mod parse;
+pub mod snapshot;
+pub mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use config::AuthConfig;
+pub use error::StoreError;
+pub use layer::{LayerDocs, LayerId, LayerScope};
+pub use snapshot::{EffectiveOrder, OrderSource, Skipped, Snapshot};
+
+use crate::engine::profile::{ProfileId, Provider};
+use layer::Backend;
+
+/// The three store formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum StoreFormat {
+    /// `<state>/state/openclaw.sqlite` cells.
+    #[serde(rename = "state-db")]
+    StateDb,
+    /// `<state>/agents/<agent>/agent/openclaw-agent.sqlite` rows.
+    #[serde(rename = "agent-db")]
+    AgentDb,
+    /// `<state>/agents/<agent>/agent/auth-profiles.json` (+ `auth-state.json`).
+    #[serde(rename = "json")]
+    Json,
+}
+
+impl StoreFormat {
+    /// `state-db`, `agent-db` or `json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreFormat::StateDb => "state-db",
+            StoreFormat::AgentDb => "agent-db",
+            StoreFormat::Json => "json",
+        }
+    }
+}
+
+/// Detect the format, or force one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// Detect what the gateway uses.
+    Auto,
+    /// Use this format.
+    Force(StoreFormat),
+}
+
+/// Where the store is and how to pick it.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The gateway's state directory.
+    pub state_dir: PathBuf,
+    /// The agent whose view to use.
+    pub agent: String,
+    /// Detect or force.
+    pub choice: StoreChoice,
+    /// A store file or database to use directly (one layer, no overlay).
+    pub auth_path: Option<PathBuf>,
+}
+
+/// Which store was used: reported as `store: {format, path}` in every JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreInfo {
+    /// The format.
+    pub format: StoreFormat,
+    /// The shared layer's file.
+    pub path: PathBuf,
+}
+
+/// One change to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Merge into the entry (listed fields replaced, others kept; created if absent), in the
+    /// layer holding it (else the shared one). Refused over a pending refresh fence.
+    UpsertProfile {
+        /// Profile id.
+        id: ProfileId,
+        /// Fields to set.
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Store an order, in the layer that holds this provider's order (else the shared one).
+    SetOrder {
+        /// Provider id.
+        provider: String,
+        /// Ids, first preferred.
+        ids: Vec<ProfileId>,
+    },
+    /// Remove the provider's stored order from every layer that holds one.
+    ClearOrder {
+        /// Provider id.
+        provider: String,
+    },
+    /// Remove from every order, repoint `lastGood` (next in order, else removed), keep the
+    /// credential.
+    Retire {
+        /// Profile id.
+        id: ProfileId,
+    },
+    /// Remove the credential and its order/lastGood/usageStats entries, in every layer.
+    Delete {
+        /// Profile id.
+        id: ProfileId,
+    },
+}
+
+/// What a change did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The layers written (empty: nothing needed changing).
+    pub written: Vec<LayerId>,
+    /// The effective view before.
+    pub before: Snapshot,
+    /// The effective view after, read back.
+    pub after: Snapshot,
+}
+
+/// An opened store: its format and layers. Opening detects; it never writes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    opts: StoreOptions,
+    info: StoreInfo,
+    layers: Vec<LayerId>,
+    lock_wait: Duration,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Store {
+    /// Detect the store (or check the forced one). Writes nothing.
+    pub fn open(opts: StoreOptions) -> Result<Store, StoreError> {
+        let d = detect::detect(&opts)?;
+        let path = d
+            .layers
+            .first()
+            .map(|l| l.path.clone())
+            .unwrap_or_else(|| opts.state_dir.clone());
+        Ok(Store {
+            info: StoreInfo {
+                format: d.format,
+                path,
+            },
+            layers: d.layers,
+            opts,
+            lock_wait: lock::DEFAULT_WAIT,
+        })
+    }
+
+    /// How long a json write waits for another process's live lock (default 10 s).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Store {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Which store this is.
+    pub fn info(&self) -> &StoreInfo {
+        &self.info
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.opts.state_dir
+    }
+
+    /// The agent.
+    pub fn agent(&self) -> &str {
+        &self.opts.agent
+    }
+
+    /// The Codex provider id new profiles get: `openai` for databases, `openai-codex` for json.
+    pub fn codex_provider(&self) -> Provider {
+        match self.info.format {
+            StoreFormat::Json => Provider::OpenAiCodex,
+            _ => Provider::OpenAi,
+        }
+    }
+
+    /// The layers, shared first, then the overlay.
+    pub fn layers(&self) -> Vec<LayerId> {
+        self.layers.clone()
+    }
+
+    fn check_layer(&self, layer: &LayerId) -> Result<(), StoreError> {
+        if self.layers.contains(layer) {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownLayer(layer.to_string()))
+        }
+    }
+
+    /// Read one layer's documents.
+    pub fn read_layer(&self, layer: &LayerId) -> Result<LayerDocs, StoreError> {
+        self.check_layer(layer)?;
+        match layer.backend() {
+            Backend::JsonFiles => json::read_layer(&layer.path),
+            b => sqlite::read_layer(&layer.path, b),
+        }?
+        .validate(&layer.path)
+    }
+
+    /// The effective merged view.
+    pub fn load(&self) -> Result<Snapshot, StoreError> {
+        let mut docs = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            docs.push((l.clone(), self.read_layer(l)?));
+        }
+        Ok(Snapshot::build(
+            self.info.clone(),
+            docs,
+            AuthConfig::read(&self.opts.state_dir),
+            now_ms(),
+        ))
+    }
+
+    /// Run `edit` on the layer's fresh documents under its lock or transaction.
+    fn edit_layer<F>(&self, layer: &LayerId, edit: F) -> Result<bool, StoreError>
+    where
+        F: FnOnce(LayerDocs) -> Result<Option<LayerDocs>, StoreError>,
+    {
+        match layer.backend() {
+            // Only a forced json store may create its file (detection refused it beside a
+            // database store).
+            Backend::JsonFiles => json::write_layer(&layer.path, self.lock_wait, true, edit),
+            b => sqlite::write_layer(&layer.path, b, edit),
+        }
+    }
+
+    /// Replace a layer's documents (restore): locked, atomic, read back and compared.
+    pub fn write_layer(&self, layer: &LayerId, docs: &LayerDocs) -> Result<(), StoreError> {
+        self.check_layer(layer)?;
+        self.edit_layer(layer, |_| Ok(Some(docs.clone())))?;
+        let back = self.read_layer(layer)?;
+        if back.store != docs.store || back.state != docs.state {
+            return Err(StoreError::VerifyFailed {
+                layer: layer.to_string(),
+                what: "the documents read back differ from those written".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Apply a change: plan from the effective view, then per layer re-read under the lock or
+    /// transaction and edit the fresh copy, then read back and check.
+    pub fn apply(&self, change: &Change) -> Result<Applied, StoreError> {
+        let before = self.load()?;
+        let edits = edit::plan(change, &before)?;
+        let mut written = Vec::new();
+        for (layer, e) in &edits {
+            let wrote = self.edit_layer(layer, |fresh| {
+                let new = edit::apply_edit(e, fresh.clone())?;
+                Ok((new != fresh).then_some(new))
+            })?;
+            if wrote {
+                written.push(layer.clone());
+            }
+        }
+        let after = self.load()?;
+        if let Err(what) = edit::verify(change, &after) {
+            return Err(StoreError::VerifyFailed {
+                layer: written
+                    .first()
+                    .or(edits.first().map(|(l, _)| l))
+                    .map_or_else(|| "the store".to_owned(), ToString::to_string),
+                what,
+            });
+        }
+        Ok(Applied {
+            written,
+            before,
+            after,
+        })
+    }
+}

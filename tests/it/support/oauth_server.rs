@@ -1,1 +1,424 @@
-//! Test support: oauth_server.
+//! A loopback OAuth issuer speaking the real wire format of `auth.openai.com`, for the auth
+//! tests and the chat tests.
+//!
+//! ```ignore
+//! let server = oauth_server::spawn();                 // binds 127.0.0.1:0
+//! env: CODEX_PROFILER_AUTH_ISSUER = server.issuer_url
+//! let callback = server.approve(&authorize_url);      // what the browser + user would do
+//! server.set_token_reply(TokenReply::InvalidGrant);   // knobs for each failure
+//! assert_eq!(server.request_count(), 0);              // what the server saw
+//! server.secrets()                                    // every secret issued or seen, to
+//!                                                     // assert none leaked into output
+//! ```
+//!
+//! What it checks, like the real one: `grant_type=authorization_code`, the client id, a
+//! known single-use code, the redirect URI the code was issued for, and the PKCE verifier
+//! against the S256 challenge. A failed check answers `400 {"error":"invalid_grant"}` and is
+//! recorded in [`OAuthServer::rejections`]. Tokens are unsigned JWTs with the OpenAI claims of
+//! the current [`Account`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::extract::{Form, Json, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use codex_profiler::engine::jwt::unsigned_for_tests;
+
+/// The client id the server accepts.
+pub const CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+/// The PKCE redirect URI the server accepts.
+pub const REDIRECT_URI: &str = "http://localhost:1455/auth/callback";
+
+/// Whose tokens the next exchange issues.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// `chatgpt_account_id`; `None` issues a token without it (a non-Codex token).
+    pub account_id: Option<String>,
+    /// The profile email claim.
+    pub email: String,
+    /// `chatgpt_plan_type`.
+    pub plan: String,
+}
+
+impl Account {
+    /// An account with all claims.
+    pub fn new(account_id: &str, email: &str, plan: &str) -> Account {
+        Account {
+            account_id: Some(account_id.to_owned()),
+            email: email.to_owned(),
+            plan: plan.to_owned(),
+        }
+    }
+}
+
+/// How `/oauth/token` answers a request that passed every check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenReply {
+    /// 200 with `access_token`, `refresh_token`, `id_token`, `expires_in`.
+    Ok,
+    /// 400 `{"error":"invalid_grant"}`.
+    InvalidGrant,
+    /// 500 with a JSON body.
+    ServerError,
+    /// 200 with an HTML page (a captive portal, a proxy's error page).
+    Html,
+    /// 302 to another host (must not be followed).
+    Redirect,
+}
+
+#[derive(Debug)]
+struct Issued {
+    challenge: String,
+    redirect_uri: String,
+}
+
+#[derive(Debug)]
+struct Inner {
+    account: Account,
+    token_reply: TokenReply,
+    device_enabled: bool,
+    device_pending_polls: u32,
+    device_interval: String,
+    polls: u32,
+    codes: HashMap<String, Issued>,
+    device: HashMap<String, String>,
+    requests: Vec<String>,
+    rejections: Vec<String>,
+    secrets: Vec<String>,
+    issuer: String,
+    counter: u64,
+}
+
+/// A running loopback issuer. Dropping it leaves the server running until the test process
+/// ends (each test spawns its own on a fresh port).
+#[derive(Clone)]
+pub struct OAuthServer {
+    /// `http://127.0.0.1:<port>`: set `CODEX_PROFILER_AUTH_ISSUER` to this.
+    pub issuer_url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// Start a server on `127.0.0.1:0` in a background thread with its own runtime, so sync and
+/// async tests can both use it. Default knobs: account `acc-1`/`alice@example.com`/`plus`,
+/// token reply [`TokenReply::Ok`], device flow enabled with 2 pending polls and a 1 s interval.
+pub fn spawn() -> OAuthServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr: SocketAddr = listener.local_addr().expect("local addr");
+    let issuer = format!("http://{addr}");
+    let inner = Arc::new(Mutex::new(Inner {
+        account: Account::new(
+            "11111111-aaaa-4bbb-8ccc-000000000001",
+            "alice@example.com",
+            "plus",
+        ),
+        token_reply: TokenReply::Ok,
+        device_enabled: true,
+        device_pending_polls: 2,
+        device_interval: "1".to_owned(),
+        polls: 0,
+        codes: HashMap::new(),
+        device: HashMap::new(),
+        requests: Vec::new(),
+        rejections: Vec::new(),
+        secrets: Vec::new(),
+        issuer: issuer.clone(),
+        counter: 0,
+    }));
+    let app = Router::new()
+        .route("/oauth/token", post(token))
+        .route("/api/accounts/deviceauth/usercode", post(usercode))
+        .route("/api/accounts/deviceauth/token", post(device_token))
+        .fallback(|req: axum::extract::Request| async move {
+            (
+                StatusCode::NOT_FOUND,
+                format!("no route {}", req.uri().path()),
+            )
+        })
+        .with_state(inner.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(l, app).await.expect("serve");
+        });
+    });
+    OAuthServer {
+        issuer_url: issuer,
+        inner,
+    }
+}
+
+impl OAuthServer {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Issue the next tokens for this account.
+    pub fn set_account(&self, account: Account) {
+        self.lock().account = account;
+    }
+
+    /// How `/oauth/token` answers.
+    pub fn set_token_reply(&self, reply: TokenReply) {
+        self.lock().token_reply = reply;
+    }
+
+    /// Whether `/api/accounts/deviceauth/usercode` exists (else 404).
+    pub fn set_device_enabled(&self, on: bool) {
+        self.lock().device_enabled = on;
+    }
+
+    /// How many device polls answer 403 ("pending") before the approval.
+    pub fn set_device_pending_polls(&self, n: u32) {
+        self.lock().device_pending_polls = n;
+    }
+
+    /// Every request as `METHOD /path`, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.lock().requests.clone()
+    }
+
+    /// How many requests arrived.
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// How many device token polls arrived.
+    pub fn device_polls(&self) -> u32 {
+        self.lock().polls
+    }
+
+    /// Why token requests were refused (a PKCE, client id, redirect or grant check failed).
+    pub fn rejections(&self) -> Vec<String> {
+        self.lock().rejections.clone()
+    }
+
+    /// Every secret issued or seen: codes, states, verifiers, device ids, tokens.
+    pub fn secrets(&self) -> Vec<String> {
+        self.lock().secrets.clone()
+    }
+
+    /// Do what the browser and the user do: check the authorize URL's parameters, remember
+    /// the challenge, and return the callback URL the browser would be sent to.
+    pub fn approve(&self, authorize_url: &str) -> String {
+        let url = url::Url::parse(authorize_url).expect("authorize URL");
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let mut g = self.lock();
+        assert!(
+            authorize_url.starts_with(&format!("{}/oauth/authorize?", g.issuer)),
+            "authorize URL is not on this issuer"
+        );
+        for (k, v) in [
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid profile email offline_access"),
+            ("code_challenge_method", "S256"),
+            ("id_token_add_organizations", "true"),
+            ("codex_cli_simplified_flow", "true"),
+            ("originator", "codex-profiler"),
+        ] {
+            assert_eq!(
+                q.get(k).map(String::as_str),
+                Some(v),
+                "authorize parameter {k}"
+            );
+        }
+        let state = q.get("state").expect("state").clone();
+        let challenge = q.get("code_challenge").expect("challenge").clone();
+        let code = g.next("ac");
+        g.secrets.push(state.clone());
+        g.codes.insert(
+            code.clone(),
+            Issued {
+                challenge,
+                redirect_uri: REDIRECT_URI.to_owned(),
+            },
+        );
+        format!("{REDIRECT_URI}?code={code}&scope=openid&state={state}")
+    }
+}
+
+impl Inner {
+    fn next(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        let mut rnd = [0u8; 12];
+        getrandom::fill(&mut rnd).expect("random");
+        let v = format!("{prefix}_{}{}", self.counter, hex::encode(rnd));
+        self.secrets.push(v.clone());
+        v
+    }
+
+    fn tokens(&mut self) -> Value {
+        let a = self.account.clone();
+        let mut auth = json!({"chatgpt_plan_type": a.plan, "chatgpt_user_id": "user-TEST"});
+        if let Some(id) = &a.account_id {
+            auth["chatgpt_account_id"] = json!(id);
+        }
+        let nonce = self.next("n");
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({
+            "iss": self.issuer, "exp": now + 864_000, "iat": now, "jti": nonce,
+            "https://api.openai.com/auth": auth,
+            "https://api.openai.com/profile": {"email": a.email, "email_verified": true},
+        });
+        let access = unsigned_for_tests(&claims);
+        let id_token =
+            unsigned_for_tests(&json!({"email": a.email, "exp": now + 3600, "jti": nonce}));
+        let refresh = self.next("rt");
+        self.secrets.push(access.clone());
+        self.secrets.push(id_token.clone());
+        json!({
+            "access_token": access, "refresh_token": refresh, "id_token": id_token,
+            "token_type": "Bearer", "expires_in": 864_000,
+        })
+    }
+}
+
+type Shared = State<Arc<Mutex<Inner>>>;
+
+fn lock(s: &Arc<Mutex<Inner>>) -> MutexGuard<'_, Inner> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn s256(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn refuse(g: &mut Inner, why: String) -> Response {
+    g.rejections.push(why);
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "invalid_grant"})),
+    )
+        .into_response()
+}
+
+async fn token(State(s): Shared, Form(f): Form<HashMap<String, String>>) -> Response {
+    let mut g = lock(&s);
+    g.requests.push("POST /oauth/token".into());
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    if let Some(v) = f.get("code_verifier") {
+        g.secrets.push(v.clone());
+    }
+    if get("grant_type") != "authorization_code" {
+        return refuse(&mut g, format!("grant_type {}", get("grant_type")));
+    }
+    if get("client_id") != CLIENT_ID {
+        return refuse(&mut g, "client_id".into());
+    }
+    // Codes are single-use, whatever happens next.
+    let Some(issued) = g.codes.remove(&get("code")) else {
+        return refuse(&mut g, "unknown or reused code".into());
+    };
+    if get("redirect_uri") != issued.redirect_uri {
+        return refuse(&mut g, format!("redirect_uri {}", get("redirect_uri")));
+    }
+    if s256(&get("code_verifier")) != issued.challenge {
+        return refuse(&mut g, "PKCE verifier does not match the challenge".into());
+    }
+    match g.token_reply {
+        TokenReply::Ok => Json(g.tokens()).into_response(),
+        TokenReply::InvalidGrant => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant", "error_description": "code expired"})),
+        )
+            .into_response(),
+        TokenReply::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "server_error"})),
+        )
+            .into_response(),
+        TokenReply::Html => (
+            StatusCode::OK,
+            [("content-type", "text/html")],
+            "<html><body>Sign in to the Wi-Fi</body></html>",
+        )
+            .into_response(),
+        TokenReply::Redirect => (
+            StatusCode::FOUND,
+            [("location", "https://evil.example/steal")],
+            "",
+        )
+            .into_response(),
+    }
+}
+
+async fn usercode(State(s): Shared, Json(body): Json<Value>) -> Response {
+    let mut g = lock(&s);
+    g.requests
+        .push("POST /api/accounts/deviceauth/usercode".into());
+    if !g.device_enabled {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    }
+    if body.get("client_id").and_then(Value::as_str) != Some(CLIENT_ID) {
+        g.rejections.push("device client_id".into());
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_client"})),
+        )
+            .into_response();
+    }
+    let id = g.next("deviceauth");
+    g.counter += 1;
+    let user_code = format!("TEST-{:04}", g.counter);
+    g.device.insert(id.clone(), user_code.clone());
+    g.polls = 0;
+    let interval = g.device_interval.clone();
+    Json(json!({"device_auth_id": id, "user_code": user_code, "interval": interval}))
+        .into_response()
+}
+
+async fn device_token(State(s): Shared, Json(body): Json<Value>) -> Response {
+    let mut g = lock(&s);
+    g.requests
+        .push("POST /api/accounts/deviceauth/token".into());
+    g.polls += 1;
+    let id = body
+        .get("device_auth_id")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let code = body.get("user_code").and_then(Value::as_str).unwrap_or("");
+    if g.device.get(id).map(String::as_str) != Some(code) {
+        g.rejections
+            .push("device poll for an unknown device_auth_id/user_code".into());
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_request"})),
+        )
+            .into_response();
+    }
+    if g.polls <= g.device_pending_polls {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": {"message": "Device authorization is pending", "code": "deviceauth_authorization_pending"}})),
+        )
+            .into_response();
+    }
+    g.device.remove(id);
+    let verifier = g.next("dv");
+    let auth_code = g.next("ac");
+    let redirect_uri = format!("{}/deviceauth/callback", g.issuer);
+    g.codes.insert(
+        auth_code.clone(),
+        Issued {
+            challenge: s256(&verifier),
+            redirect_uri,
+        },
+    );
+    let challenge = s256(&verifier);
+    Json(json!({"authorization_code": auth_code, "code_verifier": verifier, "code_challenge": challenge}))
+        .into_response()
+}

@@ -1,1 +1,306 @@
-//! Test support: usage_server.
+//! A loopback ChatGPT usage endpoint (`GET /backend-api/wham/usage`) speaking the real wire
+//! format, for the usage tests, the chat tests and the benchmark.
+//!
+//! It answers per bearer token with a scripted [`Reply`], counts and records every request
+//! (headers included), and can add a fixed delay to every reply. It runs on its own thread
+//! with its own runtime, so sync tests, async tests and benches can all use it:
+//!
+//! ```ignore
+//! let server = usage_server::spawn([("tok-full", Reply::Json(usage_server::full_payload()))]);
+//! // point CODEX_PROFILER_USAGE_URL (or UsageOptions::url) at server.url
+//! assert_eq!(server.hits("tok-full"), 1);
+//! ```
+//!
+//! Unknown tokens and requests without a bearer token get 401.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+/// The path the server answers on.
+pub const PATH: &str = "/backend-api/wham/usage";
+
+/// How the server answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with this JSON body.
+    Json(Value),
+    /// This status with a small JSON error body.
+    Status(u16),
+    /// The n-th request for the token gets the n-th reply; the last one repeats.
+    Sequence(Vec<Reply>),
+    /// Wait, then answer.
+    Delay(Duration, Box<Reply>),
+    /// Accept the request and never answer.
+    Hang,
+    /// 200 with an HTML page (what a login wall or proxy sends).
+    Html,
+    /// 200 `application/json` with a body of this many bytes (with `Content-Length`).
+    Huge(usize),
+    /// The same body sent chunked, without `Content-Length`: the client only learns its size
+    /// by reading it.
+    HugeChunked(usize),
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The bearer token, if any.
+    pub token: Option<String>,
+    /// `ChatGPT-Account-Id`.
+    pub account_id: Option<String>,
+    /// `User-Agent`.
+    pub user_agent: Option<String>,
+    /// `Accept`.
+    pub accept: Option<String>,
+}
+
+#[derive(Default)]
+struct Shared {
+    replies: HashMap<String, Reply>,
+    delay: Duration,
+    log: Mutex<Vec<Recorded>>,
+}
+
+/// A running server; stopped when dropped.
+pub struct UsageServer {
+    /// The full usage URL, e.g. `http://127.0.0.1:41234/backend-api/wham/usage`.
+    pub url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl UsageServer {
+    /// Requests made with `token`.
+    pub fn hits(&self, token: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.token.as_deref() == Some(token))
+            .count()
+    }
+
+    /// All requests.
+    pub fn total_hits(&self) -> usize {
+        self.requests().len()
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for UsageServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Build a server with more options than [`spawn`].
+#[derive(Default)]
+pub struct Builder {
+    replies: HashMap<String, Reply>,
+    delay: Duration,
+}
+
+impl Builder {
+    /// Answer `token` with `reply`.
+    pub fn reply(mut self, token: &str, reply: Reply) -> Builder {
+        self.replies.insert(token.to_owned(), reply);
+        self
+    }
+
+    /// Add this delay before every reply (the benchmark's 200 ms).
+    pub fn delay(mut self, d: Duration) -> Builder {
+        self.delay = d;
+        self
+    }
+
+    /// Bind `127.0.0.1:0` and serve on a background thread.
+    pub fn spawn(self) -> UsageServer {
+        let shared = Arc::new(Shared {
+            replies: self.replies,
+            delay: self.delay,
+            log: Mutex::new(Vec::new()),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = Router::new()
+            .route(PATH, get(handle))
+            .with_state(shared.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                // Not a graceful shutdown: a hanging request must not keep the server alive.
+                tokio::select! {
+                    _ = axum::serve(listener, app) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        UsageServer {
+            url: format!("http://{addr}{PATH}"),
+            addr,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+/// A builder for a server with options (delay).
+pub fn builder() -> Builder {
+    Builder::default()
+}
+
+/// Serve these `(token, reply)` pairs.
+pub fn spawn<'a>(replies: impl IntoIterator<Item = (&'a str, Reply)>) -> UsageServer {
+    replies
+        .into_iter()
+        .fold(builder(), |b, (t, r)| b.reply(t, r))
+        .spawn()
+}
+
+/// A full reply: both windows, credits balance as a string, an additional limit.
+pub fn full_payload() -> Value {
+    json!({
+        "plan_type": "plus",
+        "rate_limit": {
+            "allowed": true,
+            "limit_reached": false,
+            "primary_window": {"used_percent": 58, "limit_window_seconds": 18000,
+                "reset_after_seconds": 7980, "reset_at": 1_900_007_980},
+            "secondary_window": {"used_percent": 12, "limit_window_seconds": 604800,
+                "reset_after_seconds": 399_600, "reset_at": 1_900_399_600}
+        },
+        "credits": {"has_credits": true, "unlimited": false, "balance": "17.50"},
+        "additional_rate_limits": [{
+            "limit_name": "codex_other", "metered_feature": "codex_other",
+            "rate_limit": {"allowed": true, "limit_reached": false,
+                "primary_window": {"used_percent": 3, "limit_window_seconds": 18000,
+                    "reset_after_seconds": 100, "reset_at": 1_900_000_100},
+                "secondary_window": null}
+        }]
+    })
+}
+
+/// A reply where almost everything is null.
+pub fn null_payload() -> Value {
+    json!({
+        "plan_type": null,
+        "rate_limit": {"allowed": null, "limit_reached": null,
+            "primary_window": {"used_percent": null, "limit_window_seconds": null,
+                "reset_after_seconds": null, "reset_at": null},
+            "secondary_window": null},
+        "credits": null,
+        "additional_rate_limits": null
+    })
+}
+
+/// `{"plan_type":"aaaa…"}`, `n` bytes long.
+fn huge_body(n: usize) -> Vec<u8> {
+    let mut body = Vec::with_capacity(n);
+    body.extend_from_slice(b"{\"plan_type\":\"");
+    body.resize(n.saturating_sub(2).max(body.len()), b'a');
+    body.extend_from_slice(b"\"}");
+    body
+}
+
+fn header_text(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let token = header_text(&headers, "authorization")
+        .and_then(|a| a.strip_prefix("Bearer ").map(str::to_owned));
+    let nth = {
+        let mut log = shared.log.lock().expect("log");
+        log.push(Recorded {
+            token: token.clone(),
+            account_id: header_text(&headers, "chatgpt-account-id"),
+            user_agent: header_text(&headers, "user-agent"),
+            accept: header_text(&headers, "accept"),
+        });
+        log.iter().filter(|r| r.token == token).count() - 1
+    };
+    if !shared.delay.is_zero() {
+        tokio::time::sleep(shared.delay).await;
+    }
+    let reply = token
+        .and_then(|t| shared.replies.get(&t).cloned())
+        .unwrap_or(Reply::Status(401));
+    answer(reply, nth).await
+}
+
+async fn answer(reply: Reply, nth: usize) -> Response {
+    let mut reply = reply;
+    loop {
+        reply = match reply {
+            Reply::Json(v) => return axum::Json(v).into_response(),
+            Reply::Status(code) => {
+                let status = StatusCode::from_u16(code).unwrap_or(StatusCode::IM_A_TEAPOT);
+                let body = json!({"detail": {"code": "scripted", "status": code}});
+                return (status, axum::Json(body)).into_response();
+            }
+            Reply::Sequence(list) => match list.get(nth).or(list.last()) {
+                Some(r) => r.clone(),
+                None => Reply::Status(500),
+            },
+            Reply::Delay(d, inner) => {
+                tokio::time::sleep(d).await;
+                *inner
+            }
+            Reply::Hang => {
+                std::future::pending::<()>().await;
+                Reply::Status(500)
+            }
+            Reply::Html => {
+                return (
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    "<!DOCTYPE html><html><body>Just a moment...</body></html>",
+                )
+                    .into_response();
+            }
+            Reply::Huge(n) => {
+                return ([(header::CONTENT_TYPE, "application/json")], huge_body(n))
+                    .into_response();
+            }
+            Reply::HugeChunked(n) => {
+                // A stream has no known length, so hyper sends it chunked.
+                let stream = Body::from(huge_body(n)).into_data_stream();
+                return (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    Body::from_stream(stream),
+                )
+                    .into_response();
+            }
+        };
+    }
+}

@@ -1,0 +1,335 @@
+//! The one path every mutation takes (SPEC section 3): **preflight** (read the effective
+//! store, check the targets, say what will change; a dry run stops here), **backup** (the
+//! layers about to be written), **apply** (the store engine re-reads under its lock or
+//! transaction and edits the fresh copy; or, in gateway-native mode, the real `openclaw`
+//! does it), **verify** (read back through the gateway's path: the intended change is there
+//! and nothing else changed), then an optional queued gateway restart.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::backup;
+use super::error::ChangeError;
+use super::gateway::Gateway;
+use super::queue::{self, QueueOutcome};
+use super::verify;
+use crate::engine::profile::{Fence, ProfileId};
+use crate::engine::store::{
+    Change, LayerDocs, LayerId, Snapshot, Store, StoreChoice, StoreInfo, StoreOptions,
+};
+
+/// A callback run between backup and apply. Only tests use it, to change the store behind
+/// our back and prove the change is not lost.
+pub type Hook<'a> = &'a (dyn Fn() + Sync);
+
+/// How to run one change.
+#[derive(Clone, Copy, Default)]
+pub struct ExecuteOptions<'a> {
+    /// Stop after preflight and write nothing.
+    pub dry_run: bool,
+    /// The action word for the backup name and report (`order-set`, `retire`, `login`...).
+    pub action: &'a str,
+    /// Run the real `openclaw` instead of writing ourselves.
+    pub via_gateway: bool,
+    /// Queue a background gateway restart afterwards.
+    pub queue_apply: bool,
+    /// Test hook between backup and apply.
+    pub before_apply: Option<Hook<'a>>,
+}
+
+/// What a change did (or, for a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReport {
+    /// Always true: failures are errors.
+    pub ok: bool,
+    /// The action word.
+    pub action: String,
+    /// Which store.
+    pub store: StoreInfo,
+    /// Whether this was a dry run (nothing written).
+    pub dry_run: bool,
+    /// What the change does, one sentence per step.
+    pub plan: Vec<String>,
+    /// The layers the plan writes.
+    pub planned_layers: Vec<LayerId>,
+    /// Backup file names taken before writing.
+    pub backups: Vec<String>,
+    /// The layers actually written.
+    pub written: Vec<LayerId>,
+    /// Whether `openclaw` did the write.
+    pub via_gateway: bool,
+    /// Whether the read-back matched exactly the intended change.
+    pub verified: bool,
+    /// What differs, when not verified.
+    pub differences: Vec<String>,
+    /// What became of the queued apply request, if one was made.
+    pub queued_apply: Option<QueueOutcome>,
+}
+
+fn provider_of(id: &ProfileId) -> String {
+    id.provider_part().to_owned()
+}
+
+/// Check the targets against the effective view and describe the change.
+fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<String>, ChangeError> {
+    let exists = |id: &ProfileId| snap.raw_profile(id.as_str()).is_some();
+    let refuse_fence = |id: &ProfileId| match snap.profile(id).map(|p| p.fence) {
+        Some(Fence::Refreshing) => Err(ChangeError::Fenced(id.to_string())),
+        _ => Ok(()),
+    };
+    let mut plan = Vec::new();
+    match change {
+        Change::UpsertProfile { id, .. } => {
+            refuse_fence(id)?;
+            plan.push(if exists(id) {
+                format!("update the credential of {id}")
+            } else {
+                format!("add profile {id}")
+            });
+        }
+        Change::SetOrder { provider, ids } => {
+            if ids.is_empty() {
+                return Err(ChangeError::Refused(
+                    "an order needs at least one profile: use `order clear` to remove it".into(),
+                ));
+            }
+            for (i, id) in ids.iter().enumerate() {
+                if !exists(id) {
+                    return Err(ChangeError::UnknownProfile(id.to_string()));
+                }
+                if ids[..i].contains(id) {
+                    return Err(ChangeError::DuplicateInOrder(id.to_string()));
+                }
+            }
+            let list: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+            let target = match snap.stored_order(provider) {
+                Some((_, layer)) => layer.to_string(),
+                None => {
+                    shared_layer(store).map_or_else(|| "the store".to_owned(), |l| l.to_string())
+                }
+            };
+            plan.push(format!(
+                "set the {provider} order to {} in {target}",
+                list.join(", ")
+            ));
+        }
+        Change::ClearOrder { provider } => match snap.stored_order(provider) {
+            Some((_, layer)) => {
+                let eff = snap.effective_order(provider);
+                plan.push(format!("remove the stored {provider} order from {layer}"));
+                plan.push(format!(
+                    "the gateway then follows: {}",
+                    after_clear_source(snap, provider, &eff.source.describe())
+                ));
+            }
+            None => plan.push(format!("no {provider} order is stored: nothing to remove")),
+        },
+        Change::Retire { id } => {
+            if !exists(id) {
+                return Err(ChangeError::UnknownProfile(id.to_string()));
+            }
+            refuse_fence(id)?;
+            let p = provider_of(id);
+            plan.push(format!(
+                "remove {id} from the {p} order (its credential is kept)"
+            ));
+            if snap.last_good(&p).as_deref() == Some(id.as_str()) {
+                plan.push(format!("repoint lastGood away from {id}"));
+            }
+        }
+        Change::Delete { id } => {
+            if !exists(id) {
+                return Err(ChangeError::UnknownProfile(id.to_string()));
+            }
+            refuse_fence(id)?;
+            plan.push(format!(
+                "delete the credential of {id} and its order, lastGood and usageStats entries"
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+fn after_clear_source(snap: &Snapshot, provider: &str, _now: &str) -> String {
+    if snap.config.order_for(provider).is_some() {
+        "openclaw.json auth.order".into()
+    } else if !snap.config.profile_ids_for(provider).is_empty() {
+        "openclaw.json auth.profiles (hides other stored profiles)".into()
+    } else {
+        "the automatic order (every stored profile)".into()
+    }
+}
+
+fn shared_layer(store: &Store) -> Option<LayerId> {
+    store.layers().into_iter().next()
+}
+
+/// The layers a change will write: those whose documents it touches, and for a new order or
+/// profile where none is stored, the shared layer.
+fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerId> {
+    let mut out: Vec<LayerId> = snap
+        .layers
+        .iter()
+        .filter(|(_, d)| &verify::normalize(change, d) != d)
+        .map(|(l, _)| l.clone())
+        .collect();
+    let needs_home = match change {
+        Change::SetOrder { provider, .. } => snap.stored_order(provider).is_none(),
+        Change::UpsertProfile { id, .. } => snap.raw_profile(id.as_str()).is_none(),
+        _ => false,
+    };
+    if out.is_empty() && needs_home {
+        out.extend(shared_layer(store));
+    }
+    if let Change::SetOrder { provider, .. } = change {
+        // Only the layer that owns the order is written.
+        if let Some((_, owner)) = snap.stored_order(provider) {
+            out.retain(|l| *l == owner);
+        }
+    }
+    out
+}
+
+/// Save a backup of each layer, returning the file names.
+fn back_up(store: &Store, layers: &[LayerId], action: &str) -> Result<Vec<String>, ChangeError> {
+    let mut names = Vec::new();
+    for layer in layers {
+        let docs = store.read_layer(layer).map_err(ChangeError::store)?;
+        names.push(save_backup(store.state_dir(), layer, &docs, action)?);
+    }
+    Ok(names)
+}
+
+/// Save one layer's documents as a backup; returns its file name.
+pub(crate) fn save_backup(
+    state_dir: &Path,
+    layer: &LayerId,
+    docs: &LayerDocs,
+    action: &str,
+) -> Result<String, ChangeError> {
+    let rec = backup::record(
+        action,
+        layer.format.as_str(),
+        &layer.path,
+        serde_json::to_value(layer).unwrap_or_default(),
+        &layer.to_string(),
+        Some(docs.store.clone()),
+        Some(docs.state.clone()),
+    );
+    let path = backup::save(state_dir, &rec)?;
+    Ok(path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default())
+}
+
+/// Run one change through preflight, backup, apply and verify.
+pub fn execute(
+    store: &Store,
+    change: Change,
+    opts: &ExecuteOptions<'_>,
+) -> Result<ChangeReport, ChangeError> {
+    let snap = store.load().map_err(ChangeError::store)?;
+    let plan = preflight(store, &snap, &change)?;
+    let planned = planned_layers(store, &snap, &change);
+    let mut report = ChangeReport {
+        ok: true,
+        action: opts.action.to_owned(),
+        store: store.info().clone(),
+        dry_run: opts.dry_run,
+        plan,
+        planned_layers: planned.clone(),
+        backups: Vec::new(),
+        written: Vec::new(),
+        via_gateway: opts.via_gateway,
+        verified: false,
+        differences: Vec::new(),
+        queued_apply: None,
+    };
+    if opts.dry_run {
+        return Ok(report);
+    }
+    let gateway = if opts.via_gateway {
+        Some(Gateway::locate(store.state_dir(), store.agent())?)
+    } else {
+        None
+    };
+    report.backups = back_up(store, &planned, opts.action)?;
+    if let Some(hook) = opts.before_apply {
+        hook();
+    }
+    let (before, after, written) = match &gateway {
+        None => {
+            let applied = store.apply(&change).map_err(ChangeError::store)?;
+            (applied.before, applied.after, applied.written)
+        }
+        Some(gw) => {
+            let before = store.load().map_err(ChangeError::store)?;
+            run_via_gateway(gw, &before, &change)?;
+            // `openclaw` may have created an overlay we did not have: open afresh to see it.
+            let fresh = reopen(store)?;
+            let after = fresh.load().map_err(ChangeError::store)?;
+            let written = changed_layers(&before, &after);
+            (before, after, written)
+        }
+    };
+    report.written = written;
+    report.differences = verify::intended_missing(&change, &after);
+    report
+        .differences
+        .extend(verify::unintended(&change, &before.layers, &after.layers));
+    report.verified = report.differences.is_empty();
+    if opts.queue_apply {
+        report.queued_apply = Some(queue::queue_apply(store.state_dir())?);
+    }
+    Ok(report)
+}
+
+/// The layers whose documents differ between two reads.
+pub(crate) fn changed_layers(before: &Snapshot, after: &Snapshot) -> Vec<LayerId> {
+    after
+        .layers
+        .iter()
+        .filter(|(l, d)| before.layers.iter().find(|(x, _)| x == l).map(|(_, b)| b) != Some(d))
+        .map(|(l, _)| l.clone())
+        .collect()
+}
+
+/// The same store, detected again (gateway-native writes can add an agent overlay).
+fn reopen(store: &Store) -> Result<Store, ChangeError> {
+    Store::open(StoreOptions {
+        state_dir: store.state_dir().to_path_buf(),
+        agent: store.agent().to_owned(),
+        choice: StoreChoice::Auto,
+        auth_path: None,
+    })
+    .map_err(ChangeError::store)
+}
+
+fn run_via_gateway(gw: &Gateway, snap: &Snapshot, change: &Change) -> Result<(), ChangeError> {
+    match change {
+        Change::SetOrder { provider, ids } => gw.order_set(provider, ids).map(drop),
+        Change::ClearOrder { provider } => gw.order_clear(provider).map(drop),
+        Change::Retire { id } => {
+            let p = provider_of(id);
+            let rest: Vec<ProfileId> = snap
+                .effective_order(&p)
+                .ids
+                .iter()
+                .filter(|i| i.as_str() != id.as_str())
+                .filter_map(|i| ProfileId::parse(i).ok())
+                .collect();
+            if rest.is_empty() {
+                return Err(ChangeError::Refused(format!(
+                    "{id} is the only profile in the {p} order: the gateway cannot store an empty order, so retire it without --via-gateway"
+                )));
+            }
+            gw.order_set(&p, &rest).map(drop)
+        }
+        Change::Delete { id } => gw.logout(id).map(drop),
+        Change::UpsertProfile { .. } => Err(ChangeError::Refused(
+            "the gateway has no command to store a login: run it without --via-gateway".into(),
+        )),
+    }
+}

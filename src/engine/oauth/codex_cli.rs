@@ -1,0 +1,90 @@
+//! Import the Codex CLI's own login: `$CODEX_HOME/auth.json` (default `~/.codex/auth.json`)
+//! with `auth_mode: "chatgpt"` and `tokens.{access_token, refresh_token, account_id,
+//! id_token?}`. The file is only ever read, never written, locked or touched.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{OAuthError, Tokens};
+use crate::secret::Secret;
+
+/// The `auth.json` path: `<codex_home>/auth.json`, where `codex_home` defaults to `~/.codex`.
+pub fn auth_json_path(codex_home: Option<&Path>) -> PathBuf {
+    match codex_home {
+        Some(h) => h.join("auth.json"),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(".codex")
+            .join("auth.json"),
+    }
+}
+
+/// Read the Codex CLI's tokens from `path`.
+pub fn read_auth_json(path: &Path) -> Result<Tokens, OAuthError> {
+    let refuse = |reason: &'static str| OAuthError::CodexAuth {
+        path: path.to_owned(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            refuse("the file does not exist (log in with `codex login` first)")
+        } else {
+            refuse("the file cannot be read")
+        }
+    })?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|_| refuse("it is not JSON"))?;
+    if doc.get("auth_mode").and_then(Value::as_str) != Some("chatgpt") {
+        return Err(refuse(
+            "its auth_mode is not `chatgpt` (an API-key login cannot become an OAuth profile)",
+        ));
+    }
+    let tokens = doc.get("tokens").ok_or(refuse("it has no `tokens`"))?;
+    let text = |k: &str| {
+        tokens
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let access = text("access_token").ok_or(refuse("it has no tokens.access_token"))?;
+    let refresh = text("refresh_token").ok_or(refuse("it has no tokens.refresh_token"))?;
+    let account = text("account_id").ok_or(refuse("it has no tokens.account_id"))?;
+    Ok(Tokens {
+        access: Secret::new(access),
+        refresh: Secret::new(refresh),
+        id_token: text("id_token").map(Secret::new),
+        expires_in_s: None,
+        account_id_hint: Some(account),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_chatgpt_logins_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.json");
+        std::fs::write(
+            &p,
+            r#"{"auth_mode":"chatgpt","tokens":{"access_token":"a.b.c","refresh_token":"rt_x","account_id":"acc"}}"#,
+        )
+        .unwrap();
+        let t = read_auth_json(&p).unwrap();
+        assert_eq!(t.account_id_hint.as_deref(), Some("acc"));
+        assert_eq!(t.refresh.expose_secret(), "rt_x");
+        std::fs::write(&p, r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-x"}"#).unwrap();
+        assert!(matches!(
+            read_auth_json(&p),
+            Err(OAuthError::CodexAuth { .. })
+        ));
+        assert!(matches!(
+            read_auth_json(&dir.path().join("none.json")),
+            Err(OAuthError::CodexAuth { .. })
+        ));
+    }
+}

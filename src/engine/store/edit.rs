@@ -1,0 +1,307 @@
+//! How each [`Change`] becomes edits of individual layers. Planning looks at the effective
+//! view to decide which layer owns each key; the edit itself is a pure function applied to
+//! the layer's fresh documents inside its lock or transaction, so a concurrent writer's
+//! change to another key is never lost.
+
+use serde_json::{Map, Value, json};
+
+use super::Change;
+use super::error::StoreError;
+use super::layer::{LayerDocs, LayerId};
+use super::snapshot::Snapshot;
+use crate::engine::profile::Fence;
+
+/// One layer's part of a change.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LayerEdit {
+    /// Merge `fields` into `profiles[id]` (creating it); refuse over a pending fence.
+    Upsert {
+        id: String,
+        fields: Map<String, Value>,
+    },
+    /// `order[provider] = ids`.
+    SetOrder { provider: String, ids: Vec<String> },
+    /// Remove `order[provider]`.
+    ClearOrder { provider: String },
+    /// Remove `id` from every order list; `lastGood` entries naming it move to `next[provider]`
+    /// or are removed.
+    Retire {
+        id: String,
+        next: Vec<(String, Option<String>)>,
+    },
+    /// Remove `profiles[id]`, `usageStats[id]`, `id` from order lists and `lastGood` naming it.
+    Delete { id: String },
+}
+
+fn obj_mut<'a>(v: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+    if !v.get(key).is_some_and(Value::is_object) {
+        v[key] = json!({});
+    }
+    // Just ensured to be an object above.
+    match v.get_mut(key) {
+        Some(Value::Object(m)) => m,
+        _ => unreachable!("ensured to be an object"),
+    }
+}
+
+fn is_pending_fence(entry: &Value) -> bool {
+    ["access", "refresh"].iter().any(|k| {
+        entry
+            .get(*k)
+            .and_then(Value::as_str)
+            .is_some_and(|t| Fence::of_token(t) == Fence::Refreshing)
+    })
+}
+
+fn remove_from_orders(state: &mut Value, id: &str) {
+    if let Some(Value::Object(order)) = state.get_mut("order") {
+        for list in order.values_mut() {
+            if let Value::Array(a) = list {
+                a.retain(|x| x.as_str() != Some(id));
+            }
+        }
+    }
+}
+
+/// Apply one edit to fresh documents. Refuses to touch a profile whose refresh is in flight.
+pub(crate) fn apply_edit(edit: &LayerEdit, mut docs: LayerDocs) -> Result<LayerDocs, StoreError> {
+    match edit {
+        LayerEdit::Upsert { id, fields } => {
+            let profiles = obj_mut(&mut docs.store, "profiles");
+            let entry = profiles.entry(id.clone()).or_insert_with(|| json!({}));
+            if is_pending_fence(entry) {
+                return Err(StoreError::Fenced(id.clone()));
+            }
+            if !entry.is_object() {
+                *entry = json!({});
+            }
+            if let Value::Object(e) = entry {
+                for (k, v) in fields {
+                    e.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        LayerEdit::SetOrder { provider, ids } => {
+            let order = obj_mut(&mut docs.state, "order");
+            order.insert(provider.clone(), json!(ids));
+        }
+        LayerEdit::ClearOrder { provider } => {
+            if let Some(Value::Object(order)) = docs.state.get_mut("order") {
+                order.shift_remove(provider);
+            }
+        }
+        LayerEdit::Retire { id, next } => {
+            remove_from_orders(&mut docs.state, id);
+            if let Some(Value::Object(lg)) = docs.state.get_mut("lastGood") {
+                for (provider, to) in next {
+                    if lg.get(provider).and_then(Value::as_str) == Some(id.as_str()) {
+                        match to {
+                            Some(to) => {
+                                lg.insert(provider.clone(), json!(to));
+                            }
+                            None => {
+                                lg.shift_remove(provider);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        LayerEdit::Delete { id } => {
+            if let Some(Value::Object(p)) = docs.store.get_mut("profiles") {
+                if p.get(id).is_some_and(is_pending_fence) {
+                    return Err(StoreError::Fenced(id.clone()));
+                }
+                p.shift_remove(id);
+            }
+            remove_from_orders(&mut docs.state, id);
+            if let Some(Value::Object(lg)) = docs.state.get_mut("lastGood") {
+                lg.retain(|_, v| v.as_str() != Some(id.as_str()));
+            }
+            if let Some(Value::Object(us)) = docs.state.get_mut("usageStats") {
+                us.shift_remove(id);
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn layers_where<F: Fn(&LayerDocs) -> bool>(snap: &Snapshot, f: F) -> Vec<LayerId> {
+    snap.layers
+        .iter()
+        .filter(|(_, d)| f(d))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+fn order_lists(d: &LayerDocs, id: &str) -> bool {
+    d.state_map("order").is_some_and(|o| {
+        o.values().any(|l| {
+            l.as_array()
+                .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(id)))
+        })
+    })
+}
+
+fn names_in_last_good(d: &LayerDocs, id: &str) -> bool {
+    d.state_map("lastGood")
+        .is_some_and(|m| m.values().any(|v| v.as_str() == Some(id)))
+}
+
+/// Decide which layers a change touches, from the effective view before it.
+pub(crate) fn plan(
+    change: &Change,
+    snap: &Snapshot,
+) -> Result<Vec<(LayerId, LayerEdit)>, StoreError> {
+    let shared = || snap.layers.first().map(|(l, _)| l.clone());
+    let top = |layers: Vec<LayerId>| layers.into_iter().last().or_else(shared);
+    Ok(match change {
+        Change::UpsertProfile { id, fields } => {
+            let id = id.as_str().to_owned();
+            if snap.raw_profile(&id).is_some_and(is_pending_fence) {
+                return Err(StoreError::Fenced(id));
+            }
+            let holder = top(layers_where(snap, |d| {
+                d.profiles().is_some_and(|p| p.contains_key(&id))
+            }));
+            holder
+                .map(|l| {
+                    (
+                        l,
+                        LayerEdit::Upsert {
+                            id,
+                            fields: fields.clone(),
+                        },
+                    )
+                })
+                .into_iter()
+                .collect()
+        }
+        Change::SetOrder { provider, ids } => {
+            let holder = snap.stored_order(provider).map(|(_, l)| l).or_else(shared);
+            let ids = ids.iter().map(|i| i.as_str().to_owned()).collect();
+            holder
+                .map(|l| {
+                    (
+                        l,
+                        LayerEdit::SetOrder {
+                            provider: provider.clone(),
+                            ids,
+                        },
+                    )
+                })
+                .into_iter()
+                .collect()
+        }
+        Change::ClearOrder { provider } => layers_where(snap, |d| {
+            d.state_map("order")
+                .is_some_and(|o| o.contains_key(provider))
+        })
+        .into_iter()
+        .map(|l| {
+            (
+                l,
+                LayerEdit::ClearOrder {
+                    provider: provider.clone(),
+                },
+            )
+        })
+        .collect(),
+        Change::Retire { id } => {
+            let id = id.as_str().to_owned();
+            if snap.raw_profile(&id).is_none() {
+                return Err(StoreError::NoSuchProfile(id));
+            }
+            // lastGood moves to the next profile of that provider's effective order.
+            let mut next = Vec::new();
+            for (_, d) in &snap.layers {
+                for (provider, v) in d.state_map("lastGood").into_iter().flatten() {
+                    if v.as_str() == Some(id.as_str()) {
+                        let order = snap.effective_order(provider).ids;
+                        let pos = order.iter().position(|x| *x == id);
+                        let after = pos.map_or(0, |p| p + 1);
+                        let candidate = order[after.min(order.len())..]
+                            .iter()
+                            .chain(order.iter())
+                            .find(|x| **x != id && snap.raw_profile(x).is_some())
+                            .cloned();
+                        next.push((provider.clone(), candidate));
+                    }
+                }
+            }
+            layers_where(snap, |d| order_lists(d, &id) || names_in_last_good(d, &id))
+                .into_iter()
+                .map(|l| {
+                    (
+                        l,
+                        LayerEdit::Retire {
+                            id: id.clone(),
+                            next: next.clone(),
+                        },
+                    )
+                })
+                .collect()
+        }
+        Change::Delete { id } => {
+            let id = id.as_str().to_owned();
+            if snap.raw_profile(&id).is_none() {
+                return Err(StoreError::NoSuchProfile(id));
+            }
+            if snap.raw_profile(&id).is_some_and(is_pending_fence) {
+                return Err(StoreError::Fenced(id));
+            }
+            layers_where(snap, |d| {
+                d.profiles().is_some_and(|p| p.contains_key(&id))
+                    || order_lists(d, &id)
+                    || names_in_last_good(d, &id)
+                    || d.state_map("usageStats")
+                        .is_some_and(|u| u.contains_key(&id))
+            })
+            .into_iter()
+            .map(|l| (l, LayerEdit::Delete { id: id.clone() }))
+            .collect()
+        }
+    })
+}
+
+/// Check the change is visible in the effective view after writing.
+pub(crate) fn verify(change: &Change, after: &Snapshot) -> Result<(), String> {
+    match change {
+        Change::UpsertProfile { id, fields } => {
+            let entry = after
+                .raw_profile(id.as_str())
+                .ok_or("the profile is missing")?;
+            for (k, v) in fields {
+                if entry.get(k) != Some(v) {
+                    return Err(format!("field `{k}` does not have the written value"));
+                }
+            }
+        }
+        Change::SetOrder { provider, ids } => {
+            let stored = after.stored_order(provider).map(|(ids, _)| ids);
+            let want: Vec<String> = ids.iter().map(|i| i.as_str().to_owned()).collect();
+            if stored.as_ref() != Some(&want) {
+                return Err(format!("the stored {provider} order differs"));
+            }
+        }
+        Change::ClearOrder { provider } => {
+            if after.stored_order(provider).is_some() {
+                return Err(format!("a {provider} order is still stored"));
+            }
+        }
+        Change::Retire { id } | Change::Delete { id } => {
+            let id = id.as_str();
+            if after
+                .layers
+                .iter()
+                .any(|(_, d)| order_lists(d, id) || names_in_last_good(d, id))
+            {
+                return Err("the profile is still in an order or lastGood".into());
+            }
+            if matches!(change, Change::Delete { .. }) && after.raw_profile(id).is_some() {
+                return Err("the profile is still stored".into());
+            }
+        }
+    }
+    Ok(())
+}

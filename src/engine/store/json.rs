@@ -1,0 +1,175 @@
+//! The json store: `auth-profiles.json` (`{version, profiles, order?, lastGood?, usageStats?}`)
+//! and, since OpenClaw 2026.4.6, `auth-state.json` beside it, whose `order`/`lastGood`/
+//! `usageStats` win over the profiles file's (key by key). Writes hold the sidecar lock of
+//! `auth-profiles.json` (it covers both files), re-read, then replace each changed file by a
+//! temp file in the same directory: write, fsync, rename, fsync the directory, mode 0600.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::error::StoreError;
+use super::layer::{LayerDocs, STATE_KEYS};
+use super::lock;
+
+/// The state file beside a profiles file.
+pub fn state_path(profiles_file: &Path) -> PathBuf {
+    profiles_file.with_file_name("auth-state.json")
+}
+
+/// Set mode 0600.
+pub(crate) fn set_owner_only(path: &Path) -> Result<(), StoreError> {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::io("set the mode of", path, &e))
+}
+
+/// Read a JSON object file; `Ok(None)` when absent.
+pub(crate) fn read_object(path: &Path) -> Result<Option<Value>, StoreError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io("read", path, &e)),
+    };
+    let v: Value =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::NotJson(path.to_owned()))?;
+    if !v.is_object() {
+        return Err(StoreError::BadField {
+            path: path.to_owned(),
+            field: "top level".into(),
+            expected: "a JSON object",
+        });
+    }
+    Ok(Some(v))
+}
+
+/// Read the layer: the profiles file (split into store and state) with the state file's
+/// keys on top.
+pub(crate) fn read_layer(file: &Path) -> Result<LayerDocs, StoreError> {
+    let mut docs = match read_object(file)? {
+        Some(v) => LayerDocs::from_single_file(v),
+        None => LayerDocs::empty(),
+    };
+    if let Some(state) = read_object(&state_path(file))? {
+        if let (Some(into), Some(from)) = (docs.state.as_object_mut(), state.as_object()) {
+            for (k, v) in from {
+                into.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// Write `value` to `path` atomically (temp file, fsync, rename, fsync dir, 0600).
+pub(crate) fn write_atomic(path: &Path, value: &Value) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), nonce()));
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| StoreError::Io {
+        action: "serialise",
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })?;
+    text.push('\n');
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(StoreError::io("write", path, &e));
+    }
+    set_owner_only(path)
+}
+
+fn nonce() -> u64 {
+    let mut b = [0u8; 8];
+    // A collision only makes create_new fail, which is reported, never a lost write.
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b)
+}
+
+/// Under the lock: re-read, let `edit` produce new documents (or `None`), write the files
+/// that changed. `create` says whether a missing profiles file may be created.
+pub(crate) fn write_layer<F>(
+    file: &Path,
+    wait: Duration,
+    create: bool,
+    edit: F,
+) -> Result<bool, StoreError>
+where
+    F: FnOnce(LayerDocs) -> Result<Option<LayerDocs>, StoreError>,
+{
+    let _guard = lock::acquire(file, wait)?;
+    let raw_profiles = read_object(file)?;
+    let state_file = state_path(file);
+    let raw_state = read_object(&state_file)?;
+    if raw_profiles.is_none() && !create {
+        return Err(StoreError::Missing {
+            what: "auth store file",
+            path: file.to_owned(),
+        });
+    }
+    let fresh = read_layer(file)?.validate(file)?;
+    let Some(new) = edit(fresh.clone())? else {
+        return Ok(false);
+    };
+    if new == fresh {
+        return Ok(false);
+    }
+    match raw_state {
+        Some(old_state) => {
+            // Split store: state goes to auth-state.json; the profiles file keeps the legacy
+            // state keys it had, untouched (the state file wins over them), unless the key is
+            // gone from the new state, so it cannot shine through again.
+            let mut profiles_doc = new.store.clone();
+            if let (Some(obj), Some(old)) = (
+                profiles_doc.as_object_mut(),
+                raw_profiles.as_ref().and_then(Value::as_object),
+            ) {
+                for k in STATE_KEYS {
+                    if let (Some(v), true) = (old.get(k), new.state.get(k).is_some()) {
+                        obj.insert(k.into(), v.clone());
+                    }
+                }
+            }
+            if Some(&profiles_doc) != raw_profiles.as_ref() {
+                write_atomic(file, &profiles_doc)?;
+            }
+            let mut state_doc = old_state.as_object().cloned().unwrap_or_default();
+            merge_state(&mut state_doc, &new.state);
+            if Value::Object(state_doc.clone()) != old_state {
+                write_atomic(&state_file, &Value::Object(state_doc))?;
+            }
+        }
+        None => write_atomic(file, &new.to_single_file())?,
+    }
+    Ok(true)
+}
+
+/// Copy `new`'s keys into `into`, and drop the state keys `new` no longer has.
+fn merge_state(into: &mut Map<String, Value>, new: &Value) {
+    let Some(new) = new.as_object() else { return };
+    for k in STATE_KEYS {
+        if !new.contains_key(k) {
+            into.shift_remove(k);
+        }
+    }
+    for (k, v) in new {
+        into.insert(k.clone(), v.clone());
+    }
+}

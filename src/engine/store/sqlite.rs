@@ -1,0 +1,282 @@
+//! The two database layouts: the state database's `config_machine_state` cells and an agent
+//! database's `auth_profile_store`/`auth_profile_state` rows. We never create a database or
+//! a table (OpenClaw owns the schema); we open existing files without `SQLITE_OPEN_CREATE`,
+//! wait up to [`BUSY_TIMEOUT_MS`] for other writers, write in one `BEGIN IMMEDIATE`
+//! transaction per change with values bound as TEXT, and leave the journal (WAL) mode alone.
+
+use std::path::Path;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde_json::{Value, json};
+
+use super::error::StoreError;
+use super::layer::{Backend, LayerDocs};
+
+/// How long we wait for another writer, as OpenClaw does.
+pub const BUSY_TIMEOUT_MS: u64 = 5000;
+
+/// State database: the shared credential cell.
+pub const STORE_CELL: &str = "authProfiles.store";
+/// State database: the shared runtime-state cell.
+pub const STATE_CELL: &str = "authProfiles.state";
+/// State database: which store is the shared one.
+pub const SHARED_STORE_CELL: &str = "auth.sharedStore";
+/// Agent database: the row key.
+pub const PRIMARY: &str = "primary";
+
+/// Map a rusqlite error on `path` to a store error.
+pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::SqliteCorrupt(path.to_owned())
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::SqliteBusy(path.to_owned())
+        }
+        _ => StoreError::Sqlite {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// Open an existing database (never creating it), with the busy timeout set.
+pub(crate) fn open(path: &Path, write: bool) -> Result<Connection, StoreError> {
+    if !path.is_file() {
+        return Err(StoreError::Missing {
+            what: "database",
+            path: path.to_owned(),
+        });
+    }
+    let flags = if write {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_err(path, e))?;
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .map_err(|e| sql_err(path, e))?;
+    Ok(conn)
+}
+
+/// Whether `table` exists (this is also the first read, so a corrupt file fails here).
+pub(crate) fn has_table(conn: &Connection, path: &Path, table: &str) -> Result<bool, StoreError> {
+    conn.query_row(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|o| o.is_some())
+    .map_err(|e| sql_err(path, e))
+}
+
+fn table_and_columns(backend: Backend) -> (&'static str, &'static str, &'static str, &'static str) {
+    // (table, key column, value column, updated column) of the store document; the state
+    // document's table is derived below.
+    match backend {
+        Backend::StateCells => (
+            "config_machine_state",
+            "state_key",
+            "value_json",
+            "updated_at_ms",
+        ),
+        _ => (
+            "auth_profile_store",
+            "store_key",
+            "store_json",
+            "updated_at",
+        ),
+    }
+}
+
+/// Where each of the two documents lives: (table, key column, value column, updated column, key).
+fn cells(
+    backend: Backend,
+) -> [(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+); 2] {
+    match backend {
+        Backend::StateCells => {
+            let (t, k, v, u) = table_and_columns(backend);
+            [(t, k, v, u, STORE_CELL), (t, k, v, u, STATE_CELL)]
+        }
+        _ => [
+            (
+                "auth_profile_store",
+                "store_key",
+                "store_json",
+                "updated_at",
+                PRIMARY,
+            ),
+            (
+                "auth_profile_state",
+                "state_key",
+                "state_json",
+                "updated_at",
+                PRIMARY,
+            ),
+        ],
+    }
+}
+
+fn read_cell(
+    conn: &Connection,
+    path: &Path,
+    (table, key_col, val_col, _, key): (&str, &str, &str, &str, &str),
+) -> Result<Option<String>, StoreError> {
+    if !has_table(conn, path, table)? {
+        return Ok(None);
+    }
+    conn.query_row(
+        &format!("SELECT {val_col} FROM {table} WHERE {key_col} = ?1"),
+        [key],
+        |r| r.get::<_, String>(0),
+    )
+    .optional()
+    .map_err(|e| sql_err(path, e))
+}
+
+fn parse_cell(path: &Path, text: Option<String>, empty: Value) -> Result<Value, StoreError> {
+    match text {
+        None => Ok(empty),
+        Some(t) => {
+            let v: Value =
+                serde_json::from_str(&t).map_err(|_| StoreError::NotJson(path.to_owned()))?;
+            if v.is_object() {
+                Ok(v)
+            } else {
+                Err(StoreError::BadField {
+                    path: path.to_owned(),
+                    field: "auth document".into(),
+                    expected: "a JSON object",
+                })
+            }
+        }
+    }
+}
+
+/// Read a layer's two documents (empty documents where a row is absent).
+pub(crate) fn read_docs(
+    conn: &Connection,
+    path: &Path,
+    backend: Backend,
+) -> Result<LayerDocs, StoreError> {
+    let [s, t] = cells(backend);
+    let empty = LayerDocs::empty();
+    Ok(LayerDocs {
+        store: parse_cell(path, read_cell(conn, path, s)?, empty.store)?,
+        state: parse_cell(path, read_cell(conn, path, t)?, empty.state)?,
+    })
+}
+
+/// Whether a layer holds any auth row at all.
+pub(crate) fn has_auth_rows(
+    conn: &Connection,
+    path: &Path,
+    backend: Backend,
+) -> Result<bool, StoreError> {
+    for c in cells(backend) {
+        if read_cell(conn, path, c)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Read the `auth.sharedStore` cell's `location`, if any.
+pub(crate) fn shared_store_location(
+    conn: &Connection,
+    path: &Path,
+) -> Result<Option<String>, StoreError> {
+    let cell = read_cell(
+        conn,
+        path,
+        (
+            "config_machine_state",
+            "state_key",
+            "value_json",
+            "",
+            SHARED_STORE_CELL,
+        ),
+    )?;
+    Ok(cell
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.get("location").and_then(Value::as_str).map(str::to_owned)))
+}
+
+/// Read a layer on its own connection.
+pub(crate) fn read_layer(path: &Path, backend: Backend) -> Result<LayerDocs, StoreError> {
+    let conn = open(path, false)?;
+    read_docs(&conn, path, backend)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// One write transaction: `BEGIN IMMEDIATE`, re-read the layer, let `edit` turn the fresh
+/// documents into new ones (or `None`: nothing to do), write the documents that changed,
+/// commit. On the state database the first write also sets `auth.sharedStore`, as OpenClaw
+/// does on a fresh install. Returns whether anything was written.
+pub(crate) fn write_layer<F>(path: &Path, backend: Backend, edit: F) -> Result<bool, StoreError>
+where
+    F: FnOnce(LayerDocs) -> Result<Option<LayerDocs>, StoreError>,
+{
+    let mut conn = open(path, true)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| sql_err(path, e))?;
+    for (table, ..) in cells(backend) {
+        if !has_table(&tx, path, table)? {
+            return Err(StoreError::MissingTable {
+                path: path.to_owned(),
+                table,
+            });
+        }
+    }
+    let fresh = read_docs(&tx, path, backend)?.validate(path)?;
+    let Some(new) = edit(fresh.clone())? else {
+        return Ok(false);
+    };
+    let now = now_ms();
+    let [s, t] = cells(backend);
+    let mut wrote = false;
+    for (cell, old, new) in [(s, &fresh.store, &new.store), (t, &fresh.state, &new.state)] {
+        if old == new {
+            continue;
+        }
+        let (table, key_col, val_col, upd_col, key) = cell;
+        let text = serde_json::to_string(new).map_err(|e| StoreError::Sqlite {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} ({key_col}, {val_col}, {upd_col}) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT({key_col}) DO UPDATE SET {val_col} = excluded.{val_col}, {upd_col} = excluded.{upd_col}"
+            ),
+            rusqlite::params![key, text, now],
+        )
+        .map_err(|e| sql_err(path, e))?;
+        wrote = true;
+    }
+    if wrote && backend == Backend::StateCells && shared_store_location(&tx, path)?.is_none() {
+        let v = json!({"location": "state-db"}).to_string();
+        tx.execute(
+            "INSERT INTO config_machine_state (state_key, value_json, updated_at_ms) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(state_key) DO NOTHING",
+            rusqlite::params![SHARED_STORE_CELL, v, now],
+        )
+        .map_err(|e| sql_err(path, e))?;
+    }
+    tx.commit().map_err(|e| sql_err(path, e))?;
+    if wrote {
+        super::json::set_owner_only(path)?;
+    }
+    Ok(wrote)
+}

@@ -1,0 +1,160 @@
+//! Rendering a [`UsageRun`], purely: the SPEC section 6 JSON document and one line of text per
+//! profile in the style of SPEC section 7
+//! (`alice@example.com · plus · 5h 42% left (resets 2h 13m) · week 88% left (resets 4d 15h)`).
+//! The chat core renders its own templates from the typed results; these lines are what the
+//! CLI prints and what `formatted_profiles` carries.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{ProfileResult, Summary, UsageRun, UsageWindow};
+
+/// The message sent before any remote work (SPEC section 7).
+pub const PROGRESS_MESSAGE: &str = "Running Codex usage check…";
+
+/// Separator between the parts of a line.
+const SEP: &str = " · ";
+
+/// A duration in seconds as people read it: `4d 15h`, `2h 13m`, `7m`, `<1m`.
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m")
+    } else {
+        "<1m".to_owned()
+    }
+}
+
+/// A percentage without noise: `42`, `12.5`.
+fn percent(p: f64) -> String {
+    let r = (p * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{}", r as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// `5h 42% left (resets 2h 13m)`.
+pub fn window_text(w: &UsageWindow) -> String {
+    let mut s = match w.remaining_percent {
+        Some(r) => format!("{} {}% left", w.label, percent(r)),
+        None => format!("{} usage unknown", w.label),
+    };
+    if let Some(after) = w.reset_after_seconds {
+        s.push_str(&format!(" (resets {})", human_duration(after)));
+    }
+    s
+}
+
+/// One line for one profile: usage windows on success, a short reason on failure
+/// (`bob@example.com · ⚠ rate limited (429)`).
+pub fn line(r: &ProfileResult) -> String {
+    let mut parts: Vec<String> = vec![r.label().to_owned()];
+    match (&r.remote_usage, r.remote_error) {
+        (Some(u), _) => {
+            if let Some(plan) = r.plan.as_deref().or(u.plan.as_deref()) {
+                parts.push(plan.to_owned());
+            }
+            parts.extend(u.windows.iter().map(window_text));
+            if u.windows.is_empty() {
+                parts.push("no limits reported".to_owned());
+            }
+            if u.limit_reached == Some(true) {
+                parts.push("⚠ limit reached".to_owned());
+            }
+        }
+        (None, Some(e)) => {
+            let mut reason = format!("⚠ {}", e.reason());
+            if let Some(status) = r.remote_status {
+                reason.push_str(&format!(" ({status})"));
+            }
+            parts.push(reason);
+        }
+        (None, None) => parts.push("⚠ not checked".to_owned()),
+    }
+    parts.join(SEP)
+}
+
+/// `line` plus, for `--debug`, ` [2 attempts, 1234 ms]`.
+pub fn line_debug(r: &ProfileResult) -> String {
+    format!(
+        "{} [{} attempt{}, {} ms]",
+        line(r),
+        r.attempts,
+        if r.attempts == 1 { "" } else { "s" },
+        r.elapsed_ms
+    )
+}
+
+/// `3 profiles checked: 2 ok, 1 failed`.
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "{} profile{} checked: {} ok, {} failed",
+        s.profiles_checked,
+        if s.profiles_checked == 1 { "" } else { "s" },
+        s.remote_ok_count,
+        s.remote_failed_count
+    )
+}
+
+/// The message a chat or script can pass on as is: every line, then the summary.
+pub fn suggested_user_message(run: &UsageRun) -> String {
+    let mut lines: Vec<String> = run.profiles.iter().map(line).collect();
+    lines.push(summary_line(&run.summary()));
+    lines.join("\n")
+}
+
+/// `--format text`: one line per profile, then the summary line.
+pub fn render_text(run: &UsageRun, debug: bool) -> String {
+    let mut out = String::new();
+    for p in &run.profiles {
+        out.push_str(&if debug { line_debug(p) } else { line(p) });
+        out.push('\n');
+    }
+    out.push_str(&summary_line(&run.summary()));
+    if debug {
+        out.push_str(&format!(" [{} ms]", run.elapsed_ms));
+    }
+    out.push('\n');
+    out
+}
+
+/// The SPEC section 6 document. `store` is the store's `{format, path}`; `debug` adds
+/// `attempts` and `attempt_ms` to each profile and `elapsed_ms` at the top.
+pub fn render_json(run: &UsageRun, store: &impl Serialize, debug: bool) -> Value {
+    let profiles: Vec<Value> = run
+        .profiles
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+            if let (true, Some(obj)) = (debug, v.as_object_mut()) {
+                obj.insert("attempts".into(), json!(p.attempts));
+                obj.insert("attempt_ms".into(), json!(p.attempt_ms));
+            }
+            v
+        })
+        .collect();
+    let mut doc = json!({
+        "ok": true,
+        "store": serde_json::to_value(store).unwrap_or(Value::Null),
+        "remote_endpoint": run.remote_endpoint,
+        "profiles": profiles,
+        "summary": run.summary(),
+        "formatted_profiles": run.profiles.iter().map(line).collect::<Vec<_>>(),
+        "suggested_user_message": suggested_user_message(run),
+        "progress_message": PROGRESS_MESSAGE,
+    });
+    if let (true, Some(obj)) = (debug, doc.as_object_mut()) {
+        obj.insert("elapsed_ms".into(), json!(run.elapsed_ms));
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests;
