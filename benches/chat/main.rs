@@ -12,12 +12,11 @@
 //! after 10,000 distinct users. Run: `cargo bench --bench chat` (env `BENCH_CHATS`,
 //! `BENCH_USERS` change the sizes).
 
-#[path = "../tests/it/support/bot_api.rs"]
+#[path = "../../tests/it/support/bot_api.rs"]
 #[allow(dead_code)]
 mod bot_api;
 
-#[path = "chat_conversation.rs"]
-mod chat_conversation;
+mod conversation;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -234,9 +233,8 @@ async fn memory(
 fn main() {
     let chats = env_usize("BENCH_CHATS", 500);
     let users = env_usize("BENCH_USERS", 10_000);
-    // The conversation core reads its settings from the environment; set them before any
-    // thread exists.
-    let conversation = chat_conversation::setup();
+    // A fixture store and a loopback usage server behind the real conversation core.
+    let conversation = conversation::setup();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -245,10 +243,8 @@ fn main() {
         let base = rss_kib();
         let mut runs = vec![floor(chats).await];
         runs.push(adapter("adapter, trivial handler", chats, trivial(), vec![], "/codex_usage all").await);
-        if let Some(conv) = &conversation {
-            let (menu, handler) = conv.handler().await;
-            runs.push(adapter("adapter + conversation core", chats, handler, menu, "/codex_usage all").await);
-        }
+        let (menu, handler) = conversation.handler().await;
+        runs.push(adapter("adapter + conversation core", chats, handler, menu, "/codex_usage all").await);
         println!("\n{chats} chats at once; ms from update available to:");
         println!("| bot | progress p50 | progress p99 | final p50 | final p99 |");
         println!("|---|---|---|---|---|");
@@ -258,14 +254,8 @@ fn main() {
             let (f50, f99) = if r.last.is_empty() { ("-".into(), "-".into()) } else { (ms(f50), ms(f99)) };
             println!("| {} | {} | {} | {} | {} |", r.name, ms(p50), ms(p99), f50, f99);
         }
-        let (menu, handler, text) = match &conversation {
-            Some(conv) => {
-                let (menu, handler) = conv.handler().await;
-                (menu, handler, "/help")
-            }
-            None => (vec![], trivial(), "/help"),
-        };
-        let (idle, after) = memory(users, handler, menu, text).await;
+        let (menu, handler) = conversation.handler().await;
+        let (idle, after) = memory(users, handler, menu, "/help").await;
         println!("\nVmRSS: process start {base} KiB; bot idle {idle} KiB; after {users} distinct users {after} KiB");
     });
 }
