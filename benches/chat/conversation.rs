@@ -15,8 +15,8 @@ use codex_profiler::adapters::telegram::{Handler, cli::handler};
 use codex_profiler::chat::{ChatConfig, Conversation};
 use serde_json::json;
 
-/// First user id of the latency run and of the memory run (see `chat.rs`).
-const LATENCY_USERS: std::ops::Range<u64> = 10_000..20_000;
+/// The users allowed to check usage: the latency and memory runs use ids from here.
+const ALLOWED_USERS: std::ops::Range<u64> = 10_000..20_000;
 
 /// The fixture and servers, kept alive for the whole run.
 pub struct Setup {
@@ -29,7 +29,7 @@ impl Setup {
     pub async fn handler(&self) -> (Vec<(String, String)>, Handler) {
         let state_dir = self.fixture.state_arg();
         let usage_url = self.usage.url.clone();
-        let users = LATENCY_USERS
+        let users = ALLOWED_USERS
             .map(|u| u.to_string())
             .collect::<Vec<_>>()
             .join(",");

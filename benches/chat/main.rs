@@ -220,7 +220,7 @@ async fn memory(
     for chunk in 0..users.div_ceil(500) {
         let start = chunk * 500;
         let count = 500.min(users - start);
-        push_all(&api, count, text, 100_000 + start as u64);
+        push_all(&api, count, text, 10_000 + start as u64);
         wait_chats(&api, "sendMessage", start + count, Duration::from_secs(120)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
