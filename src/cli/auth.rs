@@ -1,6 +1,236 @@
-//! `auth start|finish|device|status|import-codex-cli`.
+//! `auth start|finish|device|status|import-codex-cli`: parse, call [`crate::engine::oauth`],
+//! render. The callback URL becomes a [`Secret`] the moment clap hands it over; nothing here
+//! prints a code, verifier, state (outside the authorize URL) or token.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+
+use serde_json::{Value, json};
+
 use super::args::{AuthCmd, GlobalArgs};
-use super::output::{CmdResult, not_built};
-pub fn run(_g: &GlobalArgs, _c: AuthCmd) -> CmdResult {
-    not_built("auth")
+use super::output::{CliError, CmdResult, Report};
+use super::store_opts::open_store;
+use crate::engine::health::iso_ms;
+use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
+use crate::engine::oauth::flow::{self, Started};
+use crate::engine::oauth::login::SavedLogin;
+use crate::engine::oauth::pending::PendingLogins;
+use crate::engine::oauth::status::{PendingView, ProfileStatus, login_status};
+use crate::engine::oauth::{Issuer, Requester, now_ms};
+use crate::secret::{CALLBACK_URL_PLACEHOLDER, Secret};
+
+/// Run an `auth` subcommand.
+pub fn run(g: &GlobalArgs, cmd: AuthCmd) -> CmdResult {
+    match cmd {
+        AuthCmd::Start { profile } => start(g, &profile),
+        AuthCmd::Finish {
+            profile,
+            callback_url,
+            queue_apply,
+        } => finish(g, &profile, Secret::new(callback_url), queue_apply),
+        AuthCmd::Device { profile } => device(g, &profile),
+        AuthCmd::Status { profile } => status(g, &profile),
+        AuthCmd::ImportCodexCli {
+            profile,
+            codex_home,
+        } => import(g, &profile, codex_home.as_deref()),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| CliError::runtime("runtime", "could not start the async runtime"))
+}
+
+fn start(g: &GlobalArgs, name: &str) -> CmdResult {
+    // The issuer is checked before anything is written or sent.
+    let issuer = Issuer::from_env()?;
+    let store = open_store(g)?;
+    let s: Started = flow::start_login(&store, &issuer, name, &Requester::cli())?;
+    let expires = iso_ms(s.expires_at_ms).unwrap_or_default();
+    if g.json {
+        return Ok(Report::Json(json!({
+            "ok": true,
+            "store": store.info(),
+            "profile": s.profile,
+            "authorize_url": s.authorize_url.as_str(),
+            "expires_at": expires,
+        })));
+    }
+    Ok(Report::Text(format!(
+        "Open this URL in a browser and log in with the account for `{p}`:\n\n{url}\n\n\
+         The browser then goes to {CALLBACK_URL_PLACEHOLDER} (the page will not load; that is \
+         expected). Copy that whole address and run:\n\n  \
+         codex-profiler auth finish --profile {p} --callback-url '<the address>'\n\n\
+         This login expires at {expires} (15 minutes). Keep the address private: it holds a \
+         one-time login code.",
+        p = s.profile,
+        url = s.authorize_url,
+    )))
+}
+
+fn finish(g: &GlobalArgs, name: &str, pasted: Secret<String>, queue_apply: bool) -> CmdResult {
+    let issuer = Issuer::from_env()?;
+    let store = open_store(g)?;
+    let saved = runtime()?.block_on(flow::finish_login(
+        &store,
+        &issuer,
+        Some(name),
+        &Requester::cli(),
+        &pasted,
+    ))?;
+    // `engine::change::queue_apply` has not landed yet: the flag is accepted and reported.
+    Ok(saved_report(g.json, "login", &saved, queue_apply))
+}
+
+fn device(g: &GlobalArgs, name: &str) -> CmdResult {
+    let issuer = Issuer::from_env()?;
+    let store = open_store(g)?;
+    let rt = runtime()?;
+    let tty = std::io::stderr().is_terminal();
+    let mut on_event = move |e: DeviceEvent| progress(&e, tty);
+    let saved = rt.block_on(async {
+        tokio::select! {
+            r = flow::device_and_save(&store, &issuer, name, DeviceOptions::default(), &mut on_event) => {
+                r.map_err(CliError::from)
+            }
+            _ = tokio::signal::ctrl_c() => Err(CliError::runtime(
+                "cancelled",
+                "device login cancelled; nothing was saved",
+            )),
+        }
+    })?;
+    if tty {
+        eprintln!();
+    }
+    Ok(saved_report(g.json, "device_login", &saved, false))
+}
+
+/// Device-flow progress on stderr: the code once, then a countdown (one line per poll, or an
+/// updated line on a terminal).
+fn progress(e: &DeviceEvent, tty: bool) {
+    let mut err = std::io::stderr().lock();
+    let _ = match e {
+        DeviceEvent::Code {
+            user_code,
+            verification_url,
+            expires_at_ms,
+        } => writeln!(
+            err,
+            "Open {verification_url} and enter the code {user_code} (valid until {}). Ctrl-C cancels.",
+            iso_ms(*expires_at_ms).unwrap_or_default()
+        ),
+        DeviceEvent::Waiting { remaining_s } => {
+            let left = format!("{}m {:02}s", remaining_s / 60, remaining_s % 60);
+            if tty {
+                write!(err, "\rWaiting for approval… {left} left ")
+            } else {
+                writeln!(err, "Waiting for approval… {left} left")
+            }
+        }
+        DeviceEvent::Exchanging => {
+            writeln!(
+                err,
+                "{}Approved; fetching the tokens…",
+                if tty { "\n" } else { "" }
+            )
+        }
+    };
+    let _ = err.flush();
+}
+
+fn saved_report(json: bool, action: &str, s: &SavedLogin, queue_apply: bool) -> Report {
+    if json {
+        let mut v = json!({
+            "ok": true,
+            "action": action,
+            "store": s.store,
+            "layer": s.layer,
+            "profile": s.profile,
+            "new_profile": s.new_profile,
+            "email": s.email,
+            "account": s.account,
+            "plan": s.plan,
+            "expires_at": s.expires_at,
+        });
+        if queue_apply {
+            v["queued_apply"] = Value::Bool(false);
+            v["queued_apply_note"] = json!("queued apply is not available in this build");
+        }
+        return Report::Json(v);
+    }
+    let what = if s.new_profile {
+        "Added new profile"
+    } else {
+        "Updated profile"
+    };
+    let layer = s.layer.as_ref().map_or_else(
+        || "nothing changed (the stored values were the same)".to_owned(),
+        |l| format!("written to {l}"),
+    );
+    let mut text = format!(
+        "{what} {} ({}, account {}, plan {}, token expires {}).\nStore: {} {}; {layer}.",
+        s.profile,
+        s.email.as_deref().unwrap_or("no email"),
+        s.account,
+        s.plan.as_deref().unwrap_or("unknown"),
+        s.expires_at.as_deref().unwrap_or("unknown"),
+        s.store.format.as_str(),
+        s.store.path.display(),
+    );
+    if queue_apply {
+        text.push_str("\n--queue-apply is not available in this build; restart the gateway to use the new login.");
+    }
+    Report::Text(text)
+}
+
+fn status(g: &GlobalArgs, selector: &str) -> CmdResult {
+    let store = open_store(g)?;
+    let snap = store.load()?;
+    let pending = PendingLogins::at(store.state_dir());
+    let (rows, pend) = login_status(&snap, &pending, selector, now_ms())?;
+    if g.json {
+        return Ok(Report::Json(json!({
+            "ok": true, "store": snap.info, "profiles": rows, "pending": pend,
+        })));
+    }
+    Ok(Report::Text(status_text(&rows, &pend)))
+}
+
+fn status_text(rows: &[ProfileStatus], pend: &[PendingView]) -> String {
+    let dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let mut out = String::new();
+    if rows.is_empty() {
+        out.push_str("No Codex profiles.\n");
+    }
+    for r in rows {
+        out.push_str(&format!(
+            "{} · {} · account {} · {} · token {} (expires {}) · fence {} · pending login {}\n",
+            r.profile,
+            dash(&r.email),
+            dash(&r.account),
+            dash(&r.plan),
+            r.status.as_str(),
+            dash(&r.token_expires_at),
+            r.fence,
+            if r.pending_login { "yes" } else { "no" },
+        ));
+    }
+    for p in pend {
+        out.push_str(&format!(
+            "pending login for `{}` (by {}) until {}\n",
+            p.profile,
+            p.requester,
+            dash(&p.expires_at)
+        ));
+    }
+    out
+}
+
+fn import(g: &GlobalArgs, name: &str, codex_home: Option<&Path>) -> CmdResult {
+    let store = open_store(g)?;
+    let saved = flow::import_codex_cli(&store, name, codex_home)?;
+    Ok(saved_report(g.json, "import_codex_cli", &saved, false))
 }

@@ -66,8 +66,10 @@ pub(super) async fn finish(
     guard: Option<Guard>,
 ) {
     let placeholder = CALLBACK_URL_PLACEHOLDER;
-    let name = match name {
-        Some(n) => n,
+    // A bare URL names no profile: the engine finds the login by its state. We only check
+    // here that one is waiting, to answer clearly when none is.
+    let waiting = match &name {
+        Some(n) => n.clone(),
         None => match conv.backend.pending_login(ctx.origin.user).await {
             Ok(Some(n)) => n,
             Ok(None) => {
@@ -79,15 +81,13 @@ pub(super) async fn finish(
         },
     };
     let act = Act::Finish {
-        name: Some(name),
+        name: Some(waiting),
         url,
     };
     let Some(_guard) = claim(conv, ctx, &act, guard).await else {
         return;
     };
-    let Act::Finish { name, url } = act else {
-        return;
-    };
+    let Act::Finish { url, .. } = act else { return };
     let progress = format!(
         "{}\n{}",
         render::render("url_deleted", context! { placeholder }),

@@ -11,6 +11,7 @@
 //! - [`identity`]: who the tokens belong to, the profile fields, and which id they go to.
 //! - [`login`]: write the profile through the store ([`login::save_login`]).
 //! - [`flow`]: the start/finish/device/import entry points every front end calls.
+//! - [`status`]: identity, expiry, fence and pending login per profile.
 //!
 //! # Invariants
 //! - The issuer is checked with [`crate::engine::endpoint::auth_issuer`] before any request.
@@ -23,11 +24,12 @@ pub mod codex_cli;
 pub mod device;
 mod error;
 pub mod exchange;
-// pub mod flow;
-// pub mod login;
+pub mod flow;
 pub mod identity;
+pub mod login;
 pub mod pending;
 pub mod pkce;
+pub mod status;
 
 pub use error::OAuthError;
 

@@ -1,6 +1,8 @@
 //! Integration tests: the chat conversation core (with a recording transport) and the
 //! terminal adapter (`codex-profiler chat` driven through stdin).
 
+mod engine;
+mod engine_login;
 mod fake_backend;
 mod flows;
 mod recording;

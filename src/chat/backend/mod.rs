@@ -5,11 +5,14 @@
 
 use std::time::Duration;
 
-use crate::chat::config::ChatConfig;
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::profile::ProfileId;
 use crate::engine::{Failure, FailureKind};
+
+mod engine;
+
 use crate::secret::Secret;
+pub use engine::EngineBackend;
 
 /// An engine failure on its way into a chat message: one sentence, already scrubbed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -171,80 +174,4 @@ pub trait Backend: Send + Sync {
     fn retire(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Delete a profile and every reference to it.
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
-}
-
-/// The real engine behind the chat.
-pub struct EngineBackend {
-    config: ChatConfig,
-}
-
-impl EngineBackend {
-    /// Check the configuration's endpoints and remember where the store is.
-    pub fn new(config: &ChatConfig) -> Result<EngineBackend, crate::chat::config::ConfigError> {
-        use crate::chat::config::ConfigError;
-        use crate::engine::endpoint;
-        endpoint::auth_issuer(config.auth_issuer.as_deref())
-            .map_err(|e| ConfigError::Endpoint(e.to_string()))?;
-        endpoint::usage_url(config.usage_url.as_deref())
-            .map_err(|e| ConfigError::Endpoint(e.to_string()))?;
-        Ok(EngineBackend {
-            config: config.clone(),
-        })
-    }
-
-    fn not_wired<T: Send + 'static>(
-        &self,
-        what: &'static str,
-    ) -> BoxFuture<'static, BackendResult<T>> {
-        let _ = &self.config;
-        Box::pin(async move {
-            Err(BackendError::runtime(
-                "not_built",
-                format!("{what} is not available yet in this build"),
-            ))
-        })
-    }
-}
-
-impl Backend for EngineBackend {
-    fn profiles(&self) -> BoxFuture<'_, BackendResult<Vec<ProfileView>>> {
-        self.not_wired("reading the store")
-    }
-    fn resolve<'a>(&'a self, _selector: &'a str) -> BoxFuture<'a, BackendResult<Vec<ProfileId>>> {
-        self.not_wired("reading the store")
-    }
-    fn usage(&self, _ids: Vec<ProfileId>) -> BoxFuture<'_, BackendResult<UsageReport>> {
-        self.not_wired("the usage check")
-    }
-    fn login_start(
-        &self,
-        _name: String,
-        _requester: UserId,
-    ) -> BoxFuture<'_, BackendResult<LoginStarted>> {
-        self.not_wired("login")
-    }
-    fn pending_login(&self, _requester: UserId) -> BoxFuture<'_, BackendResult<Option<String>>> {
-        self.not_wired("login")
-    }
-    fn login_finish(
-        &self,
-        _name: Option<String>,
-        _requester: UserId,
-        _callback_url: Secret<String>,
-    ) -> BoxFuture<'_, BackendResult<LoginDone>> {
-        self.not_wired("login")
-    }
-    fn device_start(
-        &self,
-        _name: String,
-        _requester: UserId,
-    ) -> BoxFuture<'_, BackendResult<DeviceLogin>> {
-        self.not_wired("device login")
-    }
-    fn retire(&self, _id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
-        self.not_wired("retire")
-    }
-    fn delete(&self, _id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
-        self.not_wired("delete")
-    }
 }

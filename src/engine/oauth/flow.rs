@@ -1,0 +1,111 @@
+//! The entry points every front end calls (the CLI, the chat core): start and finish a PKCE
+//! login, run a device login, import the Codex CLI's login. Each finishes in
+//! [`save_login`]; none prints anything.
+//!
+//! The caller builds the [`Issuer`] (which checks `CODEX_PROFILER_AUTH_ISSUER`) before calling,
+//! so an untrusted issuer is refused before any request or any change to `pending.json`.
+
+use std::path::Path;
+
+use url::Url;
+
+use super::callback::CallbackUrl;
+use super::codex_cli;
+use super::device::{DeviceEvent, DeviceOptions, device_login};
+use super::exchange::{exchange_code, http_client};
+use super::identity::parse_name;
+use super::login::{SavedLogin, save_login};
+use super::pending::PendingLogins;
+use super::pkce::{LoginSecrets, authorize_url};
+use super::{Issuer, OAuthError, REDIRECT_URI, Requester, now_ms};
+use crate::engine::store::Store;
+use crate::secret::Secret;
+
+/// A started PKCE login.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The profile name the login is for.
+    pub profile: String,
+    /// The URL to open. It carries the state (needed by the server) and the challenge, and no
+    /// other secret; show it only to the requester.
+    pub authorize_url: Url,
+    /// When the pending login expires, ms since the epoch.
+    pub expires_at_ms: i64,
+}
+
+/// Start a PKCE login for `name` on behalf of `requester`: draw a verifier and a state, keep
+/// them in `pending.json` (replacing an earlier start for the same profile), and return the
+/// authorize URL.
+pub fn start_login(
+    store: &Store,
+    issuer: &Issuer,
+    name: &str,
+    requester: &Requester,
+) -> Result<Started, OAuthError> {
+    let profile = parse_name(name)?;
+    let secrets = LoginSecrets::generate().map_err(|_| OAuthError::PendingFile {
+        path: PendingLogins::at(store.state_dir()).path(),
+        reason: "the system random source failed".into(),
+    })?;
+    let expires_at_ms =
+        PendingLogins::at(store.state_dir()).put(&profile, requester, &secrets, now_ms())?;
+    Ok(Started {
+        authorize_url: authorize_url(issuer, &secrets),
+        profile,
+        expires_at_ms,
+    })
+}
+
+/// Finish a PKCE login with what the user pasted (a redirect URL, its query, or
+/// `code#state`). `name` narrows the pending login to one profile; `None` finds the
+/// requester's pending login by its state (a chat user pasting a bare callback URL).
+///
+/// The pending entry is consumed as soon as its state matches, before the exchange: a
+/// failed exchange needs a new `start` (see [`super::pending`]).
+pub async fn finish_login(
+    store: &Store,
+    issuer: &Issuer,
+    name: Option<&str>,
+    requester: &Requester,
+    pasted: &Secret<String>,
+) -> Result<SavedLogin, OAuthError> {
+    let profile = name.map(parse_name).transpose()?;
+    let callback = CallbackUrl::parse(pasted.expose_secret())?;
+    let taken = PendingLogins::at(store.state_dir()).take(
+        profile.as_deref(),
+        requester,
+        &callback.state,
+        now_ms(),
+    )?;
+    let http = http_client()?;
+    let tokens =
+        exchange_code(&http, issuer, &callback.code, &taken.verifier, REDIRECT_URI).await?;
+    save_login(store, &taken.profile, &tokens, now_ms())
+}
+
+/// Run a device login for `name` and save it. Progress goes to `on_event`; drop the future
+/// to cancel (nothing is written until the tokens are in hand).
+pub async fn device_and_save(
+    store: &Store,
+    issuer: &Issuer,
+    name: &str,
+    opts: DeviceOptions,
+    on_event: &mut (dyn FnMut(DeviceEvent) + Send),
+) -> Result<SavedLogin, OAuthError> {
+    let profile = parse_name(name)?;
+    let http = http_client()?;
+    let tokens = device_login(&http, issuer, opts, on_event).await?;
+    save_login(store, &profile, &tokens, now_ms())
+}
+
+/// Import the Codex CLI's login from `<codex_home>/auth.json` (default `~/.codex`) as `name`.
+/// The file is only read.
+pub fn import_codex_cli(
+    store: &Store,
+    name: &str,
+    codex_home: Option<&Path>,
+) -> Result<SavedLogin, OAuthError> {
+    let profile = parse_name(name)?;
+    let tokens = codex_cli::read_auth_json(&codex_cli::auth_json_path(codex_home))?;
+    save_login(store, &profile, &tokens, now_ms())
+}
