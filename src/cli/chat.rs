@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::args::{GlobalArgs, StoreArg};
-use super::output::{CliError, CmdResult, Report, not_built};
+use super::output::{CliError, CmdResult, Report};
 use crate::adapters::terminal;
 use crate::chat::{ChatConfig, Conversation, StoreOptions};
 
@@ -24,9 +24,9 @@ pub(crate) fn store_options(g: &GlobalArgs) -> StoreOptions {
     }
 }
 
-/// `bot`: the Telegram adapter (wired when the Telegram branch lands).
-pub fn bot(_g: &GlobalArgs) -> CmdResult {
-    not_built("bot")
+/// `bot`: the Telegram adapter owns everything behind this call.
+pub fn bot(g: &GlobalArgs) -> CmdResult {
+    crate::adapters::telegram::cli_main(g)
 }
 
 /// `chat`: the conversation on stdin/stdout; the operator is the one admin, no buttons.
