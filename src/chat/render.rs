@@ -58,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "delete_done",
     "cancelled",
     "pick_one",
+    "terminal_banner",
 );
 
 fn env() -> &'static Environment<'static> {

@@ -69,6 +69,26 @@ pub(crate) enum Act {
 }
 
 impl Act {
+    /// A word for logs (never an argument: those may be profile names or URLs).
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Act::Start => "start",
+            Act::Help => "help",
+            Act::UsageMenu => "usage_menu",
+            Act::UsageSelector(_) | Act::Usage(_) => "usage",
+            Act::AuthMenu => "auth_menu",
+            Act::StatusSelector(_) | Act::Status(_) => "status",
+            Act::NewLogin => "new_login",
+            Act::Login(_) => "login",
+            Act::Device(_) => "device_login",
+            Act::Finish { .. } => "finish_login",
+            Act::RetireSelector(_) | Act::Retire(_) => "retire",
+            Act::DeleteSelector { .. } | Act::AskDelete(_) => "ask_delete",
+            Act::Delete(_) => "delete",
+            Act::Cancel => "cancel",
+        }
+    }
+
     /// The duplicate-suppression key of acts that do remote work or change things.
     pub(crate) fn dedupe_key(&self) -> Option<String> {
         Some(match self {
@@ -88,6 +108,13 @@ impl Act {
 
 /// Run one act.
 pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Option<Guard>) {
+    tracing::info!(
+        user = ctx.origin.user.0,
+        chat = ctx.origin.chat.0,
+        button = ctx.on.is_some(),
+        act = act.name(),
+        "chat request"
+    );
     match act {
         Act::Start => {
             ctx.say(&render::render(
