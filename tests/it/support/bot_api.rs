@@ -360,13 +360,20 @@ async fn handle(
         "getupdates" => get_updates(&inner, &body).await,
         "getme" => {
             let mut me = bot_obj();
-            for flag in ["can_join_groups", "can_read_all_group_messages", "supports_inline_queries",
-                         "can_connect_to_business", "has_main_web_app"] {
+            for flag in [
+                "can_join_groups",
+                "can_read_all_group_messages",
+                "supports_inline_queries",
+                "can_connect_to_business",
+                "has_main_web_app",
+            ] {
                 me[flag] = json!(false);
             }
             ok(me)
         }
-        "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        "getwebhookinfo" => {
+            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        }
         "sendmessage" => {
             let id = sent_id.unwrap_or_default();
             let chat_id = num(&body, "chat_id").unwrap_or_default();
