@@ -95,47 +95,12 @@ impl World {
     }
 
     fn to(&self, chat: i64) -> Vec<Recorded> {
-        self.api
-            .requests()
-            .into_iter()
-            .filter(|r| r.body["chat_id"] == json!(chat) && r.body.get("text").is_some())
-            .collect()
+        self.api.messages_to(chat)
     }
 
     async fn wait_text(&self, chat: i64, needle: &str) -> Recorded {
-        let n = needle.to_owned();
-        self.api
-            .wait_until(WAIT, &format!("{needle:?} in chat {chat}"), move |rs| {
-                rs.iter()
-                    .any(|r| r.body["chat_id"] == json!(chat) && text(r).contains(&n))
-            })
-            .await;
-        self.to(chat)
-            .into_iter()
-            .find(|r| text(r).contains(needle))
-            .expect("found")
+        self.api.wait_text(chat, needle, WAIT).await
     }
-}
-
-fn text(r: &Recorded) -> &str {
-    r.body["text"].as_str().unwrap_or_default()
-}
-
-fn button(r: &Recorded, label: &str) -> String {
-    let kb = &r.body["reply_markup"]["inline_keyboard"];
-    kb.as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .find(|b| b["text"].as_str().unwrap_or_default().contains(label))
-        .and_then(|b| b["callback_data"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| panic!("no {label:?} button in {kb}"))
-}
-
-fn id_of(r: &Recorded) -> i64 {
-    r.sent_id
-        .or_else(|| r.body["message_id"].as_i64())
-        .expect("message id")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,12 +108,12 @@ async fn usage_selector_tap_progress_and_result_then_a_typed_duplicate() {
     let mut w = World::start().await;
     w.api.push_text(1, ADMIN, "/codex_usage");
     let selector = w.wait_text(ADMIN, "Which Codex profiles").await;
-    let all = button(&selector, "All profiles");
-    w.api.push_tap(1, ADMIN, id_of(&selector), &all);
+    let all = selector.button("All profiles");
+    w.api.push_tap(1, ADMIN, selector.message_id(), &all);
     let result = w.wait_text(ADMIN, ALICE_LINE).await;
     assert_eq!(
         result.body["message_id"],
-        json!(id_of(&selector)),
+        json!(selector.message_id()),
         "result edits the selector"
     );
     let edits: Vec<Recorded> = w
@@ -157,14 +122,14 @@ async fn usage_selector_tap_progress_and_result_then_a_typed_duplicate() {
         .filter(|r| r.method.eq_ignore_ascii_case("editMessageText"))
         .collect();
     assert!(
-        text(&edits[0]).contains("Running Codex usage check"),
+        edits[0].text().contains("Running Codex usage check"),
         "progress first: {}",
-        text(&edits[0])
+        edits[0].text()
     );
     assert!(
-        text(&result).contains("bob@example.com"),
+        result.text().contains("bob@example.com"),
         "{}",
-        text(&result)
+        result.text()
     );
     assert_eq!(w.api.calls("answerCallbackQuery").len(), 1);
 
@@ -193,7 +158,7 @@ async fn login_by_pasted_url_in_private_then_the_same_in_a_group() {
     let mut w = World::start().await;
     w.api.push_text(1, ADMIN, "/codex_auth login work");
     let started = w.wait_text(ADMIN, "/oauth/authorize?").await;
-    let url = authorize_url(text(&started), &w.issuer.issuer_url);
+    let url = authorize_url(started.text(), &w.issuer.issuer_url);
     let callback = w.issuer.approve(&url);
     let pasted = w.api.push_text(1, ADMIN, &callback);
     w.wait_text(ADMIN, "Added openai:work").await;
@@ -218,7 +183,7 @@ async fn login_by_pasted_url_in_private_then_the_same_in_a_group() {
     w.api
         .wait_until(WAIT, "second authorize URL", |rs| {
             rs.iter()
-                .filter(|r| text(r).contains("/oauth/authorize?"))
+                .filter(|r| r.text().contains("/oauth/authorize?"))
                 .count()
                 >= 2
         })
@@ -227,12 +192,12 @@ async fn login_by_pasted_url_in_private_then_the_same_in_a_group() {
         .to(ADMIN)
         .into_iter()
         .rev()
-        .find(|r| text(r).contains("/oauth/authorize?"))
+        .find(|r| r.text().contains("/oauth/authorize?"))
         .expect("second");
     let exchanges = w.issuer.request_count();
     let callback2 = w
         .issuer
-        .approve(&authorize_url(text(&second), &w.issuer.issuer_url));
+        .approve(&authorize_url(second.text(), &w.issuer.issuer_url));
     let pasted2 = w.api.push_text(1, GROUP, &callback2);
     w.wait_text(GROUP, "Never paste a login address in a group")
         .await;
@@ -249,7 +214,7 @@ async fn login_by_pasted_url_in_private_then_the_same_in_a_group() {
     );
 
     // The state travels in the authorize link by OAuth's design; everything else is secret.
-    let states: Vec<String> = [&url, &text(&second).to_owned()]
+    let states: Vec<String> = [&url, &second.text().to_owned()]
         .iter()
         .filter_map(|u| u.split("state=").nth(1))
         .map(|s| {
@@ -287,7 +252,7 @@ async fn delete_asks_for_confirmation_then_removes_the_profile() {
         .find(|r| r.body["reply_markup"].to_string().contains("Delete"))
         .expect("status");
     w.api
-        .push_tap(1, ADMIN, id_of(&status), &button(&status, "Delete"));
+        .push_tap(1, ADMIN, status.message_id(), &status.button("Delete"));
     w.api
         .wait_until(WAIT, "confirmation", |rs| {
             rs.iter().any(|r| {
@@ -315,8 +280,8 @@ async fn delete_asks_for_confirmation_then_removes_the_profile() {
     w.api.push_tap(
         1,
         ADMIN,
-        id_of(&confirm),
-        &button(&confirm, "Yes, delete it"),
+        confirm.message_id(),
+        &confirm.button("Yes, delete it"),
     );
     let deadline = std::time::Instant::now() + WAIT;
     loop {
