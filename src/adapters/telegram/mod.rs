@@ -179,6 +179,21 @@ fn log_drain(drained: bool) {
     }
 }
 
+/// Remove any webhook (polling needs none; webhook mode removes its own at shutdown). A
+/// failure is logged, not fatal: the next call says what is really wrong.
+async fn delete_webhook(bot: &Bot, token: &redact::Secret<String>) {
+    let _ = retry::call(
+        "deleteWebhook",
+        token,
+        || (),
+        || {
+            let req = bot.delete_webhook();
+            async move { req.send().await.map(|_| ()) }
+        },
+    )
+    .await;
+}
+
 /// Hand one update to its user's worker, or answer a tap the core cannot take.
 fn deliver(dispatch: &Dispatch, update: &Update) {
     match updates::route(update) {

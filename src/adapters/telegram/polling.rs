@@ -30,16 +30,7 @@ pub async fn run(
 ) -> Option<i32> {
     tokio::pin!(shutdown);
     // A webhook left over from an earlier run makes getUpdates fail with "Conflict".
-    let _ = retry::call(
-        "deleteWebhook",
-        token,
-        || (),
-        || {
-            let req = bot.delete_webhook();
-            async move { req.send().await.map(|_| ()) }
-        },
-    )
-    .await;
+    super::delete_webhook(bot, token).await;
 
     let mut offset: Option<i32> = None;
     let mut backoff = Duration::from_millis(500);

@@ -93,16 +93,7 @@ pub async fn run(
         }
     }
     let _ = stop_tx.send(());
-    let _ = retry::call(
-        "deleteWebhook",
-        token,
-        || (),
-        || {
-            let req = bot.delete_webhook();
-            async move { req.send().await.map(|_| ()) }
-        },
-    )
-    .await;
+    super::delete_webhook(bot, token).await;
     match tokio::time::timeout(Duration::from_secs(3), server).await {
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "webhook server ended with an error"),
         Err(_) => tracing::warn!("webhook server did not stop in time"),

@@ -6,7 +6,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -114,6 +114,14 @@ pub(crate) fn write_layer<F>(
 where
     F: FnOnce(LayerDocs) -> Result<Option<LayerDocs>, StoreError>,
 {
+    if create && let Some(dir) = file.parent().filter(|d| !d.exists()) {
+        // An old gateway's agent directory that does not exist yet (forced `--store json`).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::io("create", dir, &e))?;
+    }
     let _guard = lock::acquire(file, wait)?;
     let raw_profiles = read_object(file)?;
     let state_file = state_path(file);

@@ -63,8 +63,8 @@ pub struct EffectiveOrder {
     pub source: OrderSource,
 }
 
-/// The effective store at one moment.
-#[derive(Debug, Clone)]
+/// The effective store at one moment. `Debug` shows ids and layers, never token values.
+#[derive(Clone)]
 pub struct Snapshot {
     /// Which store this is.
     pub info: StoreInfo,
@@ -79,6 +79,19 @@ pub struct Snapshot {
     /// When this was read, ms since the epoch.
     pub read_at_ms: i64,
     profiles: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `profiles` holds raw entries with tokens: only their ids are shown.
+        f.debug_struct("Snapshot")
+            .field("info", &self.info)
+            .field("codex", &self.codex)
+            .field("skipped", &self.skipped)
+            .field("layers", &self.layers)
+            .field("profile_ids", &self.profiles.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 /// For a per-key state map (`order`, `lastGood`, `usageStats`): the value and the layer it

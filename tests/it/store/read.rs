@@ -114,6 +114,23 @@ fn agent_overlay_order_wins_over_the_shared_store() {
 }
 
 #[test]
+fn an_agent_db_without_a_store_row_is_not_an_overlay() {
+    let fx = Fixture::new();
+    fx.state_db_from_example();
+    let db = fx.agent_db("main", None, Some(&fixtures::overlay_state_example()));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("DELETE FROM auth_profile_store", []).unwrap();
+    drop(conn);
+    let store = open_auto(&fx.state_dir());
+    assert_eq!(store.layers().len(), 1);
+    let order = store.load().unwrap().effective_order("openai");
+    assert_eq!(
+        order.ids,
+        ["openai:bob@example.com", "openai:alice@example.com"]
+    );
+}
+
+#[test]
 fn agent_db_shared_store_with_a_per_agent_overlay() {
     let fx = Fixture::new();
     let (store, state) = fixtures::state_db_example();

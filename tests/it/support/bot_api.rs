@@ -41,6 +41,48 @@ pub struct Recorded {
     pub sent_id: Option<i64>,
 }
 
+impl Recorded {
+    /// Whether this is a call of `method` (teloxide writes method names in PascalCase).
+    pub fn is(&self, method: &str) -> bool {
+        self.method.eq_ignore_ascii_case(method)
+    }
+
+    /// The `text` field (empty when there is none).
+    pub fn text(&self) -> &str {
+        self.body["text"].as_str().unwrap_or_default()
+    }
+
+    /// (label, callback data) of the inline keyboard, row by row.
+    pub fn buttons(&self) -> Vec<(String, String)> {
+        let field = |b: &Value, k: &str| b[k].as_str().unwrap_or_default().to_owned();
+        self.body["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .map(|b| (field(&b, "text"), field(&b, "callback_data")))
+            .collect()
+    }
+
+    /// The callback data of the first button whose label contains `label`.
+    #[track_caller]
+    pub fn button(&self, label: &str) -> String {
+        self.buttons()
+            .into_iter()
+            .find(|(l, _)| l.contains(label))
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("no {label:?} button in {:?}", self.buttons()))
+    }
+
+    /// The id of the message this call created (`sendMessage`) or changed (edits).
+    #[track_caller]
+    pub fn message_id(&self) -> i64 {
+        self.sent_id
+            .or_else(|| self.body["message_id"].as_i64())
+            .expect("message id")
+    }
+}
+
 /// A canned failure for the next call of a method.
 #[derive(Debug, Clone)]
 pub enum Injection {
@@ -212,6 +254,30 @@ impl FakeBotApi {
         })
         .await;
         self.calls(method)
+    }
+
+    /// Every message the bot sent to or edited in `chat`, in order.
+    pub fn messages_to(&self, chat: i64) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                (r.is("sendMessage") || r.is("editMessageText")) && r.body["chat_id"] == json!(chat)
+            })
+            .collect()
+    }
+
+    /// Wait for a message to `chat` containing `needle`; returns the first such.
+    pub async fn wait_text(&self, chat: i64, needle: &str, timeout: Duration) -> Recorded {
+        let n = needle.to_owned();
+        self.wait_until(timeout, &format!("{needle:?} in chat {chat}"), move |rs| {
+            rs.iter()
+                .any(|r| r.body["chat_id"] == json!(chat) && r.text().contains(&n))
+        })
+        .await;
+        self.messages_to(chat)
+            .into_iter()
+            .find(|r| r.text().contains(needle))
+            .expect("found")
     }
 
     /// Updates not yet confirmed by a `getUpdates` offset.

@@ -78,80 +78,21 @@ impl Harness {
         assert_no_secret_in(&self.api.wire_text(), &[TOKEN]);
     }
 
-    /// Messages sent or edited in `chat`, in order.
     fn to(&self, chat: i64) -> Vec<Recorded> {
-        self.api
-            .requests()
-            .into_iter()
-            .filter(|r| {
-                (r.method.eq_ignore_ascii_case("sendMessage")
-                    || r.method.eq_ignore_ascii_case("editMessageText"))
-                    && r.body["chat_id"] == json!(chat)
-            })
-            .collect()
+        self.api.messages_to(chat)
     }
 
     fn texts(&self, chat: i64) -> String {
         self.to(chat)
             .iter()
-            .map(|r| text(r).to_owned())
+            .map(|r| r.text().to_owned())
             .collect::<Vec<_>>()
             .join("\n---\n")
     }
 
     async fn wait_text(&self, chat: i64, needle: &str) -> Recorded {
-        let n = needle.to_owned();
-        self.api
-            .wait_until(WAIT, &format!("{needle:?} in chat {chat}"), move |rs| {
-                rs.iter()
-                    .any(|r| r.body["chat_id"] == json!(chat) && text(r).contains(&n))
-            })
-            .await;
-        self.to(chat)
-            .into_iter()
-            .find(|r| text(r).contains(needle))
-            .expect("found")
+        self.api.wait_text(chat, needle, WAIT).await
     }
-}
-
-/// Whether `r` is a call of `method` (teloxide writes method names in PascalCase).
-fn is(r: &Recorded, method: &str) -> bool {
-    r.method.eq_ignore_ascii_case(method)
-}
-
-fn text(r: &Recorded) -> &str {
-    r.body["text"].as_str().unwrap_or_default()
-}
-
-/// (label, callback data) of a message's inline keyboard.
-fn buttons(r: &Recorded) -> Vec<(String, String)> {
-    r.body["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or_default().to_owned(),
-                b["callback_data"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn button(r: &Recorded, label: &str) -> String {
-    buttons(r)
-        .into_iter()
-        .find(|(l, _)| l.contains(label))
-        .map(|(_, d)| d)
-        .unwrap_or_else(|| panic!("no {label:?} button in {:?}", buttons(r)))
-}
-
-/// The message id a sent or edited message has.
-fn id_of(r: &Recorded) -> i64 {
-    r.sent_id
-        .or_else(|| r.body["message_id"].as_i64())
-        .expect("message id")
 }
 
 fn usage_runs(h: &Harness) -> usize {
@@ -163,7 +104,7 @@ async fn usage_selector_tap_progress_and_result_on_the_same_message() {
     let mut h = Harness::start(&[]).await;
     h.api.push_text(ADMIN, ADMIN as i64, "/codex_usage");
     let selector = h.wait_text(ADMIN as i64, "Which Codex profiles").await;
-    let labels: Vec<String> = buttons(&selector).into_iter().map(|(l, _)| l).collect();
+    let labels: Vec<String> = selector.buttons().into_iter().map(|(l, _)| l).collect();
     assert_eq!(
         labels[..2],
         ["Default".to_owned(), "All profiles".to_owned()],
@@ -173,26 +114,30 @@ async fn usage_selector_tap_progress_and_result_on_the_same_message() {
         labels.iter().any(|l| l.contains("alice@example.com")),
         "{labels:?}"
     );
-    let all = button(&selector, "All profiles");
+    let all = selector.button("All profiles");
     assert!(all.starts_with("codex_auth_") && all.len() <= 64, "{all}");
 
-    let menu_id = id_of(&selector);
+    let menu_id = selector.message_id();
     let tap = h.api.push_tap(ADMIN, ADMIN as i64, menu_id, &all);
     let result = h.wait_text(ADMIN as i64, "week 88% left").await;
     // Progress first, then the result, both as edits of the selector message.
     let edits: Vec<Recorded> = h
         .to(ADMIN as i64)
         .into_iter()
-        .filter(|r| is(r, "editMessageText"))
+        .filter(|r| r.is("editMessageText"))
         .collect();
     assert!(
-        text(&edits[0]).contains("Running Codex usage check"),
+        edits[0].text().contains("Running Codex usage check"),
         "{}",
         h.texts(ADMIN as i64)
     );
     assert!(edits.iter().all(|e| e.body["message_id"] == json!(menu_id)));
     assert_eq!(result.body["message_id"], json!(menu_id));
-    assert!(text(&result).contains("alice@example.com · plus · 5h 42% left"));
+    assert!(
+        result
+            .text()
+            .contains("alice@example.com · plus · 5h 42% left")
+    );
     let answers = h.api.calls("answerCallbackQuery");
     assert_eq!(
         answers
@@ -214,11 +159,11 @@ async fn typed_usage_all_and_a_duplicate_within_20s_runs_once() {
     let mut h = Harness::start(&[]).await;
     h.api.push_text(ADMIN, ADMIN as i64, "/codex_usage all");
     let progress = h.wait_text(ADMIN as i64, "Running Codex usage check").await;
-    assert!(is(&progress, "sendMessage"));
+    assert!(progress.is("sendMessage"));
     h.api.push_text(ADMIN, ADMIN as i64, "/codex_usage all");
     let result = h.wait_text(ADMIN as i64, "bob@example.com · plus").await;
-    assert!(is(&result, "editMessageText"));
-    assert_eq!(result.body["message_id"], json!(id_of(&progress)));
+    assert!(result.is("editMessageText"));
+    assert_eq!(result.body["message_id"], json!(progress.message_id()));
     h.wait_text(ADMIN as i64, "already running or just finished")
         .await;
     // After the first run finished: still a duplicate.
@@ -273,7 +218,7 @@ async fn permissions_stranger_viewer_admin_and_group() {
     h.api
         .push_text(STRANGER, STRANGER as i64, "/codex_usage all");
     let refused = h.wait_text(STRANGER as i64, "not allowed").await;
-    assert!(text(&refused).contains(&STRANGER.to_string()));
+    assert!(refused.text().contains(&STRANGER.to_string()));
 
     h.api.push_text(VIEWER, VIEWER as i64, "/codex_usage all");
     h.wait_text(VIEWER as i64, "alice@example.com · plus").await;
@@ -354,10 +299,11 @@ async fn delete_needs_a_confirmation_tap() {
         .to(ADMIN as i64)
         .into_iter()
         .rev()
-        .find(|r| !buttons(r).is_empty())
+        .find(|r| !r.buttons().is_empty())
         .expect("status");
-    let delete = button(&status, "Delete");
-    h.api.push_tap(ADMIN, ADMIN as i64, id_of(&status), &delete);
+    let delete = status.button("Delete");
+    h.api
+        .push_tap(ADMIN, ADMIN as i64, status.message_id(), &delete);
     h.api
         .wait_until(WAIT, "confirmation", |rs| {
             rs.iter().any(|r| {
@@ -381,9 +327,9 @@ async fn delete_needs_a_confirmation_tap() {
                 .contains("Yes, delete it")
         })
         .expect("confirm");
-    let confirm = button(&confirm_msg, "Yes, delete it");
+    let confirm = confirm_msg.button("Yes, delete it");
     h.api
-        .push_tap(ADMIN, ADMIN as i64, id_of(&confirm_msg), &confirm);
+        .push_tap(ADMIN, ADMIN as i64, confirm_msg.message_id(), &confirm);
     h.api
         .wait_until(WAIT, "deleted", |_| {
             !h.engine.deleted.lock().unwrap().is_empty()
@@ -430,7 +376,7 @@ async fn text_fallback_without_buttons() {
     let mut h = Harness::start(&[("CODEX_PROFILER_INLINE_BUTTONS", "false")]).await;
     h.api.push_text(ADMIN, ADMIN as i64, "/codex_usage");
     let menu = h.wait_text(ADMIN as i64, "Reply with:").await;
-    assert!(text(&menu).contains("default | all"), "{}", text(&menu));
+    assert!(menu.text().contains("default | all"), "{}", menu.text());
     assert!(
         h.api
             .requests()
@@ -450,7 +396,7 @@ async fn a_429_on_the_result_edit_is_waited_out() {
     h.api.push_text(ADMIN, ADMIN as i64, "/codex_usage all");
     // The fake records the refused try too: wait for the second one.
     let edits = h.api.wait_calls("editMessageText", 2, WAIT).await;
-    assert!(text(&edits[0]).contains("bob@example.com · plus"));
+    assert!(edits[0].text().contains("bob@example.com · plus"));
     assert_eq!(edits[1].body, edits[0].body, "the same edit, repeated");
     assert!(edits[1].at.duration_since(edits[0].at) >= Duration::from_millis(950));
     h.stop().await;
@@ -467,9 +413,9 @@ async fn a_long_report_continues_in_follow_up_messages() {
     )
     .await;
     let msgs = h.to(ADMIN as i64);
-    assert!(msgs.iter().all(|r| text(r).chars().count() <= 4096));
-    let edits = msgs.iter().filter(|r| is(r, "editMessageText")).count();
-    let sends = msgs.iter().filter(|r| is(r, "sendMessage")).count();
+    assert!(msgs.iter().all(|r| r.text().chars().count() <= 4096));
+    let edits = msgs.iter().filter(|r| r.is("editMessageText")).count();
+    let sends = msgs.iter().filter(|r| r.is("sendMessage")).count();
     assert!(
         edits >= 1 && sends >= 2,
         "progress + follow-ups: {edits} edits, {sends} sends"
