@@ -12,7 +12,7 @@
 //! after 10,000 distinct users. Run: `cargo bench --bench chat` (env `BENCH_CHATS`,
 //! `BENCH_USERS` change the sizes).
 
-#[path = "../../tests/it/support/bot_api.rs"]
+#[path = "../../tests/it/support/bot_api/mod.rs"]
 #[allow(dead_code)]
 mod bot_api;
 
