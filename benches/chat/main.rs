@@ -12,7 +12,7 @@
 //! after 10,000 distinct users. Run: `cargo bench --bench chat` (env `BENCH_CHATS`,
 //! `BENCH_USERS` change the sizes).
 
-#[path = "../../tests/it/support/bot_api.rs"]
+#[path = "../../tests/it/support/bot_api/mod.rs"]
 #[allow(dead_code)]
 mod bot_api;
 
@@ -169,6 +169,33 @@ fn trivial() -> Handler {
     })
 }
 
+/// Our adapter running against a fresh fake until the returned sender fires.
+struct OurBot {
+    api: FakeBotApi,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), telegram::TelegramError>>,
+}
+
+impl OurBot {
+    async fn start(handler: Handler, menu: Vec<(String, String)>) -> OurBot {
+        let api = FakeBotApi::start().await;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = adapter_config(&api);
+        let task = tokio::spawn(telegram::run(config, menu, handler, async move {
+            let _ = stopped.await;
+        }));
+        api.wait_calls("getUpdates", 1, Duration::from_secs(10))
+            .await;
+        OurBot { api, stop, task }
+    }
+
+    async fn stop(self) -> FakeBotApi {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.api
+    }
+}
+
 async fn adapter(
     name: &'static str,
     n: usize,
@@ -176,22 +203,10 @@ async fn adapter(
     menu: Vec<(String, String)>,
     text: &str,
 ) -> Run {
-    let api = FakeBotApi::start().await;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(telegram::run(
-        adapter_config(&api),
-        menu,
-        handler,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    api.wait_calls("getUpdates", 1, Duration::from_secs(10))
-        .await;
-    let pushed = push_all(&api, n, text, 10_000);
-    let ok = wait_chats(&api, "editMessageText", n, Duration::from_secs(300)).await;
-    let _ = stop.send(());
-    let _ = task.await;
+    let bot = OurBot::start(handler, menu).await;
+    let pushed = push_all(&bot.api, n, text, 10_000);
+    let ok = wait_chats(&bot.api, "editMessageText", n, Duration::from_secs(300)).await;
+    let api = bot.stop().await;
     assert!(ok, "{name}: not every chat got its final edit");
     latencies(&api, &pushed, name)
 }
@@ -203,30 +218,24 @@ async fn memory(
     menu: Vec<(String, String)>,
     text: &str,
 ) -> (u64, u64) {
-    let api = FakeBotApi::start().await;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(telegram::run(
-        adapter_config(&api),
-        menu,
-        handler,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    api.wait_calls("getUpdates", 1, Duration::from_secs(10))
-        .await;
+    let bot = OurBot::start(handler, menu).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle = rss_kib();
     for chunk in 0..users.div_ceil(500) {
         let start = chunk * 500;
         let count = 500.min(users - start);
-        push_all(&api, count, text, 10_000 + start as u64);
-        wait_chats(&api, "sendMessage", start + count, Duration::from_secs(120)).await;
+        push_all(&bot.api, count, text, 10_000 + start as u64);
+        wait_chats(
+            &bot.api,
+            "sendMessage",
+            start + count,
+            Duration::from_secs(120),
+        )
+        .await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = rss_kib();
-    let _ = stop.send(());
-    let _ = task.await;
+    bot.stop().await;
     (idle, after)
 }
 

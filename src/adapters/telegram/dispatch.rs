@@ -26,7 +26,11 @@ pub type Handler =
 /// How long a user's worker waits for another event before it ends.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(30);
 
-type Queues = Arc<Mutex<Option<HashMap<UserId, mpsc::UnboundedSender<Incoming>>>>>;
+/// How many events one user may have waiting; more are dropped (a tap among them is still
+/// answered), so one flooding user cannot grow the bot's memory without bound.
+pub const MAX_QUEUED_PER_USER: usize = 32;
+
+type Queues = Arc<Mutex<Option<HashMap<UserId, mpsc::Sender<Incoming>>>>>;
 
 /// The router from users to their workers.
 pub struct Dispatch {
@@ -66,19 +70,27 @@ impl Dispatch {
         };
         // Sending under the lock is what makes the idle hand-over in `worker` race-free.
         let event = match queues.get(&user) {
-            Some(tx) => match tx.send(event) {
+            Some(tx) => match tx.try_send(event) {
                 Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Full(event)) => {
+                    tracing::warn!(
+                        user = user.0,
+                        "too many requests queued for one user; dropped one"
+                    );
+                    self.answer_dropped(event);
+                    return true;
+                }
                 // That worker is gone (it panicked): start a fresh one below.
-                Err(mpsc::error::SendError(event)) => event,
+                Err(mpsc::error::TrySendError::Closed(event)) => event,
             },
             None => event,
         };
         let Some(alive) = self.alive_token() else {
             return false;
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        // A fresh unbounded channel with its receiver alive cannot refuse a message.
-        let _ = tx.send(event);
+        let (tx, rx) = mpsc::channel(MAX_QUEUED_PER_USER);
+        // A fresh channel with room and its receiver alive cannot refuse a message.
+        let _ = tx.try_send(event);
         queues.insert(user, tx);
         tokio::spawn(worker(
             user,
@@ -90,6 +102,16 @@ impl Dispatch {
             alive,
         ));
         true
+    }
+
+    /// A dropped tap still gets its answer (every callback is answered exactly once).
+    fn answer_dropped(&self, event: Incoming) {
+        if let Incoming::Button { callback_id, .. } = event {
+            let transport = self.transport.clone();
+            self.spawn_detached(Box::pin(async move {
+                let _ = transport.answer_callback(&callback_id, None).await;
+            }));
+        }
     }
 
     /// Run a one-off job (answering a callback the core cannot use) and count it as in flight.
@@ -132,7 +154,7 @@ impl Dispatch {
 
 async fn worker(
     user: UserId,
-    mut rx: mpsc::UnboundedReceiver<Incoming>,
+    mut rx: mpsc::Receiver<Incoming>,
     handler: Handler,
     transport: Arc<dyn Transport>,
     queues: Queues,
@@ -271,6 +293,19 @@ mod tests {
         assert!(d.shutdown(Duration::from_secs(5)).await);
         assert_eq!(log.lock().unwrap().len(), 2);
         assert!(!d.dispatch(UserId(3), text(3, "late")));
+    }
+
+    #[tokio::test]
+    async fn a_flooding_user_is_capped() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let d = Dispatch::new(recorder(log.clone()), Arc::new(Null), DEFAULT_IDLE);
+        d.dispatch(UserId(1), text(1, "a"));
+        for i in 0..MAX_QUEUED_PER_USER + 10 {
+            d.dispatch(UserId(1), text(1, &format!("m{i}")));
+        }
+        assert!(d.shutdown(Duration::from_secs(5)).await);
+        // The worker has not run yet (one thread, no await): "a" sits in the queue too.
+        assert_eq!(log.lock().unwrap().len(), MAX_QUEUED_PER_USER);
     }
 
     #[tokio::test]

@@ -8,9 +8,17 @@
 //!   for `main`), but only once it holds an `auth_profile_store` row: a lone state row is
 //!   ignored by `models auth order get` (tried with the real CLI);
 //! - the overlay's order wins over the shared order for its provider, and profiles of both
-//!   layers are listed together (real CLI). The per-key merge of `lastGood` and `usageStats`
-//!   follows SPEC section 2 and was not traced further in the bundled code;
-//! - a legacy `auth-profiles.json` is only read when no database store exists.
+//!   layers are listed together (real CLI). The per-key merge of `order`, `lastGood` and
+//!   `usageStats` was traced in `mergeAuthProfileStores` (see the `order` module);
+//! - a legacy `auth-profiles.json` is only read when no database store exists;
+//! - inheritance is read-through: an agent other than `main` with no auth store of its own
+//!   reads the inherited owner's (`legacy-inherited-auth-dir-*.mjs`:
+//!   `resolveLegacyInheritedAuthAgentId` = `agents.defaults.authInheritance.agentId`, else
+//!   `main`; `store-*.mjs` merges the owner's store under the agent's own;
+//!   `docs/auth-credential-semantics.md`, "Agent auth inheritance is read-through"). For a json
+//!   store, an agent with neither `auth-profiles.json` nor `auth-state.json` of its own
+//!   therefore reads (and writes) `main`'s. 2026.9.6 no longer reads json at run time, so the
+//!   json case follows this rule rather than code we could run; `authInheritance` is not read.
 
 use std::path::{Path, PathBuf};
 
@@ -90,12 +98,24 @@ fn probe(opts: &StoreOptions) -> Result<Probe, StoreError> {
         shared_agent_db,
         shared_agent_rows: rows,
         own_agent_db,
-        json: json_path(&opts.state_dir, &opts.agent),
+        json: json_store_path(&opts.state_dir, &opts.agent),
     })
 }
 
 fn json_exists(file: &Path) -> bool {
     file.exists() || super::json::state_path(file).exists()
+}
+
+/// The json store `agent` reads: its own `auth-profiles.json`, else, for an agent other than
+/// `main` with neither json file of its own, `main`'s when that exists (read-through
+/// inheritance, see the module doc).
+pub fn json_store_path(state_dir: &Path, agent: &str) -> PathBuf {
+    let own = json_path(state_dir, agent);
+    if agent == MAIN_AGENT || json_exists(&own) {
+        return own;
+    }
+    let main = json_path(state_dir, MAIN_AGENT);
+    if json_exists(&main) { main } else { own }
 }
 
 /// An agent database counts as an overlay only once it holds its `auth_profile_store` row:

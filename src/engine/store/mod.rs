@@ -4,7 +4,8 @@
 //! confirmed against OpenClaw 2026.9.6's own code.
 //!
 //! Layout: [`layer`] (what a layer is), [`detect`], [`sqlite`] and [`json`] + [`lock`]
-//! (the two storage kinds), [`snapshot`] (the merged view) and [`parse`] (Codex profiles out of
+//! (the two storage kinds), [`snapshot`] (the merged view; `order` holds the order and
+//! per-key merge rules confirmed in OpenClaw's code) and [`parse`] (Codex profiles out of
 //! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits).
 
 pub mod config;
@@ -14,6 +15,7 @@ mod error;
 pub mod json;
 pub mod layer;
 pub mod lock;
+mod order;
 pub mod parse;
 pub mod snapshot;
 pub mod sqlite;

@@ -339,3 +339,28 @@ async fn webhook_mode_checks_the_secret_and_dispatches() {
     api.wait_calls("deleteWebhook", 1, WAIT).await;
     assert!(api.calls("getUpdates").is_empty());
 }
+
+#[tokio::test]
+async fn a_flood_from_one_user_is_capped_but_every_tap_is_answered() {
+    let api = FakeBotApi::start().await;
+    let bot = start(config(&api, &[]), echo(Arc::default()));
+    api.push_text(5, 5, "slow");
+    let taps: Vec<String> = (0..40)
+        .map(|_| api.push_tap(5, 5, 1, "codex_auth_usage:all"))
+        .collect();
+    let answers = api.wait_calls("answerCallbackQuery", 40, WAIT).await;
+    for id in &taps {
+        let n = answers
+            .iter()
+            .filter(|a| a.body["callback_query_id"] == json!(id))
+            .count();
+        assert_eq!(n, 1, "tap {id} answered {n} times");
+    }
+    // Taps beyond the queue's room were answered without a notice (not handled).
+    let plain = answers
+        .iter()
+        .filter(|a| a.body.get("text").is_none())
+        .count();
+    assert!(plain > 0, "nothing was dropped");
+    bot.stop().await.expect("clean stop");
+}
