@@ -17,6 +17,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{Cli, Command, GlobalArgs};
+/// The chat core's store options from the global flags (shared by `bot` and `chat`).
+pub(crate) use chat::store_options as chat_store_options;
 use output::Outcome;
 
 /// Entry point of the binary: read `.env`, parse arguments, set up logging, run, exit.

@@ -1,0 +1,236 @@
+//! The Telegram adapter (`codex-profiler bot`): teloxide on the wire, the shared conversation
+//! core for everything said.
+//!
+//! # Layout
+//! - [`config`]: `TELEGRAM_*` and friends, parsed once into [`TelegramConfig`].
+//! - [`updates`]: a teloxide `Update` → the seam's `Incoming` (pure).
+//! - [`dispatch`]: per-user ordered, cross-user concurrent workers; graceful drain.
+//! - [`polling`] / [`webhook`]: where updates come from.
+//! - [`transport`]: `chat::transport::Transport` over a teloxide `Bot`.
+//! - [`retry`]: 429 `retry_after` on every call, "not modified" as success, token scrubbing.
+//! - [`cli`]: the `bot` command: environment, conversation core, signals, exit code.
+//!
+//! # Invariants
+//! - The bot token is a `redact::Secret` until teloxide needs it; every error that leaves this
+//!   module went through [`retry::scrub_token`].
+//! - Every callback query is answered exactly once: by the core, or here when the core cannot
+//!   take it (a tap without a message).
+
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod polling;
+pub mod retry;
+pub mod transport;
+pub mod updates;
+pub mod webhook;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use teloxide::Bot;
+use teloxide::prelude::Requester;
+use teloxide::requests::Request;
+use teloxide::types::{BotCommand, Update};
+
+pub use cli::cli_main;
+pub use config::{TelegramConfig, UpdateSource};
+pub use dispatch::{DEFAULT_IDLE, Dispatch, Handler};
+pub use transport::TelegramTransport;
+
+use crate::engine::{Failure, FailureKind};
+
+/// Why the bot could not start or run. Each message is one sentence without a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TelegramError {
+    /// `TELEGRAM_BOT_TOKEN` is missing.
+    #[error(
+        "TELEGRAM_BOT_TOKEN is not set: set it to the token @BotFather gave your bot (and CODEX_PROFILER_ADMINS to your Telegram user id), or use `codex-profiler chat`, which needs no token"
+    )]
+    NoToken,
+    /// No admin configured.
+    #[error(
+        "CODEX_PROFILER_ADMINS is not set: the bot refuses to start without an admin; set it to your Telegram user id (comma-separated for several)"
+    )]
+    NoAdmin,
+    /// A setting has a value we cannot use.
+    #[error("{name} {why}")]
+    BadSetting {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The Bot API refused a start-up call (bad token, unreachable server).
+    #[error("the Telegram Bot API did not accept the bot: {0}")]
+    Startup(String),
+    /// The webhook server could not listen.
+    #[error("cannot listen for the webhook on {addr}: {reason}")]
+    WebhookBind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS's reason.
+        reason: String,
+    },
+    /// The conversation core refused its configuration.
+    #[error("{0}")]
+    Chat(String),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(String),
+}
+
+impl Failure for TelegramError {
+    fn kind(&self) -> FailureKind {
+        match self {
+            TelegramError::NoToken | TelegramError::NoAdmin | TelegramError::BadSetting { .. } => {
+                FailureKind::Usage
+            }
+            _ => FailureKind::Runtime,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            TelegramError::NoToken => "no_bot_token",
+            TelegramError::NoAdmin => "no_admin",
+            TelegramError::BadSetting { .. } => "bad_setting",
+            TelegramError::Startup(_) => "bot_api_refused",
+            TelegramError::WebhookBind { .. } => "webhook_bind",
+            TelegramError::Chat(_) => "chat_config",
+            TelegramError::Runtime(_) => "runtime",
+        }
+    }
+}
+
+/// Build the teloxide `Bot` for `config` (the only place the token leaves its `Secret`).
+pub fn bot_for(config: &TelegramConfig) -> Bot {
+    let bot = Bot::new(config.token.expose_secret().clone());
+    match &config.api_url {
+        Some(url) => bot.set_api_url(url.clone()),
+        None => bot,
+    }
+}
+
+/// Run the bot until `shutdown` resolves: publish `menu` with `setMyCommands`, take updates
+/// (polling or webhook), hand them to `handler`, then drain in-flight handlers for at most
+/// `config.shutdown_grace`.
+pub async fn run(
+    config: TelegramConfig,
+    menu: Vec<(String, String)>,
+    handler: Handler,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), TelegramError> {
+    let token = Arc::new(config.token.clone());
+    let bot = bot_for(&config);
+    let transport = Arc::new(TelegramTransport::new(
+        bot.clone(),
+        token.clone(),
+        config.inline_buttons,
+    ));
+    let commands: Vec<BotCommand> = menu
+        .into_iter()
+        .map(|(command, description)| BotCommand {
+            command: command.trim_start_matches('/').to_owned(),
+            description,
+        })
+        .collect();
+    retry::call(
+        "setMyCommands",
+        &token,
+        || (),
+        || {
+            let req = bot.set_my_commands(commands.clone());
+            async move { req.send().await.map(|_| ()) }
+        },
+    )
+    .await
+    .map_err(|e| TelegramError::Startup(e.0))?;
+    tracing::info!(commands = commands.len(), "command menu published");
+
+    let dispatch = Dispatch::new(handler, transport, DEFAULT_IDLE);
+    match &config.source {
+        UpdateSource::Polling => {
+            tracing::info!("taking updates by long polling");
+            let offset = polling::run(&bot, &token, config.poll_timeout, &dispatch, shutdown).await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let drained = dispatch.shutdown(config.shutdown_grace).await;
+            if let Some(offset) = offset {
+                polling::confirm(&bot, &token, offset).await;
+            }
+            log_drain(drained);
+        }
+        UpdateSource::Webhook { url, listen } => {
+            tracing::info!(%listen, "taking updates by webhook");
+            webhook::run(&bot, &token, url, *listen, &dispatch, shutdown).await?;
+            tracing::info!("shutting down: finishing in-flight requests");
+            log_drain(dispatch.shutdown(config.shutdown_grace).await);
+        }
+    }
+    Ok(())
+}
+
+fn log_drain(drained: bool) {
+    if drained {
+        tracing::info!("all requests finished; bye");
+    } else {
+        tracing::warn!("some requests were still running at shutdown and were cut short");
+    }
+}
+
+/// Remove any webhook (polling needs none; webhook mode removes its own at shutdown). A
+/// failure is logged, not fatal: the next call says what is really wrong.
+async fn delete_webhook(bot: &Bot, token: &redact::Secret<String>) {
+    let _ = retry::call(
+        "deleteWebhook",
+        token,
+        || (),
+        || {
+            let req = bot.delete_webhook();
+            async move { req.send().await.map(|_| ()) }
+        },
+    )
+    .await;
+}
+
+/// Hand one update to its user's worker, or answer a tap the core cannot take.
+fn deliver(dispatch: &Dispatch, update: &Update) {
+    match updates::route(update) {
+        updates::Routed::Event(user, event) => {
+            if !dispatch.dispatch(user, event) {
+                tracing::debug!("update arrived during shutdown; dropped");
+            }
+        }
+        updates::Routed::AnswerOnly(id) => {
+            let transport = dispatch.transport().clone();
+            dispatch.spawn_detached(Box::pin(async move {
+                let _ = transport.answer_callback(&id, None).await;
+            }));
+        }
+        updates::Routed::Ignore => {}
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

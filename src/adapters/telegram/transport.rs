@@ -1,0 +1,181 @@
+//! [`Transport`] over a teloxide [`Bot`]: the only place that sends Bot API requests on the
+//! conversation core's behalf. Every call goes through [`retry::call`] (429 honoured, "not
+//! modified" is success, token scrubbed from errors).
+
+use std::sync::Arc;
+
+use redact::Secret;
+use teloxide::Bot;
+use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide::prelude::Requester;
+use teloxide::requests::Request;
+use teloxide::types::{CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+
+use super::retry;
+use crate::chat::transport::{BoxFuture, ChatId, Keyboard, MessageRef, Transport, TransportError};
+
+/// Telegram's limit on one message's text, in characters.
+pub const MAX_MESSAGE_LEN: usize = 4096;
+
+/// The Telegram side of the chat seam.
+#[derive(Clone)]
+pub struct TelegramTransport {
+    bot: Bot,
+    token: Arc<Secret<String>>,
+    inline_buttons: bool,
+}
+
+impl std::fmt::Debug for TelegramTransport {
+    // `Bot`'s own Debug is not ours to trust with the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramTransport")
+            .field("inline_buttons", &self.inline_buttons)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelegramTransport {
+    /// A transport sending through `bot` (whose token is `token`, kept to scrub errors).
+    pub fn new(bot: Bot, token: Arc<Secret<String>>, inline_buttons: bool) -> TelegramTransport {
+        TelegramTransport {
+            bot,
+            token,
+            inline_buttons,
+        }
+    }
+
+    /// The inline keyboard to attach, if buttons are on and there are any.
+    fn markup(&self, keyboard: Option<&Keyboard>) -> Option<InlineKeyboardMarkup> {
+        if !self.inline_buttons {
+            return None;
+        }
+        keyboard.filter(|k| !k.is_empty()).map(to_markup)
+    }
+}
+
+/// The core's keyboard as Telegram's inline keyboard.
+pub fn to_markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(keyboard.iter().map(|row| {
+        row.iter()
+            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone()))
+            .collect::<Vec<_>>()
+    }))
+}
+
+fn tg_chat(chat: ChatId) -> teloxide::types::ChatId {
+    teloxide::types::ChatId(chat.0)
+}
+
+/// Telegram message ids are i32 on the wire; one that does not fit cannot be ours.
+fn tg_message(id: i64) -> Result<MessageId, TransportError> {
+    i32::try_from(id)
+        .map(MessageId)
+        .map_err(|_| TransportError(format!("message id {id} is not a Telegram message id")))
+}
+
+impl Transport for TelegramTransport {
+    fn inline_buttons(&self) -> bool {
+        self.inline_buttons
+    }
+
+    fn max_message_len(&self) -> usize {
+        MAX_MESSAGE_LEN
+    }
+
+    fn send<'a>(
+        &'a self,
+        chat: ChatId,
+        text: &'a str,
+        keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<MessageRef, TransportError>> {
+        let markup = self.markup(keyboard);
+        Box::pin(async move {
+            // A new message cannot be "not modified"; the fallback value is never used.
+            let sent = retry::call(
+                "sendMessage",
+                &self.token,
+                || None,
+                || {
+                    let mut req = self.bot.send_message(tg_chat(chat), text);
+                    if let Some(m) = &markup {
+                        req = req.reply_markup(m.clone());
+                    }
+                    async move { req.send().await.map(Some) }
+                },
+            )
+            .await?;
+            let message =
+                sent.ok_or_else(|| TransportError("sendMessage returned nothing".into()))?;
+            Ok(MessageRef {
+                chat,
+                message_id: i64::from(message.id.0),
+            })
+        })
+    }
+
+    fn edit<'a>(
+        &'a self,
+        message: MessageRef,
+        text: &'a str,
+        keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<(), TransportError>> {
+        let markup = self.markup(keyboard);
+        Box::pin(async move {
+            let id = tg_message(message.message_id)?;
+            retry::call(
+                "editMessageText",
+                &self.token,
+                || (),
+                || {
+                    // Leaving `reply_markup` out removes the buttons, as the seam asks for `None`.
+                    let mut req = self.bot.edit_message_text(tg_chat(message.chat), id, text);
+                    if let Some(m) = &markup {
+                        req = req.reply_markup(m.clone());
+                    }
+                    async move { req.send().await.map(|_| ()) }
+                },
+            )
+            .await
+        })
+    }
+
+    fn delete(&self, message: MessageRef) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move {
+            let id = tg_message(message.message_id)?;
+            retry::call(
+                "deleteMessage",
+                &self.token,
+                || (),
+                || {
+                    let req = self.bot.delete_message(tg_chat(message.chat), id);
+                    async move { req.send().await.map(|_| ()) }
+                },
+            )
+            .await
+        })
+    }
+
+    fn answer_callback<'a>(
+        &'a self,
+        callback_id: &'a str,
+        notice: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), TransportError>> {
+        Box::pin(async move {
+            retry::call(
+                "answerCallbackQuery",
+                &self.token,
+                || (),
+                || {
+                    let mut req = self
+                        .bot
+                        .answer_callback_query(CallbackQueryId(callback_id.to_owned()));
+                    if let Some(n) = notice {
+                        req = req.text(n);
+                    }
+                    async move { req.send().await.map(|_| ()) }
+                },
+            )
+            .await
+        })
+    }
+}

@@ -1,0 +1,177 @@
+//! The conversation's only door into the engine. [`Backend`] lists the few things a chat can
+//! ask for, in chat-shaped types (labels, rendered usage lines, outcomes); [`EngineBackend`]
+//! implements it with the real engine, and nothing else under `chat` imports the engine's
+//! internals. Tests may hand the conversation another implementation.
+
+use std::time::Duration;
+
+use crate::chat::transport::{BoxFuture, UserId};
+use crate::engine::profile::ProfileId;
+use crate::engine::{Failure, FailureKind};
+
+mod engine;
+
+use crate::secret::Secret;
+pub use engine::EngineBackend;
+
+/// An engine failure on its way into a chat message: one sentence, already scrubbed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct BackendError {
+    /// What kind of failure (decides the wording around it).
+    pub kind: FailureKind,
+    /// Stable code, for logs.
+    pub code: &'static str,
+    /// One clear sentence with no secret in it.
+    pub message: String,
+}
+
+impl BackendError {
+    /// Build from any engine failure, scrubbing the sentence once more on the way.
+    pub fn from_failure(e: &dyn Failure) -> BackendError {
+        BackendError {
+            kind: e.kind(),
+            code: e.code(),
+            message: crate::secret::scrub_patterns(&e.to_string()),
+        }
+    }
+
+    /// A runtime failure with a fixed sentence.
+    pub fn runtime(code: &'static str, message: impl Into<String>) -> BackendError {
+        BackendError {
+            kind: FailureKind::Runtime,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl Failure for BackendError {
+    fn kind(&self) -> FailureKind {
+        self.kind
+    }
+    fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+/// What an engine call returns.
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// One Codex profile as a chat shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileView {
+    /// The profile id.
+    pub id: ProfileId,
+    /// What users read: the email, else the id's name.
+    pub label: String,
+    /// The plan, when known.
+    pub plan: Option<String>,
+    /// Token status word (`ok`, `expiring`, `expired`, `refreshing`, `refresh_failed`, ...).
+    pub status: String,
+    /// Token expiry, RFC 3339.
+    pub expires_at: Option<String>,
+    /// Whether it is in the effective order.
+    pub in_order: bool,
+    /// Whether it is the provider's `lastGood`.
+    pub last_good: bool,
+    /// Cooldown/blocked/disabled end, RFC 3339, if in the future.
+    pub unusable_until: Option<String>,
+    /// The gateway's error count.
+    pub error_count: u64,
+}
+
+/// A usage check's result, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageReport {
+    /// One line per profile (`alice@example.com · plus · 5h 42% left (resets 2h 13m) · ...`).
+    pub lines: Vec<String>,
+    /// How many profiles answered.
+    pub ok_count: usize,
+    /// How many failed.
+    pub failed_count: usize,
+}
+
+/// A PKCE login that was started.
+#[derive(Debug, Clone)]
+pub struct LoginStarted {
+    /// The profile id the login will write.
+    pub profile: String,
+    /// The authorize URL to open (holds no secret: only the challenge and state).
+    pub authorize_url: String,
+    /// When the pending login expires.
+    pub expires_in: Duration,
+}
+
+/// A finished login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginDone {
+    /// The profile id written.
+    pub profile: String,
+    /// Its email, when known.
+    pub email: Option<String>,
+    /// Its plan, when known.
+    pub plan: Option<String>,
+    /// Whether an existing profile was updated (same account) rather than added.
+    pub updated: bool,
+}
+
+/// A device login waiting for the user.
+pub struct DeviceLogin {
+    /// The page to open.
+    pub verification_url: String,
+    /// The code to type there (shown to the user; not a credential on its own).
+    pub user_code: String,
+    /// How long the code stays valid.
+    pub expires_in: Duration,
+    /// Resolves when the login completes, fails or expires; dropping it cancels the polling.
+    pub done: BoxFuture<'static, BackendResult<LoginDone>>,
+}
+
+/// A change that was applied and verified (or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeDone {
+    /// The profile changed.
+    pub profile: String,
+    /// Which store layer was written.
+    pub layer: String,
+    /// Whether the read-back matched.
+    pub verified: bool,
+    /// The backup taken before the change, when one was.
+    pub backup: Option<String>,
+}
+
+/// The engine operations a chat needs.
+pub trait Backend: Send + Sync {
+    /// Every Codex profile of the effective store, sorted by id.
+    fn profiles(&self) -> BoxFuture<'_, BackendResult<Vec<ProfileView>>>;
+    /// Resolve a selector (`all`, `default`, an id or a suffix) to profile ids.
+    fn resolve<'a>(&'a self, selector: &'a str) -> BoxFuture<'a, BackendResult<Vec<ProfileId>>>;
+    /// Check usage of these profiles (concurrently) and render one line each.
+    fn usage(&self, ids: Vec<ProfileId>) -> BoxFuture<'_, BackendResult<UsageReport>>;
+    /// Start a PKCE login for profile `name`, pending for `requester`.
+    fn login_start(
+        &self,
+        name: String,
+        requester: UserId,
+    ) -> BoxFuture<'_, BackendResult<LoginStarted>>;
+    /// The profile name of `requester`'s pending login, if one is waiting.
+    fn pending_login(&self, requester: UserId) -> BoxFuture<'_, BackendResult<Option<String>>>;
+    /// Finish `requester`'s pending login (for `name`, or whichever the URL's state names).
+    fn login_finish(
+        &self,
+        name: Option<String>,
+        requester: UserId,
+        callback_url: Secret<String>,
+    ) -> BoxFuture<'_, BackendResult<LoginDone>>;
+    /// Start a device login for profile `name`.
+    fn device_start(
+        &self,
+        name: String,
+        requester: UserId,
+    ) -> BoxFuture<'_, BackendResult<DeviceLogin>>;
+    /// Retire a profile (out of the order, credential kept).
+    fn retire(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
+    /// Delete a profile and every reference to it.
+    fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
+}

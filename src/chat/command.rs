@@ -1,0 +1,258 @@
+//! Parse one text message into what the user asked for: a command with its arguments
+//! (`@botname` stripped), a bare reply (text-fallback choice), a pasted callback URL, or
+//! something to refuse. Parsing is pure; callback URLs are [`Secret`]s from here on and the
+//! message holding one is marked so the conversation deletes it.
+
+use crate::secret::Secret;
+
+/// The longest message the bot reads (Telegram's own limit).
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// An `/codex_auth ...` request.
+#[derive(Debug, Clone)]
+pub enum AuthCommand {
+    /// No argument: the profile selector plus "new login".
+    Menu,
+    /// `SEL`: one profile's status and actions.
+    Status(String),
+    /// `login NAME`.
+    Login(String),
+    /// `device NAME`.
+    Device(String),
+    /// `finish NAME URL`.
+    Finish {
+        /// Profile name.
+        name: String,
+        /// The pasted callback URL.
+        url: Secret<String>,
+    },
+    /// `retire SEL`.
+    Retire(String),
+    /// `delete SEL [confirm]`.
+    Delete {
+        /// The profile.
+        selector: String,
+        /// Whether `confirm` was given.
+        confirm: bool,
+    },
+}
+
+/// What a text message asks for.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// `/start`.
+    Start,
+    /// `/help`.
+    Help,
+    /// `/codex_usage [SEL]`.
+    Usage(Option<String>),
+    /// `/codex_auth ...`.
+    Auth(AuthCommand),
+    /// A message that is just a callback URL.
+    CallbackUrl(Secret<String>),
+    /// A bare word or words (a text-fallback reply, or chatter).
+    Bare(String),
+    /// A command we do not have.
+    Unknown(String),
+    /// A known command with wrong arguments: the problem and the usage line.
+    BadArguments {
+        /// What is wrong.
+        problem: String,
+        /// The correct form.
+        usage: &'static str,
+    },
+    /// Longer than [`MAX_TEXT_CHARS`].
+    TooLong(usize),
+}
+
+const USAGE_USAGE: &str = "/codex_usage [all | default | PROFILE]";
+const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm]";
+
+/// Whether a word looks like an OAuth callback URL (or its query): it carries `code=` and
+/// `state=` parameters, or points at the local callback path.
+pub fn is_callback_url(word: &str) -> bool {
+    let w = word.trim();
+    let has_param = |p: &str| {
+        w.match_indices(p)
+            .any(|(i, _)| i == 0 || matches!(w.as_bytes()[i - 1], b'?' | b'&' | b'#'))
+    };
+    w.contains("/auth/callback") || (has_param("code=") && has_param("state="))
+}
+
+/// Whether any part of `text` holds a callback URL (then the message must be deleted).
+pub fn holds_callback_url(text: &str) -> bool {
+    text.split_whitespace().any(is_callback_url)
+}
+
+/// Parse one message.
+pub fn parse(text: &str) -> Parsed {
+    let length = text.chars().count();
+    if length > MAX_TEXT_CHARS {
+        return Parsed::TooLong(length);
+    }
+    let trimmed = text.trim();
+    let Some(body) = trimmed.strip_prefix('/') else {
+        let words: Vec<&str> = trimmed.split_whitespace().collect();
+        return match words.as_slice() {
+            [one] if is_callback_url(one) => Parsed::CallbackUrl(Secret::new((*one).to_owned())),
+            _ => Parsed::Bare(trimmed.to_owned()),
+        };
+    };
+    let mut words = body.split_whitespace();
+    let head = words.next().unwrap_or("");
+    // `/cmd@botname` in groups: the bot name is not ours to check here.
+    let command = head.split_once('@').map_or(head, |(c, _)| c);
+    let args: Vec<&str> = words.collect();
+    match command {
+        "start" => no_args(Parsed::Start, &args, "/start"),
+        "help" => no_args(Parsed::Help, &args, "/help"),
+        "codex_usage" => match args.as_slice() {
+            [] => Parsed::Usage(None),
+            [sel] => Parsed::Usage(Some((*sel).to_owned())),
+            _ => bad("/codex_usage takes at most one profile.", USAGE_USAGE),
+        },
+        "codex_auth" => parse_auth(&args),
+        _ => Parsed::Unknown(format!("/{}", command.chars().take(40).collect::<String>())),
+    }
+}
+
+fn no_args(ok: Parsed, args: &[&str], name: &str) -> Parsed {
+    if args.is_empty() {
+        ok
+    } else {
+        Parsed::BadArguments {
+            problem: format!("{name} takes no arguments."),
+            usage: if name == "/start" { "/start" } else { "/help" },
+        }
+    }
+}
+
+fn bad(problem: &str, usage: &'static str) -> Parsed {
+    Parsed::BadArguments {
+        problem: problem.to_owned(),
+        usage,
+    }
+}
+
+fn parse_auth(args: &[&str]) -> Parsed {
+    let own = |s: &&str| (*s).to_owned();
+    match args {
+        [] => Parsed::Auth(AuthCommand::Menu),
+        ["login", name] => Parsed::Auth(AuthCommand::Login(own(name))),
+        ["device", name] => Parsed::Auth(AuthCommand::Device(own(name))),
+        ["finish", name, url] if is_callback_url(url) => Parsed::Auth(AuthCommand::Finish {
+            name: own(name),
+            url: Secret::new(own(url)),
+        }),
+        ["finish", _, _] => bad(
+            "That is not a callback address: it must carry code= and state=.",
+            AUTH_USAGE,
+        ),
+        ["retire", sel] => Parsed::Auth(AuthCommand::Retire(own(sel))),
+        ["delete", sel] => Parsed::Auth(AuthCommand::Delete {
+            selector: own(sel),
+            confirm: false,
+        }),
+        ["delete", sel, "confirm"] => Parsed::Auth(AuthCommand::Delete {
+            selector: own(sel),
+            confirm: true,
+        }),
+        ["login" | "device" | "finish" | "retire" | "delete", ..] => bad(
+            &format!("Wrong arguments for /codex_auth {}.", args[0]),
+            AUTH_USAGE,
+        ),
+        [sel] => Parsed::Auth(AuthCommand::Status(own(sel))),
+        _ => bad("Too many arguments.", AUTH_USAGE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const URL: &str = "http://localhost:1455/auth/callback?code=abc123secret&state=ff00ff";
+
+    #[test]
+    fn commands_and_bot_names() {
+        assert!(matches!(parse("/start"), Parsed::Start));
+        assert!(matches!(parse(" /help@codex_bot "), Parsed::Help));
+        assert!(matches!(parse("/codex_usage"), Parsed::Usage(None)));
+        assert!(matches!(parse("/codex_usage@bot all"), Parsed::Usage(Some(s)) if s == "all"));
+        assert!(matches!(
+            parse("/codex_auth"),
+            Parsed::Auth(AuthCommand::Menu)
+        ));
+        assert!(
+            matches!(parse("/codex_auth alice"), Parsed::Auth(AuthCommand::Status(s)) if s == "alice")
+        );
+        assert!(
+            matches!(parse("/codex_auth login work"), Parsed::Auth(AuthCommand::Login(s)) if s == "work")
+        );
+        assert!(matches!(
+            parse("/codex_auth device work"),
+            Parsed::Auth(AuthCommand::Device(_))
+        ));
+        assert!(matches!(
+            parse("/codex_auth retire a"),
+            Parsed::Auth(AuthCommand::Retire(_))
+        ));
+        assert!(matches!(
+            parse("/codex_auth delete a"),
+            Parsed::Auth(AuthCommand::Delete { confirm: false, .. })
+        ));
+        assert!(matches!(
+            parse("/codex_auth delete a confirm"),
+            Parsed::Auth(AuthCommand::Delete { confirm: true, .. })
+        ));
+    }
+
+    #[test]
+    fn finish_keeps_the_url_secret() {
+        let Parsed::Auth(AuthCommand::Finish { name, url }) =
+            parse(&format!("/codex_auth finish work {URL}"))
+        else {
+            panic!("not a finish");
+        };
+        assert_eq!(name, "work");
+        assert_eq!(url.expose_secret(), URL);
+        assert!(!format!("{url:?}").contains("abc123secret"));
+    }
+
+    #[test]
+    fn bad_input() {
+        assert!(matches!(
+            parse("/codex_usage a b"),
+            Parsed::BadArguments { .. }
+        ));
+        assert!(matches!(parse("/help me"), Parsed::BadArguments { .. }));
+        assert!(matches!(
+            parse("/codex_auth login"),
+            Parsed::BadArguments { .. }
+        ));
+        assert!(matches!(
+            parse("/codex_auth delete a now"),
+            Parsed::BadArguments { .. }
+        ));
+        assert!(matches!(
+            parse("/codex_auth finish a notaurl"),
+            Parsed::BadArguments { .. }
+        ));
+        assert!(matches!(
+            parse("/codex_auth a b"),
+            Parsed::BadArguments { .. }
+        ));
+        assert!(matches!(parse("/launch"), Parsed::Unknown(c) if c == "/launch"));
+        assert!(matches!(parse(&"x".repeat(4097)), Parsed::TooLong(4097)));
+        assert!(matches!(parse(&"é".repeat(4096)), Parsed::Bare(_)));
+    }
+
+    #[test]
+    fn bare_replies_and_urls() {
+        assert!(matches!(parse(" all "), Parsed::Bare(s) if s == "all"));
+        assert!(matches!(parse(URL), Parsed::CallbackUrl(_)));
+        assert!(matches!(parse("?code=a&state=b"), Parsed::CallbackUrl(_)));
+        assert!(matches!(parse("hello there"), Parsed::Bare(_)));
+        assert!(holds_callback_url(&format!("see {URL} please")));
+        assert!(!holds_callback_url("decode=1 and estate=2"));
+        assert!(!is_callback_url("alice@example.com"));
+    }
+}

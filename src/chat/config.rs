@@ -1,0 +1,238 @@
+//! Chat configuration from the environment (SPEC section 8): who may do what, whether inline
+//! buttons exist, which store to read and which endpoints to call. Parsed once at startup, so a
+//! typo in an id list stops the adapter instead of silently locking people out.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::chat::transport::UserId;
+use crate::engine::{Failure, FailureKind};
+
+/// Which auth store the chat reads and changes. Mirrors the CLI's global options; turned into
+/// the store engine's options in `backend.rs` (the only place that knows the engine's types).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// `OPENCLAW_STATE_DIR` (default `~/.openclaw`).
+    pub state_dir: Option<PathBuf>,
+    /// `OPENCLAW_AGENT` (default `main`).
+    pub agent: String,
+    /// Forced store format (`state-db`, `agent-db`, `json`); `None` detects it.
+    pub format: Option<String>,
+    /// Forced store file (`--auth-path`).
+    pub auth_path: Option<PathBuf>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            state_dir: None,
+            agent: "main".to_owned(),
+            format: None,
+            auth_path: None,
+        }
+    }
+}
+
+/// Everything the conversation core needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// `CODEX_PROFILER_ADMINS`: may do everything.
+    pub admins: HashSet<UserId>,
+    /// `CODEX_PROFILER_USERS`: may view usage and status.
+    pub users: HashSet<UserId>,
+    /// `CODEX_PROFILER_INLINE_BUTTONS` (default true); the terminal forces false.
+    pub inline_buttons: bool,
+    /// Which store to use.
+    pub store: StoreOptions,
+    /// `CODEX_PROFILER_AUTH_ISSUER`, checked by the engine before any request.
+    pub auth_issuer: Option<String>,
+    /// `CODEX_PROFILER_USAGE_URL`, checked by the engine before any request.
+    pub usage_url: Option<String>,
+    /// `CODEX_PROFILER_VIA_GATEWAY`: change the store through `openclaw models auth ...`.
+    pub via_gateway: bool,
+    /// Per-profile usage timeout (the CLI's `--timeout-sec` default).
+    pub usage_timeout: Duration,
+    /// Usage retries (the CLI's `--retries` default).
+    pub usage_retries: u32,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            admins: HashSet::new(),
+            users: HashSet::new(),
+            inline_buttons: true,
+            store: StoreOptions::default(),
+            auth_issuer: None,
+            usage_url: None,
+            via_gateway: false,
+            usage_timeout: Duration::from_secs(25),
+            usage_retries: 1,
+        }
+    }
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// An id list holds something that is not a numeric user id.
+    #[error("{var} must be a comma-separated list of numeric user ids; `{bad}` is not one")]
+    BadUserId {
+        /// The variable.
+        var: &'static str,
+        /// The offending entry (an id list holds no secret).
+        bad: String,
+    },
+    /// A boolean variable that is neither true nor false.
+    #[error("{var} must be true or false, not `{bad}`")]
+    BadBool {
+        /// The variable.
+        var: &'static str,
+        /// The offending value.
+        bad: String,
+    },
+    /// An endpoint override the engine refuses (untrusted host, not a URL).
+    #[error("{0}")]
+    Endpoint(String),
+    /// Neither `OPENCLAW_STATE_DIR` nor `HOME` says where the gateway's state is.
+    #[error("HOME is not set: set OPENCLAW_STATE_DIR (or pass --state-dir)")]
+    NoStateDir,
+    /// A store format that does not exist.
+    #[error("`{0}` is not a store format: use auto, state-db, agent-db or json")]
+    BadStoreFormat(String),
+}
+
+impl Failure for ConfigError {
+    fn kind(&self) -> FailureKind {
+        match self {
+            ConfigError::Endpoint(_) => FailureKind::InputRefused,
+            _ => FailureKind::Usage,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ConfigError::BadUserId { .. } => "bad_user_id",
+            ConfigError::BadBool { .. } | ConfigError::BadStoreFormat(_) => "bad_config_value",
+            ConfigError::NoStateDir => "no_state_dir",
+            ConfigError::Endpoint(_) => "untrusted_endpoint",
+        }
+    }
+}
+
+impl ChatConfig {
+    /// Read the configuration from the process environment (a `.env` file has already been
+    /// loaded by the binary's entry point).
+    pub fn from_env() -> Result<ChatConfig, ConfigError> {
+        ChatConfig::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Read the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<ChatConfig, ConfigError> {
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mut store = StoreOptions {
+            state_dir: non_empty("OPENCLAW_STATE_DIR").map(PathBuf::from),
+            ..StoreOptions::default()
+        };
+        if let Some(agent) = non_empty("OPENCLAW_AGENT") {
+            store.agent = agent.trim().to_owned();
+        }
+        Ok(ChatConfig {
+            admins: parse_ids("CODEX_PROFILER_ADMINS", get("CODEX_PROFILER_ADMINS"))?,
+            users: parse_ids("CODEX_PROFILER_USERS", get("CODEX_PROFILER_USERS"))?,
+            inline_buttons: parse_bool(
+                "CODEX_PROFILER_INLINE_BUTTONS",
+                get("CODEX_PROFILER_INLINE_BUTTONS"),
+                true,
+            )?,
+            store,
+            auth_issuer: non_empty("CODEX_PROFILER_AUTH_ISSUER"),
+            usage_url: non_empty("CODEX_PROFILER_USAGE_URL"),
+            via_gateway: parse_bool(
+                "CODEX_PROFILER_VIA_GATEWAY",
+                get("CODEX_PROFILER_VIA_GATEWAY"),
+                false,
+            )?,
+            ..ChatConfig::default()
+        })
+    }
+
+    /// Whether at least one admin is configured (`bot` refuses to start without one).
+    pub fn has_admin(&self) -> bool {
+        !self.admins.is_empty()
+    }
+}
+
+/// Parse `1, 2,3` into user ids; empty or missing is an empty set.
+pub fn parse_ids(var: &'static str, raw: Option<String>) -> Result<HashSet<UserId>, ConfigError> {
+    let mut out = HashSet::new();
+    for part in raw.as_deref().unwrap_or("").split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let id = part.parse::<u64>().map_err(|_| ConfigError::BadUserId {
+            var,
+            bad: part.chars().take(40).collect(),
+        })?;
+        out.insert(UserId(id));
+    }
+    Ok(out)
+}
+
+fn parse_bool(var: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(default),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::BadBool {
+            var,
+            bad: raw.chars().take(20).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<ChatConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        ChatConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn reads_ids_and_flags() {
+        let c = cfg(&[
+            ("CODEX_PROFILER_ADMINS", "1, 2,"),
+            ("CODEX_PROFILER_USERS", "3"),
+            ("CODEX_PROFILER_INLINE_BUTTONS", "false"),
+            ("OPENCLAW_AGENT", "work"),
+        ])
+        .unwrap();
+        assert!(c.admins.contains(&UserId(1)) && c.admins.contains(&UserId(2)));
+        assert_eq!(c.users.len(), 1);
+        assert!(!c.inline_buttons);
+        assert_eq!(c.store.agent, "work");
+        assert!(c.has_admin());
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.inline_buttons && !c.has_admin() && c.store.agent == "main");
+        assert!(matches!(
+            cfg(&[("CODEX_PROFILER_ADMINS", "1,bob")]),
+            Err(ConfigError::BadUserId { .. })
+        ));
+        assert!(matches!(
+            cfg(&[("CODEX_PROFILER_INLINE_BUTTONS", "maybe")]),
+            Err(ConfigError::BadBool { .. })
+        ));
+    }
+}

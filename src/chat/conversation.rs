@@ -1,0 +1,382 @@
+//! The entry point of the chat core: [`Conversation::handle`] takes one event from an adapter,
+//! decides what it asks for (parse, permissions, stale menus, duplicates), and runs it through
+//! `flows`. Every button tap is answered exactly once, here and only here.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+
+use crate::chat::backend::{Backend, EngineBackend};
+use crate::chat::callback::{CallbackData, UsageTarget};
+use crate::chat::command::{self, AuthCommand, Parsed};
+use crate::chat::config::{ChatConfig, ConfigError};
+use crate::chat::dedupe::{Dedupe, Guard};
+use crate::chat::fallback::Fallback;
+use crate::chat::permissions::{Need, Permissions, Refusal, Role};
+use crate::chat::render::{self, context};
+use crate::chat::transport::{ChatKind, Incoming, MessageRef, Origin, Transport, UserId};
+use crate::chat::{delivery, flows::Act};
+use crate::engine::profile::ProfileId;
+
+/// How long a delete confirmation button stays usable.
+const CONFIRM_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// The conversation core: one per process, shared by every chat and user.
+pub struct Conversation {
+    pub(crate) backend: Arc<dyn Backend>,
+    permissions: Permissions,
+    inline_buttons: bool,
+    pub(crate) dedupe: Arc<Dedupe>,
+    pub(crate) fallback: Fallback,
+    /// Delete confirmations shown, per (user, profile), so a confirm tap (or reply) that was
+    /// never offered does nothing.
+    pub(crate) confirmations: DashMap<(UserId, ProfileId), Instant>,
+}
+
+/// One event's surroundings, handed to every flow.
+pub(crate) struct Ctx {
+    /// Who and where.
+    pub origin: Origin,
+    /// The transport to answer on.
+    pub transport: Arc<dyn Transport>,
+    /// Whether to draw buttons (else the text fallback).
+    pub buttons: bool,
+    /// The message a tapped button was on: progress and results edit it.
+    pub on: Option<MessageRef>,
+    /// The requester's role.
+    pub role: Role,
+}
+
+impl Ctx {
+    /// Send a new message (split if long).
+    pub async fn say(&self, text: &str) {
+        delivery::send(&*self.transport, self.origin.chat, text, None).await;
+    }
+}
+
+impl Conversation {
+    /// Build the core with the real engine behind it. Fails when an endpoint override is not
+    /// trusted.
+    pub fn new(config: ChatConfig) -> Result<Arc<Conversation>, ConfigError> {
+        let backend = EngineBackend::new(&config)?;
+        Ok(Conversation::with_backend(config, Arc::new(backend)))
+    }
+
+    /// Build the core around any [`Backend`] (tests, or another engine).
+    pub fn with_backend(config: ChatConfig, backend: Arc<dyn Backend>) -> Arc<Conversation> {
+        Arc::new(Conversation {
+            backend,
+            permissions: Permissions::new(config.admins, config.users),
+            inline_buttons: config.inline_buttons,
+            dedupe: Arc::new(Dedupe::default()),
+            fallback: Fallback::default(),
+            confirmations: DashMap::new(),
+        })
+    }
+
+    /// The bot's command menu for `setMyCommands`: (command without slash, description).
+    pub fn menu() -> Vec<(String, String)> {
+        render::menu()
+    }
+
+    /// Handle one event. Never panics (a bug in a flow is logged), answers every button tap
+    /// exactly once, and returns when the request is done (a device login goes on in a task).
+    pub async fn handle(self: &Arc<Self>, event: Incoming, transport: Arc<dyn Transport>) {
+        let answered = Arc::new(AtomicBool::new(false));
+        let callback_id = match &event {
+            Incoming::Button { callback_id, .. } => Some(callback_id.clone()),
+            Incoming::Text { .. } => None,
+        };
+        let this = Arc::clone(self);
+        let (t, flag) = (Arc::clone(&transport), Arc::clone(&answered));
+        // A separate task turns a panic in a flow into a logged error instead of taking the
+        // adapter's loop down with it.
+        let outcome = tokio::spawn(async move {
+            match event {
+                Incoming::Text {
+                    origin,
+                    message,
+                    text,
+                } => this.on_text(origin, message, text, t).await,
+                Incoming::Button {
+                    origin,
+                    message,
+                    callback_id,
+                    data,
+                } => {
+                    this.on_button(origin, message, &callback_id, &data, t, &flag)
+                        .await
+                }
+            }
+        })
+        .await;
+        if let Err(e) = outcome {
+            tracing::error!(
+                panicked = e.is_panic(),
+                "a chat request failed unexpectedly"
+            );
+            if let Some(id) = callback_id {
+                if !answered.swap(true, Ordering::SeqCst) {
+                    let _ = transport.answer_callback(&id, None).await;
+                }
+            }
+        }
+    }
+
+    fn ctx(&self, origin: Origin, transport: Arc<dyn Transport>, on: Option<MessageRef>) -> Ctx {
+        let buttons = self.inline_buttons && transport.inline_buttons();
+        Ctx {
+            origin,
+            buttons,
+            on,
+            role: self.permissions.role(origin.user),
+            transport,
+        }
+    }
+
+    fn refusal_text(refusal: Refusal, user: UserId) -> String {
+        match refusal {
+            Refusal::Stranger => render::render("refused_stranger", context! { user_id => user.0 }),
+            Refusal::AdminOnly => {
+                render::render("refused_admin_only", context! { user_id => user.0 })
+            }
+            Refusal::PrivateOnly => render::text("refused_private_only"),
+        }
+    }
+
+    async fn on_text(
+        self: Arc<Self>,
+        origin: Origin,
+        message: MessageRef,
+        text: String,
+        transport: Arc<dyn Transport>,
+    ) {
+        let ctx = self.ctx(origin, transport, None);
+        let parsed = command::parse(&text);
+        let holds_url = command::holds_callback_url(&text);
+        drop(text);
+        if holds_url {
+            // Read it, then make it disappear from the chat history, whatever happens next.
+            if let Err(e) = ctx.transport.delete(message).await {
+                tracing::warn!(error = %e, "could not delete a message holding a callback URL");
+            }
+            if origin.kind == ChatKind::Group {
+                ctx.say(&render::text("url_in_group")).await;
+                return;
+            }
+        }
+        let is_command = !matches!(parsed, Parsed::Bare(_));
+        if ctx.role == Role::Stranger {
+            // In a group, chatter that is not a command is not for us.
+            if is_command || origin.kind == ChatKind::Private || holds_url {
+                ctx.say(&Self::refusal_text(Refusal::Stranger, origin.user))
+                    .await;
+            }
+            return;
+        }
+        let act = match parsed {
+            Parsed::TooLong(length) => {
+                let max = command::MAX_TEXT_CHARS;
+                return ctx
+                    .say(&render::render("too_long", context! { length, max }))
+                    .await;
+            }
+            Parsed::Unknown(command) => {
+                return ctx
+                    .say(&render::render("unknown_command", context! { command }))
+                    .await;
+            }
+            Parsed::BadArguments { problem, usage } => {
+                return ctx
+                    .say(&render::render(
+                        "bad_arguments",
+                        context! { problem, usage },
+                    ))
+                    .await;
+            }
+            Parsed::Start => Act::Start,
+            Parsed::Help => Act::Help,
+            Parsed::Usage(None) => Act::UsageMenu,
+            Parsed::Usage(Some(sel)) => Act::UsageSelector(sel),
+            Parsed::Auth(a) => match a {
+                AuthCommand::Menu => Act::AuthMenu,
+                AuthCommand::Status(sel) => Act::StatusSelector(sel),
+                AuthCommand::Login(name) => Act::Login(name),
+                AuthCommand::Device(name) => Act::Device(name),
+                AuthCommand::Finish { name, url } => Act::Finish {
+                    name: Some(name),
+                    url,
+                },
+                AuthCommand::Retire(sel) => Act::RetireSelector(sel),
+                AuthCommand::Delete { selector, confirm } => {
+                    Act::DeleteSelector { selector, confirm }
+                }
+            },
+            Parsed::CallbackUrl(url) => Act::Finish { name: None, url },
+            Parsed::Bare(word) => {
+                match self
+                    .fallback
+                    .take(origin.chat, origin.user, &word, Instant::now())
+                {
+                    Some(data) => match self.resolve_data(&data, origin.user).await {
+                        Ok(act) => act,
+                        Err(()) => return ctx.say(&render::text("stale_menu")).await,
+                    },
+                    None if origin.kind == ChatKind::Private => {
+                        return ctx.say(&render::text("unknown_reply")).await;
+                    }
+                    None => return,
+                }
+            }
+        };
+        if let Err(refusal) = self.permissions.check(origin.user, origin.kind, act.need()) {
+            return ctx.say(&Self::refusal_text(refusal, origin.user)).await;
+        }
+        self.run(ctx, act).await;
+    }
+
+    async fn on_button(
+        self: Arc<Self>,
+        origin: Origin,
+        message: MessageRef,
+        callback_id: &str,
+        data: &str,
+        transport: Arc<dyn Transport>,
+        answered: &AtomicBool,
+    ) {
+        let ctx = self.ctx(origin, transport, Some(message));
+        let (notice, work) = self.plan_button(&ctx, data).await;
+        // The one answer to this tap.
+        if !answered.swap(true, Ordering::SeqCst) {
+            if let Err(e) = ctx
+                .transport
+                .answer_callback(callback_id, notice.as_deref())
+                .await
+            {
+                tracing::warn!(error = %e, "answering a button tap failed");
+            }
+        }
+        if let Some((act, guard)) = work {
+            self.run_guarded(ctx, act, guard).await;
+        }
+    }
+
+    /// Decide what a tap does, without doing it: the notice to answer with, and the work.
+    async fn plan_button(
+        &self,
+        ctx: &Ctx,
+        data: &str,
+    ) -> (Option<String>, Option<(Act, Option<Guard>)>) {
+        if ctx.role == Role::Stranger {
+            return (
+                Some(Self::refusal_text(Refusal::Stranger, ctx.origin.user)),
+                None,
+            );
+        }
+        let Some(decoded) = CallbackData::decode(data) else {
+            tracing::info!(user = ctx.origin.user.0, "refused unknown callback data");
+            return (Some(render::text("stale_menu")), None);
+        };
+        let Ok(mut act) = self.resolve_data(&decoded, ctx.origin.user).await else {
+            return (Some(render::text("stale_menu")), None);
+        };
+        // `default`/`all` are resolved now, so the duplicate check sees the profiles they name.
+        if let Act::UsageSelector(sel) = &act {
+            if let Ok(ids) = self.backend.resolve(sel).await {
+                act = Act::Usage(ids);
+            }
+        }
+        if let Err(refusal) = self
+            .permissions
+            .check(ctx.origin.user, ctx.origin.kind, act.need())
+        {
+            return (Some(Self::refusal_text(refusal, ctx.origin.user)), None);
+        }
+        match act.dedupe_key() {
+            Some(key) => match self.dedupe.begin_now(ctx.origin.user, &key) {
+                Some(guard) => (None, Some((act, Some(guard)))),
+                None => (Some(render::text("already_running")), None),
+            },
+            None => (None, Some((act, None))),
+        }
+    }
+
+    /// Turn button data (or a text-fallback choice) into an act on current profiles; `Err`
+    /// when its key no longer names exactly one profile, or a confirmation was never offered.
+    pub(crate) async fn resolve_data(&self, data: &CallbackData, user: UserId) -> Result<Act, ()> {
+        let id = match data.key() {
+            Some(key) => {
+                let profiles = self.backend.profiles().await.map_err(|_| ())?;
+                let ids: Vec<ProfileId> = profiles.into_iter().map(|p| p.id).collect();
+                Some(key.resolve(&ids).cloned().ok_or(())?)
+            }
+            None => None,
+        };
+        let id = || id.clone().ok_or(());
+        Ok(match data {
+            CallbackData::Usage(UsageTarget::Default) => Act::UsageSelector("default".into()),
+            CallbackData::Usage(UsageTarget::All) => Act::UsageSelector("all".into()),
+            CallbackData::Usage(UsageTarget::Profile(_)) => Act::Usage(vec![id()?]),
+            CallbackData::Status(_) => Act::Status(id()?),
+            CallbackData::NewLogin => Act::NewLogin,
+            CallbackData::Login(_) => Act::Login(id()?.name().to_owned()),
+            CallbackData::Device(_) => Act::Device(id()?.name().to_owned()),
+            CallbackData::Retire(_) => Act::Retire(id()?),
+            CallbackData::Delete(_) => Act::AskDelete(id()?),
+            CallbackData::ConfirmDelete(_) => {
+                let id = id()?;
+                if !self.take_confirmation(user, &id) {
+                    return Err(());
+                }
+                Act::Delete(id)
+            }
+            CallbackData::Cancel => Act::Cancel,
+        })
+    }
+
+    /// Run an act from a text message (duplicates are checked once its argument is resolved).
+    async fn run(self: Arc<Self>, ctx: Ctx, act: Act) {
+        self.run_guarded(ctx, act, None).await;
+    }
+
+    /// Run an act; a button's duplicate check already happened and left its `guard`.
+    async fn run_guarded(self: Arc<Self>, ctx: Ctx, act: Act, guard: Option<Guard>) {
+        crate::chat::flows::run(self, ctx, act, guard).await;
+    }
+
+    /// Whether a confirmation for deleting `id` was offered to `user` recently; uses it up.
+    pub(crate) fn take_confirmation(&self, user: UserId, id: &ProfileId) -> bool {
+        let now = Instant::now();
+        self.confirmations
+            .retain(|_, at| now.saturating_duration_since(*at) < CONFIRM_TTL);
+        self.confirmations.remove(&(user, id.clone())).is_some()
+    }
+
+    /// Remember that `user` was asked to confirm deleting `id`.
+    pub(crate) fn offer_confirmation(&self, user: UserId, id: &ProfileId) {
+        let now = Instant::now();
+        self.confirmations
+            .retain(|_, at| now.saturating_duration_since(*at) < CONFIRM_TTL);
+        self.confirmations.insert((user, id.clone()), now);
+    }
+}
+
+impl Act {
+    /// What permission the act needs.
+    pub(crate) fn need(&self) -> Need {
+        match self {
+            Act::Login(_)
+            | Act::Device(_)
+            | Act::Finish { .. }
+            | Act::RetireSelector(_)
+            | Act::Retire(_)
+            | Act::DeleteSelector { .. }
+            | Act::AskDelete(_)
+            | Act::Delete(_)
+            | Act::NewLogin => Need::Change,
+            _ => Need::View,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Short profile keys for callback data. A profile id does not fit in 64 bytes of callback
+//! data, so buttons carry the first 12 hex digits of its SHA-256 instead. The key is a pure
+//! function of the id: it stays valid across restarts, and it goes stale by itself when the
+//! profile is gone (or when two current profiles would share it, which then refuses both).
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::profile::ProfileId;
+
+/// Hex digits kept from the hash: 48 bits, so collisions among a handful of profiles are
+/// practically impossible (and refused rather than guessed when they happen).
+pub const KEY_LEN: usize = 12;
+
+/// A short, stable key naming one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProfileKey(String);
+
+impl ProfileKey {
+    /// The key of a profile id.
+    pub fn of(id: &ProfileId) -> ProfileKey {
+        let digest = Sha256::digest(id.as_str().as_bytes());
+        let mut hex = hex::encode(digest);
+        hex.truncate(KEY_LEN);
+        ProfileKey(hex)
+    }
+
+    /// Parse a key from callback data: exactly [`KEY_LEN`] lowercase hex digits.
+    pub fn parse(s: &str) -> Option<ProfileKey> {
+        let ok = s.len() == KEY_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ok.then(|| ProfileKey(s.to_owned()))
+    }
+
+    /// The key as sent in callback data.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The one current profile this key names; `None` when none or more than one does.
+    pub fn resolve<'a>(&self, current: &'a [ProfileId]) -> Option<&'a ProfileId> {
+        let mut hits = current.iter().filter(|id| ProfileKey::of(id) == *self);
+        match (hits.next(), hits.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> ProfileId {
+        ProfileId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn keys_are_stable_short_and_resolve() {
+        let a = id("openai:alice@example.com");
+        let b = id("openai:bob@example.com");
+        let ka = ProfileKey::of(&a);
+        assert_eq!(ka, ProfileKey::of(&a.clone()));
+        assert_eq!(ka.as_str().len(), KEY_LEN);
+        assert_ne!(ka, ProfileKey::of(&b));
+        let current = vec![a.clone(), b.clone()];
+        assert_eq!(ka.resolve(&current), Some(&a));
+        // The profile went away: the key is stale.
+        assert_eq!(ka.resolve(std::slice::from_ref(&b)), None);
+        assert_eq!(ProfileKey::parse(ka.as_str()), Some(ka.clone()));
+    }
+
+    #[test]
+    fn forged_keys_are_refused() {
+        assert_eq!(ProfileKey::parse("zzzzzzzzzzzz"), None);
+        assert_eq!(ProfileKey::parse("ABCDEF012345"), None);
+        assert_eq!(ProfileKey::parse("abc"), None);
+        let unknown = ProfileKey::parse("000000000000").unwrap();
+        assert_eq!(unknown.resolve(&[id("openai:a")]), None);
+    }
+
+    #[test]
+    fn a_shared_key_names_nobody() {
+        let a = id("openai:a");
+        let k = ProfileKey::of(&a);
+        assert_eq!(k.resolve(&[a.clone(), a.clone()]), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! Every user-visible chat text comes from `templates/chat/*.j2` (minijinja). The templates are
+//! embedded with `include_str!`, so the binary runs from any directory; this module only
+//! renders them. Texts are plain (no HTML or Markdown), so adapters send them as they are.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use minijinja::Environment;
+
+pub use minijinja::Value;
+pub use minijinja::context;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/chat/", $name, ".j2")))),*]
+    };
+}
+
+/// Every template, by name.
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "start",
+    "help",
+    "menu",
+    "labels",
+    "refused_stranger",
+    "refused_admin_only",
+    "refused_private_only",
+    "unknown_command",
+    "bad_arguments",
+    "too_long",
+    "unknown_reply",
+    "stale_menu",
+    "already_running",
+    "duplicate",
+    "failed",
+    "reply_with",
+    "usage_selector",
+    "usage_progress",
+    "usage_result",
+    "auth_selector",
+    "auth_status",
+    "new_login",
+    "login_started",
+    "login_progress",
+    "login_done",
+    "url_deleted",
+    "url_no_pending",
+    "url_in_group",
+    "device_progress",
+    "device_waiting",
+    "device_done",
+    "device_failed",
+    "retire_progress",
+    "retire_done",
+    "delete_confirm",
+    "delete_confirm_text",
+    "delete_progress",
+    "delete_done",
+    "cancelled",
+    "pick_one",
+    "terminal_banner",
+);
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // A template that does not parse is a build mistake the `every_template_renders`
+            // test catches; at run time it is skipped and `render` reports it.
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "chat template does not parse");
+            }
+        }
+        env
+    })
+}
+
+/// Render template `name` with `ctx`. A broken template never takes the chat down: it is
+/// logged and a short generic sentence is shown instead.
+pub fn render(name: &str, ctx: Value) -> String {
+    match env().get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "chat template failed to render");
+            "Something went wrong while writing this answer.".to_owned()
+        }
+    }
+}
+
+/// Render a template that takes no context.
+pub fn text(name: &str) -> String {
+    render(name, Value::UNDEFINED)
+}
+
+/// Parse a `key: text` template (one entry a line).
+fn pairs(name: &str) -> Vec<(String, String)> {
+    text(name)
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .collect()
+}
+
+/// The bot's command menu (`setMyCommands`): command without slash, description.
+pub fn menu() -> Vec<(String, String)> {
+    pairs("menu")
+}
+
+/// A button label from `templates/chat/labels.j2`; the key itself if missing.
+pub fn label(key: &str) -> String {
+    static LABELS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    LABELS
+        .get_or_init(|| pairs("labels").into_iter().collect())
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context with every variable any template uses.
+    fn sample() -> Value {
+        let p = Value::from_serialize(serde_json::json!({
+            "id": "openai:a@example.com", "label": "a@example.com", "plan": "plus",
+            "status": "ok", "expires_at": "2026-12-01T00:00:00Z", "in_order": true,
+            "last_good": true, "unusable_until": null, "error_count": 0
+        }));
+        context! {
+            role => "admin", user_id => 7, words => vec!["a", "b"], p => p.clone(),
+            profiles => vec![p], command => "/x", problem => "Bad.", usage => "/x",
+            length => 5000, max => 4096, what => "Usage check", message => "boom",
+            lines => vec!["a · plus"], ok => 1, failed => 1, profile => "openai:a",
+            name => "a", url => "https://example.invalid", minutes => 15, email => "a@x",
+            updated => true, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
+            code => "ABCD-1234", layer => "state-db", verified => true, backup => "b.json",
+            selector => "all", count => 2
+        }
+    }
+
+    #[test]
+    fn every_template_renders() {
+        for (name, _) in TEMPLATES {
+            let out = env().get_template(name).and_then(|t| t.render(sample()));
+            assert!(out.is_ok(), "{name}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn menu_and_labels() {
+        let m = menu();
+        let names: Vec<&str> = m.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(names, ["codex_usage", "codex_auth", "help", "start"]);
+        assert!(m.iter().all(|(_, d)| !d.is_empty() && d.len() <= 256));
+        assert_eq!(label("confirm_delete"), "Yes, delete it");
+        assert_eq!(label("nope"), "nope");
+    }
+
+    #[test]
+    fn progress_text_is_the_spec_one() {
+        assert_eq!(text("usage_progress"), "Running Codex usage check…");
+        assert_eq!(
+            render(
+                "reply_with",
+                context! { words => vec!["default", "all", "alice@example.com"] }
+            ),
+            "Reply with: default | all | alice@example.com"
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Integration tests: the chat conversation core (with a recording transport) and the
+//! terminal adapter (`codex-profiler chat` driven through stdin).
+
+mod engine;
+mod engine_login;
+mod fake_backend;
+mod flows;
+mod recording;
+mod terminal;
+
+use std::sync::Arc;
+
+use codex_profiler::chat::transport::{Incoming, MessageRef, Transport, UserId};
+use codex_profiler::chat::{ChatConfig, Conversation};
+
+use fake_backend::Fake;
+use recording::{ADMIN, Recording, USER};
+
+/// A conversation over the fake backend and a recording transport.
+pub struct Harness {
+    pub conv: Arc<Conversation>,
+    pub fake: Arc<Fake>,
+    pub t: Arc<Recording>,
+}
+
+impl Harness {
+    pub fn new(buttons: bool, ids: &[&str]) -> Harness {
+        Harness::with_transport(Recording::new(buttons), ids)
+    }
+
+    pub fn with_transport(t: Recording, ids: &[&str]) -> Harness {
+        let config = ChatConfig {
+            admins: [ADMIN].into_iter().collect(),
+            users: [USER].into_iter().collect(),
+            ..ChatConfig::default()
+        };
+        let fake = Arc::new(Fake::with(ids));
+        let conv = Conversation::with_backend(config, fake.clone());
+        Harness {
+            conv,
+            fake,
+            t: Arc::new(t),
+        }
+    }
+
+    pub fn transport(&self) -> Arc<dyn Transport> {
+        self.t.clone()
+    }
+
+    pub async fn event(&self, e: Incoming) {
+        self.conv.handle(e, self.transport()).await;
+    }
+
+    /// Send a text message; returns its ref.
+    pub async fn say(&self, user: UserId, group: bool, text: &str) -> MessageRef {
+        let (e, m) = recording::text(user, group, text);
+        self.event(e).await;
+        m
+    }
+
+    /// Tap `data` on `message`.
+    pub async fn tap(&self, user: UserId, group: bool, message: MessageRef, data: &str) {
+        self.event(recording::tap(user, group, message, data)).await;
+    }
+}

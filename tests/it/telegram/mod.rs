@@ -1,0 +1,13 @@
+//! Telegram adapter tests against the fake Bot API (`support::bot_api`).
+//! - `adapter`: the adapter in-process with a small local handler: wire format, 429 on
+//!   edits, "not modified", per-user ordering, shutdown, webhook mode, token scrubbing.
+//! - `flows`: every chat flow over the Telegram wire, real conversation core, scripted engine.
+//! - `e2e`: the `codex-profiler bot` binary: no token, no admin, menu, SIGTERM.
+//! - `real`: the binary with the real engine, fixture store, usage server and OAuth issuer.
+
+mod adapter;
+mod e2e;
+mod flows;
+mod process;
+mod real;
+mod scripted;
