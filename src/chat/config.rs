@@ -95,12 +95,9 @@ pub enum ConfigError {
     /// An endpoint override the engine refuses (untrusted host, not a URL).
     #[error("{0}")]
     Endpoint(String),
-    /// Neither `OPENCLAW_STATE_DIR` nor `HOME` says where the gateway's state is.
-    #[error("HOME is not set: set OPENCLAW_STATE_DIR (or pass --state-dir)")]
-    NoStateDir,
-    /// A store format that does not exist.
-    #[error("`{0}` is not a store format: use auto, state-db, agent-db or json")]
-    BadStoreFormat(String),
+    /// The store options do not resolve (no `HOME`, a bad agent id or store format).
+    #[error("{0}")]
+    Store(String),
 }
 
 impl Failure for ConfigError {
@@ -113,8 +110,8 @@ impl Failure for ConfigError {
     fn code(&self) -> &'static str {
         match self {
             ConfigError::BadUserId { .. } => "bad_user_id",
-            ConfigError::BadBool { .. } | ConfigError::BadStoreFormat(_) => "bad_config_value",
-            ConfigError::NoStateDir => "no_state_dir",
+            ConfigError::BadBool { .. } => "bad_config_value",
+            ConfigError::Store(_) => "bad_store_options",
             ConfigError::Endpoint(_) => "untrusted_endpoint",
         }
     }

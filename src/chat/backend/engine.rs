@@ -3,7 +3,6 @@
 //! SQLite and file locks block; the usage check runs on the async runtime.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ use crate::engine::oauth::pending::PendingLogins;
 use crate::engine::oauth::{Issuer, Requester, flow};
 use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
-use crate::engine::store::{Change, Snapshot, Store, StoreChoice, StoreFormat};
+use crate::engine::store::{Change, Snapshot, Store};
 use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, profiles_to_check, report};
 use crate::engine::{Failure, store};
 use crate::secret::Secret;
@@ -104,33 +103,12 @@ fn fail(e: impl Failure) -> BackendError {
     BackendError::from_failure(&e)
 }
 
-/// The engine's store options from the chat's: the state directory defaults to
-/// `$HOME/.openclaw`, like the CLI's.
+/// The engine's store options from the chat's, resolved the way the CLI resolves them.
 fn engine_store_options(o: &StoreOptions) -> Result<store::StoreOptions, ConfigError> {
-    let state_dir = match &o.state_dir {
-        Some(d) => d.clone(),
-        None => std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|h| PathBuf::from(h).join(".openclaw"))
-            .ok_or(ConfigError::NoStateDir)?,
-    };
-    let choice = match o.format.as_deref() {
-        None | Some("auto") => StoreChoice::Auto,
-        Some("state-db") => StoreChoice::Force(StoreFormat::StateDb),
-        Some("agent-db") => StoreChoice::Force(StoreFormat::AgentDb),
-        Some("json") => StoreChoice::Force(StoreFormat::Json),
-        Some(other) => {
-            return Err(ConfigError::BadStoreFormat(
-                other.chars().take(20).collect(),
-            ));
-        }
-    };
-    Ok(store::StoreOptions {
-        state_dir,
-        agent: o.agent.clone(),
-        choice,
-        auth_path: o.auth_path.clone(),
-    })
+    let choice = store::StoreChoice::parse(o.format.as_deref().unwrap_or("auto"))
+        .map_err(|e| ConfigError::Store(e.to_string()))?;
+    store::StoreOptions::resolve(o.state_dir.clone(), &o.agent, choice, o.auth_path.clone())
+        .map_err(|e| ConfigError::Store(e.to_string()))
 }
 
 impl EngineBackend {

@@ -104,12 +104,24 @@ pub enum StoreError {
     /// The layer named does not belong to this store.
     #[error("{0} is not a layer of this store")]
     UnknownLayer(String),
+    /// No state directory was given and `HOME` is not set.
+    #[error("HOME is not set: pass --state-dir or set OPENCLAW_STATE_DIR")]
+    NoHome,
+    /// An agent id that cannot name a folder under `agents/`.
+    #[error("`{0}` is not an agent id")]
+    BadAgent(String),
+    /// A store format name that is not one of ours.
+    #[error("`{0}` is not a store format: use auto, state-db, agent-db or json")]
+    BadFormat(String),
 }
 
 impl Failure for StoreError {
     fn kind(&self) -> FailureKind {
         match self {
             StoreError::NoSuchProfile(_) => FailureKind::NoMatch,
+            StoreError::NoHome | StoreError::BadAgent(_) | StoreError::BadFormat(_) => {
+                FailureKind::Usage
+            }
             // The same refusal the change pipeline's preflight gives (a fence that appeared
             // between preflight and apply lands here).
             StoreError::Fenced(_) => FailureKind::InputRefused,
@@ -135,6 +147,9 @@ impl Failure for StoreError {
             StoreError::WouldCreateLegacyJson(_) => "legacy_json_refused",
             StoreError::VerifyFailed { .. } => "verify_failed",
             StoreError::UnknownLayer(_) => "unknown_layer",
+            StoreError::NoHome => "no_state_dir",
+            StoreError::BadAgent(_) => "bad_agent",
+            StoreError::BadFormat(_) => "bad_store_format",
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The sidecar lock OpenClaw puts beside a json store: `<file>.lock`, created with
-//! O_CREAT|O_EXCL and mode 0600, holding `{"pid":N,"createdAt":"<ISO>"}`. A lock older than
+//! The sidecar lock OpenClaw puts beside a json store: `<file>.lock`, created exclusively
+//! (OpenClaw: O_CREAT|O_EXCL; we: an exclusive hard link of a filled temp file, which no crash
+//! can leave empty) with mode 0600, holding `{"pid":N,"createdAt":"<ISO>"}`. A lock older than
 //! [`STALE_AFTER`] or whose pid is dead is taken over; a directory of that name (older
 //! versions) is a lock too. A live lock is waited for, up to a bound, then reported.
 
@@ -117,28 +118,44 @@ fn remove_stale(path: &Path) {
     };
 }
 
+/// Create the lock file already holding its content. The body goes into a private temp file
+/// first, which is then hard-linked to the lock path: `link` fails if the lock exists, exactly
+/// like O_CREAT|O_EXCL, but no one (and no crash) can ever see an empty lock of ours, which
+/// could only be judged stale by age.
+fn create_with_content(path: &Path) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(
+        ".{}.{:?}.tmp",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let tmp = PathBuf::from(tmp);
+    let _ = fs::remove_file(&tmp); // a leftover of this pid and thread is ours to replace
+    let body = serde_json::json!({
+        "pid": std::process::id(),
+        "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    });
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(body.to_string().as_bytes())?;
+            f.sync_all()
+        })
+        .and_then(|()| fs::hard_link(&tmp, path));
+    let _ = fs::remove_file(&tmp);
+    written
+}
+
 /// Take the lock for `file`, waiting up to `wait` for a live holder.
 pub fn acquire(file: &Path, wait: Duration) -> Result<LockGuard, StoreError> {
     let path = lock_path(file);
     let start = Instant::now();
     loop {
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                let guard = LockGuard { path: path.clone() };
-                let body = serde_json::json!({
-                    "pid": std::process::id(),
-                    "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                });
-                f.write_all(body.to_string().as_bytes())
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| StoreError::io("write the lock", &path, &e))?;
-                return Ok(guard);
-            }
+        match create_with_content(&path) {
+            Ok(()) => return Ok(LockGuard { path }),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 if is_stale(&path) {
                     tracing::debug!(lock = %path.display(), "taking over a stale lock");

