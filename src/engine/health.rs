@@ -5,6 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::lenient::integer as num;
+
 use crate::engine::profile::{CodexProfile, Fence};
 
 /// A token expiring within this window is `expiring`.
@@ -61,14 +63,6 @@ pub struct UsageStats {
     pub disabled_reason: Option<String>,
     /// `errorCount`.
     pub error_count: u64,
-}
-
-fn num(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 impl UsageStats {

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::lenient::{boolean, number, text};
+
 use crate::engine::health::iso_ms;
 
 /// Seconds in an hour, for window labels.
@@ -67,32 +69,6 @@ fn ser_reset_at<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S:
 /// The reply was not a JSON object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Malformed;
-
-/// A number, or a string holding one; anything else is absent.
-fn number(v: Option<&Value>) -> Option<f64> {
-    let f = match v? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    }?;
-    f.is_finite().then_some(f)
-}
-
-/// A boolean, or the strings `true`/`false`.
-fn boolean(v: Option<&Value>) -> Option<bool> {
-    match v? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        _ => None,
-    }
-}
 
 /// The label SPEC section 5 gives a window: under 24 h `<n>h`, from 168 h `week`, else `day`.
 pub fn window_label(limit_window_seconds: f64) -> String {
