@@ -1,6 +1,6 @@
 //! The entry point of the chat core: [`Conversation::handle`] takes one event from an adapter,
 //! decides what it asks for (parse, permissions, stale menus, duplicates), and runs it through
-//! [`crate::chat::flows`]. Every button tap is answered exactly once, here and only here.
+//! `flows`. Every button tap is answered exactly once, here and only here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -57,9 +57,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "delete_progress",
     "delete_done",
     "cancelled",
-    "bot_no_admin",
-    "group_refused",
     "pick_one",
+    "terminal_banner",
 );
 
 fn env() -> &'static Environment<'static> {

@@ -96,7 +96,7 @@ fn device(g: &GlobalArgs, name: &str) -> CmdResult {
             r = flow::device_and_save(&store, &issuer, name, DeviceOptions::default(), &mut on_event) => {
                 r.map_err(CliError::from)
             }
-            _ = tokio::signal::ctrl_c() => Err(CliError::runtime(
+            _ = ctrl_c() => Err(CliError::runtime(
                 "cancelled",
                 "device login cancelled; nothing was saved",
             )),
@@ -106,6 +106,14 @@ fn device(g: &GlobalArgs, name: &str) -> CmdResult {
         eprintln!();
     }
     Ok(saved_report(g.json, "device_login", &saved, false))
+}
+
+/// Resolves on Ctrl-C; never, if the handler cannot be installed (the login then simply runs
+/// to its end instead of being cancelled by mistake).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Device-flow progress on stderr: the code once, then a countdown (one line per poll, or an

@@ -48,7 +48,8 @@ fn provider(store: &Store, m: &MutationArgs) -> String {
         .unwrap_or_else(|| store.codex_provider().as_str().to_owned())
 }
 
-/// Render a report; `exit` overrides the exit code (4: confirmation required).
+/// Render a report: exit 4 when it only shows what `--confirm` would do, 1 when the write
+/// could not be verified.
 fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
     let code = if confirm_needed {
         Some(FailureKind::ConfirmationRequired.exit_code())
@@ -185,7 +186,11 @@ pub fn backups(g: &GlobalArgs, c: BackupsCmd) -> CmdResult {
             let opts = super::store_opts::store_options(g)?;
             let all = backup::list(&opts.state_dir)?;
             if g.json {
-                return Ok(Report::Json(json!({"ok": true, "backups": all})));
+                // Backups outlive stores: list them even when no store can be opened.
+                let store = open_store(g).ok().map(|s| s.info().clone());
+                return Ok(Report::Json(
+                    json!({"ok": true, "store": store, "backups": all}),
+                ));
             }
             if all.is_empty() {
                 return Ok(Report::Text("no backups yet\n".into()));

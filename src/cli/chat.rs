@@ -39,6 +39,10 @@ pub fn terminal(g: &GlobalArgs) -> CmdResult {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| {
         CliError::runtime("runtime", format!("could not start the async runtime: {e}"))
     })?;
+    // Someone typing gets a greeting; a script piping commands in does not.
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        println!("{}", crate::chat::render::text("terminal_banner"));
+    }
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     runtime
         .block_on(terminal::run(

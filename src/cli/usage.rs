@@ -8,9 +8,8 @@ use super::args::{GlobalArgs, UsageArgs, UsageFormat};
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::endpoint;
-use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
-use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, report};
+use crate::engine::usage::{UsageChecker, UsageOptions, profiles_to_check, report};
 
 /// The variable that points the check at another usage endpoint (tests: loopback).
 const USAGE_URL_VAR: &str = "CODEX_PROFILER_USAGE_URL";
@@ -21,22 +20,8 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
     let selector = Selector::parse(&a.profile)?;
     let store = open_store(g)?;
     let snap = store.load()?;
-    let order: Vec<ProfileId> = snap
-        .effective_order(store.codex_provider().as_str())
-        .ids
-        .iter()
-        .filter_map(|id| ProfileId::parse(id).ok())
-        .collect();
-    let ids = selector.resolve(&snap.codex_ids(), &order)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let profiles: Vec<ProfileToCheck> = ids
-        .iter()
-        .filter_map(|id| snap.profile(id))
-        .map(|p| ProfileToCheck {
-            profile: p.clone(),
-            local: snap.health(p, now_ms),
-        })
-        .collect();
+    let profiles = profiles_to_check(&snap, store.codex_provider(), &selector, now_ms)?;
 
     let mut opts = UsageOptions::new(url);
     opts.timeout = Duration::from_secs(a.timeout_sec);

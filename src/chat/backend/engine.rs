@@ -24,7 +24,7 @@ use crate::engine::oauth::{Issuer, Requester, flow};
 use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store, StoreChoice, StoreFormat};
-use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, report};
+use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, profiles_to_check, report};
 use crate::engine::{Failure, store};
 use crate::secret::Secret;
 
@@ -212,14 +212,6 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-fn order_of(store: &Store, snap: &Snapshot) -> Vec<ProfileId> {
-    snap.effective_order(store.codex_provider().as_str())
-        .ids
-        .iter()
-        .filter_map(|id| ProfileId::parse(id).ok())
-        .collect()
-}
-
 impl Backend for EngineBackend {
     fn profiles(&self) -> BoxFuture<'_, BackendResult<Vec<ProfileView>>> {
         Box::pin(async move {
@@ -253,23 +245,28 @@ impl Backend for EngineBackend {
         Box::pin(async move {
             let sel = Selector::parse(selector).map_err(fail)?;
             let (store, snap) = self.snapshot().await?;
-            sel.resolve(&snap.codex_ids(), &order_of(&store, &snap))
-                .map_err(fail)
+            // The same selection step as the CLI's `usage --profile SEL`.
+            let picked = profiles_to_check(&snap, store.codex_provider(), &sel, now_ms());
+            Ok(picked
+                .map_err(fail)?
+                .into_iter()
+                .map(|p| p.profile.id)
+                .collect())
         })
     }
 
     fn usage(&self, ids: Vec<ProfileId>) -> BoxFuture<'_, BackendResult<UsageReport>> {
         Box::pin(async move {
-            let (_, snap) = self.snapshot().await?;
+            let (store, snap) = self.snapshot().await?;
             let now = now_ms();
-            let profiles: Vec<ProfileToCheck> = ids
-                .iter()
-                .filter_map(|id| snap.profile(id))
-                .map(|p| ProfileToCheck {
-                    profile: p.clone(),
-                    local: snap.health(p, now),
-                })
-                .collect();
+            // Re-read at run time: a profile that went away since the menu is an error, not
+            // a silent gap.
+            let mut profiles: Vec<ProfileToCheck> = Vec::new();
+            for id in ids {
+                let exact = Selector::Exact(id);
+                let picked = profiles_to_check(&snap, store.codex_provider(), &exact, now);
+                profiles.extend(picked.map_err(fail)?);
+            }
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
             Ok(UsageReport {

@@ -149,29 +149,36 @@ pub(super) async fn device(conv: &Arc<Conversation>, ctx: Ctx, name: String, gua
     });
 }
 
-/// Retire a profile: progress, then the outcome on the same message.
-pub(super) async fn retire(
-    conv: &Arc<Conversation>,
-    ctx: &Ctx,
-    id: ProfileId,
-    guard: Option<Guard>,
-) {
-    let act = Act::Retire(id);
+/// Retire (`Act::Retire`) or delete (`Act::Delete`, confirmed) a profile: progress, then the
+/// outcome on the same message.
+pub(super) async fn change(conv: &Arc<Conversation>, ctx: &Ctx, act: Act, guard: Option<Guard>) {
     let Some(_guard) = claim(conv, ctx, &act, guard).await else {
         return;
     };
-    let Act::Retire(id) = act else { return };
+    let (id, kind) = match act {
+        Act::Retire(id) => (id, "retire"),
+        Act::Delete(id) => (id, "delete"),
+        _ => return,
+    };
     let t = &*ctx.transport;
-    let progress = render::render("retire_progress", context! { profile => id.as_str() });
+    let progress = render::render(
+        &format!("{kind}_progress"),
+        context! { profile => id.as_str() },
+    );
     let Some(message) = delivery::progress(t, ctx.origin.chat, ctx.on, &progress).await else {
         return;
     };
-    let text = match conv.backend.retire(id).await {
+    let outcome = if kind == "delete" {
+        conv.backend.delete(id).await
+    } else {
+        conv.backend.retire(id).await
+    };
+    let text = match outcome {
         Ok(c) => render::render(
-            "retire_done",
+            &format!("{kind}_done"),
             context! { profile => c.profile, layer => c.layer, verified => c.verified, backup => c.backup },
         ),
-        Err(e) => failed("Retire", &e),
+        Err(e) => failed(if kind == "delete" { "Delete" } else { "Retire" }, &e),
     };
     delivery::edit(t, message, &text, None).await;
 }
@@ -201,31 +208,4 @@ pub(super) async fn ask_delete(conv: &Arc<Conversation>, ctx: &Ctx, id: ProfileI
         )
     };
     show_menu(conv, ctx, &text, rows).await;
-}
-
-/// Delete a profile (confirmed): progress, then the outcome on the same message.
-pub(super) async fn delete(
-    conv: &Arc<Conversation>,
-    ctx: &Ctx,
-    id: ProfileId,
-    guard: Option<Guard>,
-) {
-    let act = Act::Delete(id);
-    let Some(_guard) = claim(conv, ctx, &act, guard).await else {
-        return;
-    };
-    let Act::Delete(id) = act else { return };
-    let t = &*ctx.transport;
-    let progress = render::render("delete_progress", context! { profile => id.as_str() });
-    let Some(message) = delivery::progress(t, ctx.origin.chat, ctx.on, &progress).await else {
-        return;
-    };
-    let text = match conv.backend.delete(id).await {
-        Ok(c) => render::render(
-            "delete_done",
-            context! { profile => c.profile, layer => c.layer, verified => c.verified, backup => c.backup },
-        ),
-        Err(e) => failed("Delete", &e),
-    };
-    delivery::edit(t, message, &text, None).await;
 }

@@ -207,28 +207,18 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
             Fence::None => {}
         }
     }
-    let listed = snap.config.profile_ids_for(provider);
-    if !listed.is_empty()
-        && snap.stored_order(provider).is_none()
-        && snap.config.order_for(provider).is_none()
-    {
-        let hidden: Vec<String> = snap
-            .codex
-            .iter()
-            .filter(|p| {
-                p.id.provider_part() == provider && !listed.iter().any(|l| l == p.id.as_str())
-            })
-            .map(|p| p.id.to_string())
-            .collect();
-        if !hidden.is_empty() {
-            out.push(finding(
-                "config_profiles_hide_stored",
-                Severity::Action,
-                format!("openclaw.json auth.profiles lists only {} and so hides {}", listed.join(", "), hidden.join(", ")),
-                "the gateway's automatic order uses only the listed ids: the hidden profiles are never used",
-                Some("store an order that names them: codex-profiler order set ID... (or remove the entries from openclaw.json auth.profiles)".into()),
-            ));
-        }
+    if let Some((listed, hidden)) = super::layers::hidden_by_config(snap, provider) {
+        out.push(finding(
+            "config_profiles_hide_stored",
+            Severity::Action,
+            format!(
+                "openclaw.json auth.profiles lists only {} and so hides {}",
+                listed.join(", "),
+                hidden.join(", ")
+            ),
+            "the gateway's automatic order uses only the listed ids: the hidden profiles are never used",
+            Some("store an order that names them: codex-profiler order set ID... (or remove the entries from openclaw.json auth.profiles)".into()),
+        ));
     }
     out
 }

@@ -6,12 +6,13 @@
 //! the session's override when it is an `openai` profile, else with the first OAuth profile
 //! of the auth order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ChangeError;
+pub use super::external::{ExternalLogin, default_codex_home, read_external};
 use super::session::{self, SessionOverride};
 use crate::engine::store::{Snapshot, Store, StoreInfo};
 
@@ -44,46 +45,6 @@ pub struct LayersReport {
     pub disagreements: Vec<String>,
 }
 
-/// The Codex CLI's own login (`$CODEX_HOME/auth.json`), as far as layers needs it.
-#[derive(Debug, Clone, Default)]
-pub struct ExternalLogin {
-    /// The file read.
-    pub path: PathBuf,
-    /// Its account id.
-    pub account_id: Option<String>,
-    /// Its email (id token claim).
-    pub email: Option<String>,
-}
-
-/// Read `<codex_home>/auth.json` if there is one (never written).
-pub fn read_external(codex_home: &Path) -> Option<ExternalLogin> {
-    let path = codex_home.join("auth.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
-    let tokens = doc.get("tokens")?;
-    let claims = ["id_token", "access_token"]
-        .iter()
-        .filter_map(|k| tokens.get(*k).and_then(Value::as_str))
-        .find_map(|t| crate::engine::jwt::claims(t).ok())
-        .unwrap_or_default();
-    Some(ExternalLogin {
-        account_id: tokens
-            .get("account_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or(claims.account_id),
-        email: claims.email,
-        path,
-    })
-}
-
-/// The Codex CLI home: `$CODEX_HOME`, else `~/.codex`.
-pub fn default_codex_home() -> Option<PathBuf> {
-    std::env::var_os("CODEX_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".codex")))
-}
-
 /// The auth order as the gateway walks it: the effective order with unusable profiles
 /// (cooldown, blocked, disabled) moved last, and each one's reason.
 pub fn runtime_order(snap: &Snapshot, provider: &str) -> (Vec<String>, Vec<(String, i64)>) {
@@ -100,6 +61,25 @@ pub fn runtime_order(snap: &Snapshot, provider: &str) -> (Vec<String>, Vec<(Stri
     let mut order = usable;
     order.extend(unusable.iter().map(|(i, _)| i.clone()));
     (order, unusable)
+}
+
+/// When `openclaw.json` `auth.profiles` decides the order (no stored order, no config
+/// order) and leaves stored Codex profiles out: (listed ids, hidden ids).
+pub fn hidden_by_config(snap: &Snapshot, provider: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let listed = snap.config.profile_ids_for(provider);
+    if listed.is_empty()
+        || snap.stored_order(provider).is_some()
+        || snap.config.order_for(provider).is_some()
+    {
+        return None;
+    }
+    let hidden: Vec<String> = snap
+        .codex
+        .iter()
+        .filter(|p| p.id.provider_part() == provider && !listed.iter().any(|l| l == p.id.as_str()))
+        .map(|p| p.id.to_string())
+        .collect();
+    (!hidden.is_empty()).then_some((listed, hidden))
 }
 
 fn when(ms: i64) -> String {
@@ -205,21 +185,12 @@ pub fn build(
             when(*until)
         ));
     }
-    let listed = snap.config.profile_ids_for(provider);
-    if !listed.is_empty() && stored.is_none() && snap.config.order_for(provider).is_none() {
-        let hidden: Vec<String> = snap
-            .codex_ids()
-            .iter()
-            .map(|i| i.to_string())
-            .filter(|i| i.starts_with(&format!("{provider}:")) && !listed.contains(i))
-            .collect();
-        if !hidden.is_empty() {
-            dis.push(format!(
-                "openclaw.json auth.profiles lists only {}, which hides the stored profiles {} from the gateway",
-                listed.join(", "),
-                hidden.join(", ")
-            ));
-        }
+    if let Some((listed, hidden)) = hidden_by_config(snap, provider) {
+        dis.push(format!(
+            "openclaw.json auth.profiles lists only {}, which hides the stored profiles {} from the gateway",
+            listed.join(", "),
+            hidden.join(", ")
+        ));
     }
     if let Some((ids, _)) = &stored {
         for id in ids {
@@ -404,3 +375,7 @@ pub fn build(
         disagreements: dis,
     }
 }
+
+#[cfg(test)]
+#[path = "layers_tests.rs"]
+mod tests;

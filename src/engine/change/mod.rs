@@ -9,7 +9,7 @@
 //! - [`layers`]: the seven layers that decide which profile is used, and their disagreements.
 //! - [`restore`]: `backups restore`, through the same steps.
 //! - [`verify`]: what "nothing else changed" means, per change.
-//! - [`session`]: read-only session overrides.
+//! - [`session`], [`external`]: read-only session overrides and the Codex CLI's login.
 //! - [`error`]: the [`ChangeError`] every step returns.
 //!
 //! Invariant: only [`crate::engine::store`] writes the auth store; this module decides what to
@@ -18,6 +18,7 @@
 pub mod backup;
 pub mod doctor;
 pub mod error;
+pub mod external;
 mod files;
 pub mod gateway;
 pub mod layers;

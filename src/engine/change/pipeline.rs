@@ -15,8 +15,10 @@ use super::gateway::Gateway;
 use super::queue::{self, QueueOutcome};
 use super::verify;
 use crate::engine::profile::{Fence, ProfileId};
+use crate::engine::store::detect::agent_db_path;
 use crate::engine::store::{
-    Change, LayerDocs, LayerId, Snapshot, Store, StoreChoice, StoreInfo, StoreOptions,
+    Change, LayerDocs, LayerId, LayerScope, Snapshot, Store, StoreChoice, StoreFormat, StoreInfo,
+    StoreOptions,
 };
 
 /// A callback run between backup and apply. Only tests use it, to change the store behind
@@ -65,6 +67,31 @@ pub struct ChangeReport {
     pub differences: Vec<String>,
     /// What became of the queued apply request, if one was made.
     pub queued_apply: Option<QueueOutcome>,
+}
+
+impl ChangeReport {
+    /// The report of a change that has been planned and not yet run.
+    pub(crate) fn planned(
+        store: &Store,
+        opts: &ExecuteOptions<'_>,
+        plan: Vec<String>,
+        planned_layers: Vec<LayerId>,
+    ) -> ChangeReport {
+        ChangeReport {
+            ok: true,
+            action: opts.action.to_owned(),
+            store: store.info().clone(),
+            dry_run: opts.dry_run,
+            plan,
+            planned_layers,
+            backups: Vec::new(),
+            written: Vec::new(),
+            via_gateway: opts.via_gateway,
+            verified: false,
+            differences: Vec::new(),
+            queued_apply: None,
+        }
+    }
 }
 
 fn provider_of(id: &ProfileId) -> String {
@@ -116,11 +143,10 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
         }
         Change::ClearOrder { provider } => match snap.stored_order(provider) {
             Some((_, layer)) => {
-                let eff = snap.effective_order(provider);
                 plan.push(format!("remove the stored {provider} order from {layer}"));
                 plan.push(format!(
                     "the gateway then follows: {}",
-                    after_clear_source(snap, provider, &eff.source.describe())
+                    after_clear_source(snap, provider)
                 ));
             }
             None => plan.push(format!("no {provider} order is stored: nothing to remove")),
@@ -151,7 +177,8 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
     Ok(plan)
 }
 
-fn after_clear_source(snap: &Snapshot, provider: &str, _now: &str) -> String {
+/// Where the order comes from once no order is stored (the next rule of the precedence).
+fn after_clear_source(snap: &Snapshot, provider: &str) -> String {
     if snap.config.order_for(provider).is_some() {
         "openclaw.json auth.order".into()
     } else if !snap.config.profile_ids_for(provider).is_empty() {
@@ -189,6 +216,28 @@ fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerI
         }
     }
     out
+}
+
+/// Where `openclaw` writes: order changes (and retire, an order change there) go to the
+/// agent's own database, even for `main`; logout removes references from every layer.
+fn gateway_layers(store: &Store, snap: &Snapshot, change: &Change) -> (Vec<LayerId>, String) {
+    match change {
+        Change::Delete { .. } | Change::UpsertProfile { .. } => (
+            planned_layers(store, snap, change),
+            "via the gateway: `openclaw models auth logout`".into(),
+        ),
+        _ => {
+            let overlay = LayerId {
+                format: StoreFormat::AgentDb,
+                path: agent_db_path(store.state_dir(), store.agent()),
+                scope: LayerScope::Overlay {
+                    agent: store.agent().to_owned(),
+                },
+            };
+            let note = format!("via the gateway: `openclaw models auth order` writes {overlay}");
+            (vec![overlay], note)
+        }
+    }
 }
 
 /// Save a backup of each layer, returning the file names.
@@ -231,22 +280,15 @@ pub fn execute(
     opts: &ExecuteOptions<'_>,
 ) -> Result<ChangeReport, ChangeError> {
     let snap = store.load().map_err(ChangeError::store)?;
-    let plan = preflight(store, &snap, &change)?;
-    let planned = planned_layers(store, &snap, &change);
-    let mut report = ChangeReport {
-        ok: true,
-        action: opts.action.to_owned(),
-        store: store.info().clone(),
-        dry_run: opts.dry_run,
-        plan,
-        planned_layers: planned.clone(),
-        backups: Vec::new(),
-        written: Vec::new(),
-        via_gateway: opts.via_gateway,
-        verified: false,
-        differences: Vec::new(),
-        queued_apply: None,
+    let mut plan = preflight(store, &snap, &change)?;
+    let planned = if opts.via_gateway {
+        let (layers, note) = gateway_layers(store, &snap, &change);
+        plan.push(note);
+        layers
+    } else {
+        planned_layers(store, &snap, &change)
     };
+    let mut report = ChangeReport::planned(store, opts, plan, planned.clone());
     if opts.dry_run {
         return Ok(report);
     }
@@ -255,7 +297,13 @@ pub fn execute(
     } else {
         None
     };
-    report.backups = back_up(store, &planned, opts.action)?;
+    // A layer `openclaw` is about to create has nothing to back up yet.
+    let existing: Vec<LayerId> = planned
+        .iter()
+        .filter(|l| store.layers().contains(l))
+        .cloned()
+        .collect();
+    report.backups = back_up(store, &existing, opts.action)?;
     if let Some(hook) = opts.before_apply {
         hook();
     }

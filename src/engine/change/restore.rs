@@ -51,20 +51,9 @@ pub fn restore(
     } else {
         plan.extend(changes.iter().map(|c| format!("restore: {c}")));
     }
-    let mut report = ChangeReport {
-        ok: true,
-        action: opts.action.to_owned(),
-        store: store.info().clone(),
-        dry_run: opts.dry_run,
-        plan,
-        planned_layers: vec![layer.clone()],
-        backups: Vec::new(),
-        written: Vec::new(),
-        via_gateway: false,
-        verified: false,
-        differences: Vec::new(),
-        queued_apply: None,
-    };
+    let mut report = ChangeReport::planned(store, opts, plan, vec![layer.clone()]);
+    // Restore always writes directly: the gateway has no command for it.
+    report.via_gateway = false;
     if opts.dry_run {
         return Ok(report);
     }

@@ -27,6 +27,13 @@ pub fn normalize(change: &Change, docs: &LayerDocs) -> LayerDocs {
             remove_in(&mut d.state, "usageStats", id.as_str());
         }
     }
+    // An emptied map and a missing one mean the same to the gateway (a layer created by the
+    // change starts without them).
+    for doc in [&mut d.store, &mut d.state] {
+        if let Some(o) = doc.as_object_mut() {
+            o.retain(|k, v| k == "profiles" || v.as_object().is_none_or(|m| !m.is_empty()));
+        }
+    }
     d
 }
 

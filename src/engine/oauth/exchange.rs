@@ -6,6 +6,8 @@
 //! remaining `oauth2` error is mapped to an [`OAuthError`] of our own.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use oauth2::basic::{
@@ -114,7 +116,6 @@ async fn send(http: &reqwest::Client, req: HttpRequest) -> Result<HttpResponse, 
     let req = reqwest::Request::try_from(req).map_err(Reply::Transport)?;
     let resp = http.execute(req).await.map_err(Reply::Transport)?;
     let status = resp.status();
-    let headers = resp.headers().clone();
     let body = resp.bytes().await.map_err(Reply::Transport)?;
     if status.is_server_error() || status.is_redirection() {
         return Err(Reply::Status(status.as_u16()));
@@ -135,12 +136,25 @@ async fn send(http: &reqwest::Client, req: HttpRequest) -> Result<HttpResponse, 
         }
     }
     let mut b = oauth2::http::Response::builder().status(status.as_u16());
-    for (k, v) in &headers {
-        b = b.header(k.as_str(), v.as_bytes());
-    }
-    // Content-Type is checked above by parsing; make oauth2 accept any JSON label.
+    // The body was checked above by parsing it, so whatever label the server gave JSON
+    // (`text/plain`, `application/json; charset=utf-8`) oauth2 sees `application/json`. No
+    // other header matters to it.
     b = b.header("content-type", "application/json");
     b.body(body.to_vec()).map_err(|_| Reply::NotJson)
+}
+
+/// `oauth2`'s view of our reqwest client. A named type rather than a closure: a closure's
+/// future is not provably `Send` for every lifetime, which would make the login futures
+/// unusable on a multi-threaded runtime.
+struct Http<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
+    type Error = Reply;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Reply>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(send(self.0, request))
+    }
 }
 
 /// Exchange an authorization code (from a callback or the device flow) for tokens.
@@ -157,7 +171,7 @@ pub async fn exchange_code(
         RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| OAuthError::Network("bad URL"))?;
     let client: CodexClient =
         oauth2::Client::new(ClientId::new(CLIENT_ID.to_owned())).set_token_uri(token_url);
-    let call = |req: HttpRequest| send(http, req);
+    let call = Http(http);
     let result = client
         .exchange_code(AuthorizationCode::new(code.expose_secret().clone()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose_secret().clone()))

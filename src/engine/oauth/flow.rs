@@ -21,8 +21,9 @@ use super::{Issuer, OAuthError, REDIRECT_URI, Requester, now_ms};
 use crate::engine::store::Store;
 use crate::secret::Secret;
 
-/// A started PKCE login.
-#[derive(Debug, Clone)]
+/// A started PKCE login. Its `Debug` hides the URL (it carries the state), so logging one is
+/// safe.
+#[derive(Clone)]
 pub struct Started {
     /// The profile name the login is for.
     pub profile: String,
@@ -31,6 +32,16 @@ pub struct Started {
     pub authorize_url: Url,
     /// When the pending login expires, ms since the epoch.
     pub expires_at_ms: i64,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("profile", &self.profile)
+            .field("authorize_url", &"[REDACTED: carries the state]")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
 }
 
 /// Start a PKCE login for `name` on behalf of `requester`: draw a verifier and a state, keep
@@ -108,4 +119,28 @@ pub fn import_codex_cli(
     let profile = parse_name(name)?;
     let tokens = codex_cli::read_auth_json(&codex_cli::auth_json_path(codex_home))?;
     save_login(store, &profile, &tokens, now_ms())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Chat adapters spawn these futures on a multi-threaded runtime: they must be `Send`.
+    #[test]
+    fn login_futures_are_send() {
+        fn check(store: &Store, issuer: &Issuer, who: &Requester, pasted: &Secret<String>) {
+            assert_send(&finish_login(store, issuer, None, who, pasted));
+            let mut on_event = |_: DeviceEvent| {};
+            assert_send(&device_and_save(
+                store,
+                issuer,
+                "x",
+                DeviceOptions::default(),
+                &mut on_event,
+            ));
+        }
+        let _ = check;
+    }
 }

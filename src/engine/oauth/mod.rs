@@ -13,6 +13,19 @@
 //! - [`flow`]: the start/finish/device/import entry points every front end calls.
 //! - [`status`]: identity, expiry, fence and pending login per profile.
 //!
+//! # Using it from a front end
+//! ```ignore
+//! let issuer = Issuer::from_env()?;                       // refuses untrusted overrides
+//! let who = Requester::chat("telegram:42");               // or Requester::cli()
+//! let started = flow::start_login(&store, &issuer, "alice@example.com", &who)?;
+//! // show started.authorize_url to that user only; later, with what they pasted:
+//! let saved = flow::finish_login(&store, &issuer, None, &who, &Secret::new(text)).await?;
+//! // device login: events drive the message; drop the future to cancel
+//! let saved = flow::device_and_save(&store, &issuer, "bob", DeviceOptions::default(),
+//!     &mut |e: DeviceEvent| { /* edit the message */ }).await?;
+//! let pending = PendingLogins::at(store.state_dir()).list(now_ms())?;  // who has one
+//! ```
+//!
 //! # Invariants
 //! - The issuer is checked with [`crate::engine::endpoint::auth_issuer`] before any request.
 //! - Codes, verifiers, states, device ids and tokens are [`Secret`]s from parse to use; error

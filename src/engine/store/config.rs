@@ -58,11 +58,13 @@ impl AuthConfig {
         AuthConfig { order, profiles }
     }
 
-    /// `auth.order[provider]`.
+    /// `auth.order[provider]` (provider ids compare lower-cased and trimmed, as OpenClaw's
+    /// `findNormalizedProviderValue` does).
     pub fn order_for(&self, provider: &str) -> Option<&[String]> {
+        let key = provider.trim().to_lowercase();
         self.order
             .iter()
-            .find(|(p, _)| p == provider)
+            .find(|(p, _)| p.trim().to_lowercase() == key)
             .map(|(_, ids)| ids.as_slice())
     }
 
@@ -98,6 +100,7 @@ mod tests {
             "profiles": {"openai:a": {"provider": "openai", "mode": "oauth"}, "anthropic:x": {}}
         }}));
         assert_eq!(c.order_for("openai").unwrap(), ["openai:b", "openai:a"]);
+        assert_eq!(c.order_for(" OpenAI").unwrap(), ["openai:b", "openai:a"]);
         assert_eq!(c.profile_ids_for("openai"), ["openai:a"]);
         assert!(
             c.profile_ids_for("anthropic")

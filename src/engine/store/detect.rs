@@ -1,9 +1,24 @@
-//! Which store the gateway uses, and its layers. Confirmed against OpenClaw 2026.9.6's
-//! `dist/` (`sqlite-*.mjs`, `state-migrations.doctor-*.mjs`): the state database is the shared
-//! store when its `auth.sharedStore` cell says `{"location":"state-db"}`; otherwise the main
-//! agent's `openclaw-agent.sqlite` rows (`primary`) are; every agent's own database is an
-//! overlay on top (`models auth order set` writes there, even for `main`). A legacy
-//! `auth-profiles.json` is only read when no database store exists.
+//! Which store the gateway uses, and its layers. What was confirmed against OpenClaw
+//! 2026.9.6 (its `dist/` code and the real CLI on scratch homes):
+//! - the state database is the shared store when its `auth.sharedStore` cell says
+//!   `{"location":"state-db"}` (`sqlite-*.mjs`: `resolveSharedAuthStoreOwnership`), with the
+//!   cells `authProfiles.store` / `authProfiles.state` (`state-migrations.doctor-*.mjs`);
+//!   otherwise the main agent's `openclaw-agent.sqlite` rows keyed `primary` are;
+//! - an agent's own database is an overlay on top (`models auth order set` writes there, even
+//!   for `main`), but only once it holds an `auth_profile_store` row: a lone state row is
+//!   ignored by `models auth order get` (tried with the real CLI);
+//! - the overlay's order wins over the shared order for its provider, and profiles of both
+//!   layers are listed together (real CLI). The per-key merge of `order`, `lastGood` and
+//!   `usageStats` was traced in `mergeAuthProfileStores` (see the `order` module);
+//! - a legacy `auth-profiles.json` is only read when no database store exists;
+//! - inheritance is read-through: an agent other than `main` with no auth store of its own
+//!   reads the inherited owner's (`legacy-inherited-auth-dir-*.mjs`:
+//!   `resolveLegacyInheritedAuthAgentId` = `agents.defaults.authInheritance.agentId`, else
+//!   `main`; `store-*.mjs` merges the owner's store under the agent's own;
+//!   `docs/auth-credential-semantics.md`, "Agent auth inheritance is read-through"). For a json
+//!   store, an agent with neither `auth-profiles.json` nor `auth-state.json` of its own
+//!   therefore reads (and writes) `main`'s. 2026.9.6 no longer reads json at run time, so the
+//!   json case follows this rule rather than code we could run; `authInheritance` is not read.
 
 use std::path::{Path, PathBuf};
 
@@ -83,7 +98,7 @@ fn probe(opts: &StoreOptions) -> Result<Probe, StoreError> {
         shared_agent_db,
         shared_agent_rows: rows,
         own_agent_db,
-        json: json_path(&opts.state_dir, &opts.agent),
+        json: json_store_path(&opts.state_dir, &opts.agent),
     })
 }
 
@@ -91,23 +106,46 @@ fn json_exists(file: &Path) -> bool {
     file.exists() || super::json::state_path(file).exists()
 }
 
-fn state_db_layers(p: &Probe, agent: &str) -> Vec<LayerId> {
-    let mut layers = vec![LayerId::shared(StoreFormat::StateDb, &p.state_db)];
-    if p.own_agent_db.is_file() {
-        layers.push(LayerId::overlay(agent, &p.own_agent_db));
+/// The json store `agent` reads: its own `auth-profiles.json`, else, for an agent other than
+/// `main` with neither json file of its own, `main`'s when that exists (read-through
+/// inheritance, see the module doc).
+pub fn json_store_path(state_dir: &Path, agent: &str) -> PathBuf {
+    let own = json_path(state_dir, agent);
+    if agent == MAIN_AGENT || json_exists(&own) {
+        return own;
     }
-    layers
+    let main = json_path(state_dir, MAIN_AGENT);
+    if json_exists(&main) { main } else { own }
 }
 
-fn agent_db_layers(p: &Probe, agent: &str) -> Vec<LayerId> {
-    if !p.shared_agent_db.is_file() {
-        return vec![LayerId::shared(StoreFormat::AgentDb, &p.own_agent_db)];
+/// An agent database counts as an overlay only once it holds its `auth_profile_store` row:
+/// OpenClaw 2026.9.6 ignores a lone state row (checked with the real CLI), and writes an
+/// empty `{"version":1,"profiles":{}}` store row beside the state row of `order set`.
+fn is_overlay(db: &Path) -> Result<bool, StoreError> {
+    if !db.is_file() {
+        return Ok(false);
     }
-    let mut layers = vec![LayerId::shared(StoreFormat::AgentDb, &p.shared_agent_db)];
-    if agent != MAIN_AGENT && p.own_agent_db.is_file() {
+    let conn = sqlite::open(db, false)?;
+    sqlite::has_store_row(&conn, db, Backend::AgentRows)
+}
+
+fn state_db_layers(p: &Probe, agent: &str) -> Result<Vec<LayerId>, StoreError> {
+    let mut layers = vec![LayerId::shared(StoreFormat::StateDb, &p.state_db)];
+    if is_overlay(&p.own_agent_db)? {
         layers.push(LayerId::overlay(agent, &p.own_agent_db));
     }
-    layers
+    Ok(layers)
+}
+
+fn agent_db_layers(p: &Probe, agent: &str) -> Result<Vec<LayerId>, StoreError> {
+    if !p.shared_agent_db.is_file() {
+        return Ok(vec![LayerId::shared(StoreFormat::AgentDb, &p.own_agent_db)]);
+    }
+    let mut layers = vec![LayerId::shared(StoreFormat::AgentDb, &p.shared_agent_db)];
+    if agent != MAIN_AGENT && is_overlay(&p.own_agent_db)? {
+        layers.push(LayerId::overlay(agent, &p.own_agent_db));
+    }
+    Ok(layers)
 }
 
 fn by_path(opts: &StoreOptions, path: &Path) -> Result<Detected, StoreError> {
@@ -189,8 +227,8 @@ pub(crate) fn detect(opts: &StoreOptions) -> Result<Detected, StoreError> {
         StoreChoice::Auto => return Err(StoreError::NoStore(opts.state_dir.clone())),
     };
     let layers = match format {
-        StoreFormat::StateDb => state_db_layers(&p, agent),
-        StoreFormat::AgentDb => agent_db_layers(&p, agent),
+        StoreFormat::StateDb => state_db_layers(&p, agent)?,
+        StoreFormat::AgentDb => agent_db_layers(&p, agent)?,
         StoreFormat::Json => vec![LayerId::shared(StoreFormat::Json, &p.json)],
     };
     Ok(Detected { format, layers })

@@ -11,8 +11,8 @@ use super::layer::{LayerDocs, LayerId};
 use super::snapshot::Snapshot;
 use crate::engine::profile::Fence;
 
-/// One layer's part of a change.
-#[derive(Debug, Clone, PartialEq)]
+/// One layer's part of a change. (No `Debug`: an upsert carries tokens.)
+#[derive(Clone, PartialEq)]
 pub(crate) enum LayerEdit {
     /// Merge `fields` into `profiles[id]` (creating it); refuse over a pending fence.
     Upsert {
@@ -304,4 +304,92 @@ pub(crate) fn verify(change: &Change, after: &Snapshot) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs() -> LayerDocs {
+        LayerDocs {
+            store: json!({"version": 1, "profiles": {"openai:a": {"type": "oauth", "x": 1}, "openai:b": {"type": "oauth"}}}),
+            state: json!({"version": 1, "order": {"openai": ["openai:a", "openai:b"], "other": ["openai:a"]},
+                "lastGood": {"openai": "openai:a", "other": "z"}, "usageStats": {"openai:a": {"n": 1}}}),
+        }
+    }
+
+    #[test]
+    fn upsert_merges_and_keeps_unknown_fields() {
+        let mut fields = Map::new();
+        fields.insert("email".into(), json!("a@example.com"));
+        let out = apply_edit(
+            &LayerEdit::Upsert {
+                id: "openai:a".into(),
+                fields,
+            },
+            docs(),
+        )
+        .unwrap();
+        assert_eq!(
+            out.store["profiles"]["openai:a"],
+            json!({"type": "oauth", "x": 1, "email": "a@example.com"})
+        );
+        assert_eq!(out.state, docs().state);
+    }
+
+    #[test]
+    fn retire_removes_from_every_order_and_repoints_last_good() {
+        let next = vec![("openai".to_owned(), Some("openai:b".to_owned()))];
+        let out = apply_edit(
+            &LayerEdit::Retire {
+                id: "openai:a".into(),
+                next,
+            },
+            docs(),
+        )
+        .unwrap();
+        assert_eq!(
+            out.state["order"],
+            json!({"openai": ["openai:b"], "other": []})
+        );
+        assert_eq!(
+            out.state["lastGood"],
+            json!({"openai": "openai:b", "other": "z"})
+        );
+        assert_eq!(out.store, docs().store, "the credential is kept");
+    }
+
+    #[test]
+    fn delete_removes_every_reference() {
+        let out = apply_edit(
+            &LayerEdit::Delete {
+                id: "openai:a".into(),
+            },
+            docs(),
+        )
+        .unwrap();
+        assert!(out.store["profiles"].get("openai:a").is_none());
+        assert_eq!(out.state["lastGood"], json!({"other": "z"}));
+        assert_eq!(out.state["usageStats"], json!({}));
+    }
+
+    #[test]
+    fn a_pending_fence_refuses_upsert() {
+        let mut d = docs();
+        d.store["profiles"]["openai:a"]["access"] = json!(format!(
+            "{}{}:access:{}",
+            crate::engine::profile::FENCE_PREFIX,
+            "0".repeat(32),
+            "1".repeat(64)
+        ));
+        let err = apply_edit(
+            &LayerEdit::Upsert {
+                id: "openai:a".into(),
+                fields: Map::new(),
+            },
+            d,
+        )
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Fenced(_)));
+    }
 }

@@ -1,12 +1,17 @@
 //! The json store: `auth-profiles.json` (`{version, profiles, order?, lastGood?, usageStats?}`)
 //! and, since OpenClaw 2026.4.6, `auth-state.json` beside it, whose `order`/`lastGood`/
-//! `usageStats` win over the profiles file's (key by key). Writes hold the sidecar lock of
+//! `usageStats` entries win over the profiles file's per provider or profile id (as OpenClaw's
+//! doctor imports them: `mergeImportedAuthProfileState`). Writes hold the sidecar lock of
 //! `auth-profiles.json` (it covers both files), re-read, then replace each changed file by a
 //! temp file in the same directory: write, fsync, rename, fsync the directory, mode 0600.
+//! Temp files (`.auth-profiles.json.<pid>.<nonce>.tmp`, `.auth-state.json.<...>.tmp`) that a
+//! killed writer left behind are removed under the lock by the next write once they are older
+//! than [`STALE_TMP_AGE`] (a live writer holds the lock while its temp file exists, so an old
+//! one is never in use).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +20,39 @@ use serde_json::{Map, Value};
 use super::error::StoreError;
 use super::layer::{LayerDocs, STATE_KEYS};
 use super::lock;
+
+/// How old a leftover temp file must be before a writer removes it.
+pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
+
+/// Remove our own leftover temp files of `file` and its state file older than `max_age`.
+/// Best effort: a file that cannot be removed is logged and left.
+pub(crate) fn remove_stale_temp_files(file: &Path, max_age: Duration) {
+    let Some(dir) = file.parent() else { return };
+    let prefixes: Vec<String> = [file.to_owned(), state_path(file)]
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| format!(".{}.", n.to_string_lossy()))
+        .collect();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".tmp") || !prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= max_age);
+        if old && let Err(e) = fs::remove_file(entry.path()) {
+            tracing::warn!(file = %name, error = %e, "could not remove a leftover temp file");
+        }
+    }
+}
 
 /// The state file beside a profiles file.
 pub fn state_path(profiles_file: &Path) -> PathBuf {
@@ -56,11 +94,40 @@ pub(crate) fn read_layer(file: &Path) -> Result<LayerDocs, StoreError> {
     if let Some(state) = read_object(&state_path(file))? {
         if let (Some(into), Some(from)) = (docs.state.as_object_mut(), state.as_object()) {
             for (k, v) in from {
-                into.insert(k.clone(), v.clone());
+                // `order`/`lastGood`/`usageStats` merge key by key, the state file winning
+                // (OpenClaw's doctor import, `mergeImportedAuthProfileState`); other keys whole.
+                match (into.get_mut(k), v) {
+                    (Some(Value::Object(base)), Value::Object(over))
+                        if STATE_KEYS.contains(&k.as_str()) =>
+                    {
+                        for (kk, vv) in over {
+                            base.insert(kk.clone(), vv.clone());
+                        }
+                    }
+                    _ => {
+                        into.insert(k.clone(), v.clone());
+                    }
+                }
             }
         }
     }
     Ok(docs)
+}
+
+/// A legacy state map of the profiles file without the entries whose merged value this
+/// change altered (`before` -> `now`) or removed.
+fn keep_unchanged_entries(legacy: &Value, before: &Value, now: &Value) -> Value {
+    match (legacy, now) {
+        (Value::Object(old), Value::Object(now)) => Value::Object(
+            old.iter()
+                .filter(|(k, _)| {
+                    now.get(k.as_str()).is_some() && now.get(k.as_str()) == before.get(k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        _ => legacy.clone(),
+    }
 }
 
 /// Write `value` to `path` atomically (temp file, fsync, rename, fsync dir, 0600).
@@ -114,7 +181,16 @@ pub(crate) fn write_layer<F>(
 where
     F: FnOnce(LayerDocs) -> Result<Option<LayerDocs>, StoreError>,
 {
+    if create && let Some(dir) = file.parent().filter(|d| !d.exists()) {
+        // An old gateway's agent directory that does not exist yet (forced `--store json`).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::io("create", dir, &e))?;
+    }
     let _guard = lock::acquire(file, wait)?;
+    remove_stale_temp_files(file, STALE_TMP_AGE);
     let raw_profiles = read_object(file)?;
     let state_file = state_path(file);
     let raw_state = read_object(&state_file)?;
@@ -134,16 +210,18 @@ where
     match raw_state {
         Some(old_state) => {
             // Split store: state goes to auth-state.json; the profiles file keeps the legacy
-            // state keys it had, untouched (the state file wins over them), unless the key is
-            // gone from the new state, so it cannot shine through again.
+            // state entries it had, untouched (the state file wins over them key by key),
+            // except those this change altered or removed, so a stale one cannot shine through
+            // again (OpenClaw drops an emptied order on import, which would expose it).
             let mut profiles_doc = new.store.clone();
             if let (Some(obj), Some(old)) = (
                 profiles_doc.as_object_mut(),
                 raw_profiles.as_ref().and_then(Value::as_object),
             ) {
                 for k in STATE_KEYS {
-                    if let (Some(v), true) = (old.get(k), new.state.get(k).is_some()) {
-                        obj.insert(k.into(), v.clone());
+                    if let (Some(v), Some(now)) = (old.get(k), new.state.get(k)) {
+                        let before = fresh.state.get(k).unwrap_or(&Value::Null);
+                        obj.insert(k.into(), keep_unchanged_entries(v, before, now));
                     }
                 }
             }

@@ -90,11 +90,30 @@ fn is_stale(path: &Path) -> bool {
     }
 }
 
+/// Take a stale lock out of the way. Two waiters may judge the same lock stale at once: each
+/// first renames it aside (atomic, so only one gets it) and checks the renamed lock is still
+/// stale; if a fresh lock was caught instead, it is put back unless a newer one exists.
 fn remove_stale(path: &Path) {
-    // Another process may take it over at the same time: whichever create wins holds it.
-    let _ = match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
-        _ => fs::remove_file(path),
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(
+        ".stale.{}.{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let aside = PathBuf::from(aside);
+    if fs::rename(path, &aside).is_err() {
+        return; // someone else moved it first
+    }
+    let is_dir = fs::symlink_metadata(&aside).is_ok_and(|m| m.is_dir());
+    if !is_dir && !is_stale(&aside) {
+        let _ = fs::hard_link(&aside, path);
+        let _ = fs::remove_file(&aside);
+        return;
+    }
+    let _ = if is_dir {
+        fs::remove_dir_all(&aside)
+    } else {
+        fs::remove_file(&aside)
     };
 }
 

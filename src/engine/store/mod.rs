@@ -4,8 +4,9 @@
 //! confirmed against OpenClaw 2026.9.6's own code.
 //!
 //! Layout: [`layer`] (what a layer is), [`detect`], [`sqlite`] and [`json`] + [`lock`]
-//! (the two storage kinds), [`snapshot`] (the merged view) and [`parse`] (Codex profiles out of
-//! entries), [`config`] (read-only `openclaw.json`), [`edit`] (changes -> per-layer edits).
+//! (the two storage kinds), [`snapshot`] (the merged view; `order` holds the order and
+//! per-key merge rules confirmed in OpenClaw's code) and [`parse`] (Codex profiles out of
+//! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits).
 
 pub mod config;
 pub mod detect;
@@ -14,6 +15,7 @@ mod error;
 pub mod json;
 pub mod layer;
 pub mod lock;
+mod order;
 pub mod parse;
 pub mod snapshot;
 pub mod sqlite;
@@ -87,8 +89,9 @@ pub struct StoreInfo {
     pub path: PathBuf,
 }
 
-/// One change to the store.
-#[derive(Debug, Clone, PartialEq)]
+/// One change to the store. `Debug` shows the field names of an upsert, never its values
+/// (they are usually tokens).
+#[derive(Clone, PartialEq)]
 pub enum Change {
     /// Merge into the entry (listed fields replaced, others kept; created if absent), in the
     /// layer holding it (else the shared one). Refused over a pending refresh fence.
@@ -121,6 +124,29 @@ pub enum Change {
         /// Profile id.
         id: ProfileId,
     },
+}
+
+impl std::fmt::Debug for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::UpsertProfile { id, fields } => f
+                .debug_struct("UpsertProfile")
+                .field("id", id)
+                .field("fields", &fields.keys().collect::<Vec<_>>())
+                .finish(),
+            Change::SetOrder { provider, ids } => f
+                .debug_struct("SetOrder")
+                .field("provider", provider)
+                .field("ids", ids)
+                .finish(),
+            Change::ClearOrder { provider } => f
+                .debug_struct("ClearOrder")
+                .field("provider", provider)
+                .finish(),
+            Change::Retire { id } => f.debug_struct("Retire").field("id", id).finish(),
+            Change::Delete { id } => f.debug_struct("Delete").field("id", id).finish(),
+        }
+    }
 }
 
 /// What a change did.
@@ -290,5 +316,37 @@ impl Store {
             before,
             after,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn debug_of_changes_and_snapshots_holds_no_token() {
+        let mut fields = serde_json::Map::new();
+        fields.insert("access".into(), json!("TOKEN-VALUE-123"));
+        let change = Change::UpsertProfile {
+            id: ProfileId::parse("openai:a").unwrap(),
+            fields,
+        };
+        let text = format!("{change:?}");
+        assert!(text.contains("access") && !text.contains("TOKEN-VALUE-123"));
+
+        let layer = LayerId::shared(StoreFormat::StateDb, Path::new("/x"));
+        let docs = LayerDocs {
+            store: json!({"version": 1, "profiles": {"openai:a": {"type": "oauth", "access": "TOKEN-VALUE-123", "refresh": "TOKEN-VALUE-456"}}}),
+            state: json!({"version": 1}),
+        };
+        let info = StoreInfo {
+            format: StoreFormat::StateDb,
+            path: "/x".into(),
+        };
+        let snap = Snapshot::build(info, vec![(layer, docs)], AuthConfig::default(), 0);
+        let text = format!("{snap:?}");
+        assert!(text.contains("openai:a"));
+        assert!(!text.contains("TOKEN-VALUE"), "{text}");
     }
 }

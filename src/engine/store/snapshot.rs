@@ -1,7 +1,9 @@
 //! The effective view of a store, merged the way the gateway merges it: profiles from the
 //! overlay win per id; `order`, `lastGood` and `usageStats` from the overlay win per key
-//! (provider or profile id). Codex profiles are parsed out of it; malformed entries are
-//! reported in `skipped` and never stop the others.
+//! (provider or profile id) when OpenClaw would read the overlay's entry, and the effective
+//! order is the one the gateway tries (rules and what was confirmed in OpenClaw's code: the
+//! `order` module). Codex profiles are parsed out of it; malformed entries are reported in
+//! `skipped` and never stop the others.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -9,6 +11,9 @@ use serde_json::{Map, Value};
 use super::StoreInfo;
 use super::config::{AuthConfig, string_list};
 use super::layer::{LayerDocs, LayerId};
+use super::order::{
+    Facts, arrange, dedupe, merged_last_good, merged_order, merged_usage, provider_key,
+};
 use super::parse::parse_codex;
 use crate::engine::health::{LocalHealth, UsageStats, local_health};
 use crate::engine::profile::{CodexProfile, ProfileId};
@@ -63,8 +68,8 @@ pub struct EffectiveOrder {
     pub source: OrderSource,
 }
 
-/// The effective store at one moment.
-#[derive(Debug, Clone)]
+/// The effective store at one moment. `Debug` shows ids and layers, never token values.
+#[derive(Clone)]
 pub struct Snapshot {
     /// Which store this is.
     pub info: StoreInfo,
@@ -79,6 +84,19 @@ pub struct Snapshot {
     /// When this was read, ms since the epoch.
     pub read_at_ms: i64,
     profiles: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `profiles` holds raw entries with tokens: only their ids are shown.
+        f.debug_struct("Snapshot")
+            .field("info", &self.info)
+            .field("codex", &self.codex)
+            .field("skipped", &self.skipped)
+            .field("layers", &self.layers)
+            .field("profile_ids", &self.profiles.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 /// For a per-key state map (`order`, `lastGood`, `usageStats`): the value and the layer it
@@ -161,75 +179,86 @@ impl Snapshot {
         Some((string_list(v).unwrap_or_default(), layer.clone()))
     }
 
-    /// The order the gateway follows for `provider`: stored order, else config `auth.order`,
-    /// else config `auth.profiles` ids, else every stored profile of the provider (oauth
-    /// before token before api_key, unexpired first, least recently used first).
+    /// The order the gateway tries for `provider` now (as of [`Snapshot::read_at_ms`]); see
+    /// [`Snapshot::effective_order_at`].
     pub fn effective_order(&self, provider: &str) -> EffectiveOrder {
-        if let Some((ids, layer)) = self.stored_order(provider) {
-            return EffectiveOrder {
-                ids,
-                source: OrderSource::Store { layer },
-            };
-        }
-        if let Some(ids) = self.config.order_for(provider) {
-            return EffectiveOrder {
-                ids: ids.to_vec(),
-                source: OrderSource::ConfigOrder,
-            };
-        }
-        let listed = self.config.profile_ids_for(provider);
-        if !listed.is_empty() {
-            return EffectiveOrder {
-                ids: listed,
-                source: OrderSource::ConfigProfiles,
-            };
-        }
-        EffectiveOrder {
-            ids: self.automatic_order(provider),
-            source: OrderSource::Automatic,
-        }
+        self.effective_order_at(provider, self.read_at_ms)
     }
 
-    fn automatic_order(&self, provider: &str) -> Vec<String> {
-        let now = self.read_at_ms;
-        let mut ids: Vec<(u8, bool, i64, String)> = self
-            .profiles
+    /// The order the gateway tries for `provider` at `now_ms`: the stored order (merged over
+    /// layers), else config `auth.order`, else config `auth.profiles` ids, else every stored
+    /// profile of the provider; the last two sorted oauth before token before api_key,
+    /// unexpired first, least recently used first. For every source, profiles in cooldown,
+    /// blocked or disabled go last, soonest usable first. Rules confirmed in OpenClaw's code:
+    /// see the `order` module.
+    pub fn effective_order_at(&self, provider: &str, now_ms: i64) -> EffectiveOrder {
+        let (ids, source, explicit) =
+            if let Some((ids, layer)) = merged_order(&self.layers, provider) {
+                (ids, OrderSource::Store { layer }, true)
+            } else if let Some(ids) = self.config.order_for(provider) {
+                (ids.to_vec(), OrderSource::ConfigOrder, true)
+            } else {
+                let listed = self.config.profile_ids_for(provider);
+                if listed.is_empty() {
+                    (
+                        self.provider_profile_ids(provider),
+                        OrderSource::Automatic,
+                        false,
+                    )
+                } else {
+                    (listed, OrderSource::ConfigProfiles, false)
+                }
+            };
+        let ids = dedupe(ids);
+        let all_missing = ids.iter().all(|id| !self.profiles.contains_key(id));
+        let (ids, source, explicit) =
+            if !ids.is_empty() && all_missing && !matches!(source, OrderSource::ConfigOrder) {
+                // OpenClaw repairs an order of only missing profiles to the automatic one.
+                (
+                    self.provider_profile_ids(provider),
+                    OrderSource::Automatic,
+                    false,
+                )
+            } else {
+                let present = ids
+                    .into_iter()
+                    .filter(|id| self.profiles.contains_key(id))
+                    .collect();
+                (present, source, explicit)
+            };
+        let ids = arrange(ids, explicit, now_ms, |id| Facts {
+            entry: self.profiles.get(id),
+            usage: self.usage_stats(id),
+        });
+        EffectiveOrder { ids, source }
+    }
+
+    /// Every stored profile id of `provider`, in stored order.
+    fn provider_profile_ids(&self, provider: &str) -> Vec<String> {
+        let key = provider_key(provider);
+        self.profiles
             .iter()
-            .filter(|(id, e)| entry_provider(id, e) == provider)
-            .map(|(id, e)| {
-                let rank = match e.get("type").and_then(Value::as_str) {
-                    Some("oauth") => 0,
-                    Some("token") => 1,
-                    _ => 2,
-                };
-                let expired = e
-                    .get("expires")
-                    .and_then(Value::as_i64)
-                    .is_some_and(|t| t > 0 && t <= now);
-                let last = self.usage_stats(id).last_used.unwrap_or(0);
-                (rank, expired, last, id.clone())
-            })
-            .collect();
-        ids.sort();
-        ids.into_iter().map(|(.., id)| id).collect()
+            .filter(|(id, e)| provider_key(entry_provider(id, e)) == key)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
-    /// `lastGood[provider]`, overlay first.
+    /// `lastGood[provider]`, merged over layers (overlay first), if it names a profile.
     pub fn last_good(&self, provider: &str) -> Option<String> {
-        state_entry(&self.layers, "lastGood", provider)
-            .and_then(|(v, _)| v.as_str().map(str::to_owned))
+        merged_last_good(&self.layers, provider, &self.profiles)
     }
 
-    /// The effective `usageStats` entry of a profile.
+    /// The effective `usageStats` entry of a profile (the overlay's, unless it holds nothing
+    /// OpenClaw would read).
     pub fn usage_stats(&self, id: &str) -> UsageStats {
-        UsageStats::from_value(state_entry(&self.layers, "usageStats", id).map(|(v, _)| v))
+        UsageStats::from_value(merged_usage(&self.layers, id))
     }
 
     /// Local health with `in_order` and `last_good` filled in.
     pub fn health(&self, p: &CodexProfile, now_ms: i64) -> LocalHealth {
         let provider = p.provider.as_str();
         let in_order = self
-            .effective_order(provider)
+            .effective_order_at(provider, now_ms)
             .ids
             .iter()
             .any(|i| i == p.id.as_str());

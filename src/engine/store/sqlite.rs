@@ -71,64 +71,57 @@ pub(crate) fn has_table(conn: &Connection, path: &Path, table: &str) -> Result<b
     .map_err(|e| sql_err(path, e))
 }
 
-fn table_and_columns(backend: Backend) -> (&'static str, &'static str, &'static str, &'static str) {
-    // (table, key column, value column, updated column) of the store document; the state
-    // document's table is derived below.
-    match backend {
-        Backend::StateCells => (
-            "config_machine_state",
-            "state_key",
-            "value_json",
-            "updated_at_ms",
-        ),
-        _ => (
-            "auth_profile_store",
-            "store_key",
-            "store_json",
-            "updated_at",
-        ),
+/// Where one document lives: table, key column, value column, updated-at column, row key.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    table: &'static str,
+    key_col: &'static str,
+    val_col: &'static str,
+    upd_col: &'static str,
+    key: &'static str,
+}
+
+const fn machine_cell(key: &'static str) -> Cell {
+    Cell {
+        table: "config_machine_state",
+        key_col: "state_key",
+        val_col: "value_json",
+        upd_col: "updated_at_ms",
+        key,
     }
 }
 
-/// Where each of the two documents lives: (table, key column, value column, updated column, key).
-fn cells(
-    backend: Backend,
-) -> [(
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-); 2] {
+/// The store and state documents' places for a backend.
+fn cells(backend: Backend) -> [Cell; 2] {
     match backend {
-        Backend::StateCells => {
-            let (t, k, v, u) = table_and_columns(backend);
-            [(t, k, v, u, STORE_CELL), (t, k, v, u, STATE_CELL)]
-        }
+        Backend::StateCells => [machine_cell(STORE_CELL), machine_cell(STATE_CELL)],
         _ => [
-            (
-                "auth_profile_store",
-                "store_key",
-                "store_json",
-                "updated_at",
-                PRIMARY,
-            ),
-            (
-                "auth_profile_state",
-                "state_key",
-                "state_json",
-                "updated_at",
-                PRIMARY,
-            ),
+            Cell {
+                table: "auth_profile_store",
+                key_col: "store_key",
+                val_col: "store_json",
+                upd_col: "updated_at",
+                key: PRIMARY,
+            },
+            Cell {
+                table: "auth_profile_state",
+                key_col: "state_key",
+                val_col: "state_json",
+                upd_col: "updated_at",
+                key: PRIMARY,
+            },
         ],
     }
 }
 
-fn read_cell(
-    conn: &Connection,
-    path: &Path,
-    (table, key_col, val_col, _, key): (&str, &str, &str, &str, &str),
-) -> Result<Option<String>, StoreError> {
+fn read_cell(conn: &Connection, path: &Path, cell: Cell) -> Result<Option<String>, StoreError> {
+    let Cell {
+        table,
+        key_col,
+        val_col,
+        key,
+        ..
+    } = cell;
     if !has_table(conn, path, table)? {
         return Ok(None);
     }
@@ -188,22 +181,24 @@ pub(crate) fn has_auth_rows(
     Ok(false)
 }
 
+/// Whether a layer holds its store document (OpenClaw 2026.9.6 only reads an agent
+/// database's auth state, as an overlay, when its `auth_profile_store` row exists: checked
+/// with the real CLI).
+pub(crate) fn has_store_row(
+    conn: &Connection,
+    path: &Path,
+    backend: Backend,
+) -> Result<bool, StoreError> {
+    let [store, _] = cells(backend);
+    Ok(read_cell(conn, path, store)?.is_some())
+}
+
 /// Read the `auth.sharedStore` cell's `location`, if any.
 pub(crate) fn shared_store_location(
     conn: &Connection,
     path: &Path,
 ) -> Result<Option<String>, StoreError> {
-    let cell = read_cell(
-        conn,
-        path,
-        (
-            "config_machine_state",
-            "state_key",
-            "value_json",
-            "",
-            SHARED_STORE_CELL,
-        ),
-    )?;
+    let cell = read_cell(conn, path, machine_cell(SHARED_STORE_CELL))?;
     Ok(cell
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| v.get("location").and_then(Value::as_str).map(str::to_owned)))
@@ -231,7 +226,7 @@ where
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| sql_err(path, e))?;
-    for (table, ..) in cells(backend) {
+    for Cell { table, .. } in cells(backend) {
         if !has_table(&tx, path, table)? {
             return Err(StoreError::MissingTable {
                 path: path.to_owned(),
@@ -250,7 +245,13 @@ where
         if old == new {
             continue;
         }
-        let (table, key_col, val_col, upd_col, key) = cell;
+        let Cell {
+            table,
+            key_col,
+            val_col,
+            upd_col,
+            key,
+        } = cell;
         let text = serde_json::to_string(new).map_err(|e| StoreError::Sqlite {
             path: path.to_owned(),
             detail: e.to_string(),

@@ -78,13 +78,25 @@ impl RemoteError {
     pub fn hint(self) -> Option<&'static str> {
         match self {
             RemoteError::AuthNotAcceptedByUsageEndpoint => Some(
-                "the usage endpoint rejected this token; the profile's local health is shown \
-                 as stored, and a 401 here does not by itself mean the gateway cannot use it: \
-                 if model calls fail too, log in again with `codex-profiler auth start`",
+                "the usage endpoint did not accept this token; its local health above is as \
+                 stored, and the gateway may still be able to use it: if model calls fail too, \
+                 log in again with `codex-profiler auth start --profile NAME`",
             ),
-            RemoteError::RefreshFailed => {
-                Some("the refresh token is gone: log in again with `codex-profiler auth start`")
+            RemoteError::ForbiddenByUsageEndpoint => Some(
+                "the usage endpoint refused this account or workspace; check that the plan \
+                 includes Codex",
+            ),
+            RemoteError::RateLimited => {
+                Some("the usage endpoint is rate limiting: try again later")
             }
+            RemoteError::TokenExpiredLocally => Some(
+                "the gateway refreshes the token on its next use; check again afterwards, or \
+                 log in again if the refresh fails",
+            ),
+            RemoteError::RefreshFailed => Some(
+                "the refresh token is gone: log in again with \
+                 `codex-profiler auth start --profile NAME`",
+            ),
             _ => None,
         }
     }

@@ -166,7 +166,7 @@ async fn attempt(
     }
 }
 
-/// The pause before retry number `n` (1-based): `backoff * 2^(n-1)`, at most [`MAX_BACKOFF`].
+/// The pause before retry number `n` (1-based): `backoff * 2^(n-1)`, at most 5 s.
 pub fn backoff_delay(base: Duration, n: u32) -> Duration {
     base.saturating_mul(1u32 << (n.saturating_sub(1)).min(16))
         .min(MAX_BACKOFF)

@@ -2,8 +2,9 @@
 //! the chat adapters.
 //!
 //! # Design
-//! - The caller resolves profiles and their local health from the store and hands them in as
-//!   [`ProfileToCheck`]s; this module never reads or writes a store (read-only by construction).
+//! - The caller reads the store and picks profiles with [`profiles_to_check`] (selector +
+//!   local health), then hands them in as [`ProfileToCheck`]s; nothing here opens or writes a
+//!   store (read-only by construction).
 //! - [`UsageChecker`] holds one HTTP client; [`UsageChecker::check`] runs every profile
 //!   concurrently, so a run takes about as long as its slowest profile.
 //! - A profile whose token is missing, expired or fenced is never sent ([`classify::preflight`]).
@@ -11,12 +12,21 @@
 //!   the SPEC section 6 JSON document and one-line texts, purely.
 //!
 //! Files: `client.rs` (HTTP, timeouts, retries, body cap), `parse.rs` (reply → typed),
-//! `classify.rs` (`remote_error`), `report.rs` (JSON and text).
+//! `classify.rs` (`remote_error`), `report.rs` (JSON and text), `select.rs` (store → inputs).
+//!
+//! ```ignore
+//! let url = endpoint::usage_url(std::env::var("CODEX_PROFILER_USAGE_URL").ok().as_deref())?;
+//! let snap = store.load()?;
+//! let todo = usage::profiles_to_check(&snap, store.codex_provider(), &selector, now_ms)?;
+//! let run = usage::UsageChecker::new(usage::UsageOptions::new(url))?.check(todo).await;
+//! let lines: Vec<String> = run.profiles.iter().map(usage::report::line).collect();
+//! ```
 
 pub mod classify;
 pub mod client;
 pub mod parse;
 pub mod report;
+pub mod select;
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +36,7 @@ use url::Url;
 pub use classify::RemoteError;
 pub use client::{ClientError, USER_AGENT};
 pub use parse::{AdditionalLimit, RemoteUsage, UsageWindow};
+pub use select::profiles_to_check;
 
 use crate::engine::health::LocalHealth;
 use crate::engine::profile::CodexProfile;
@@ -135,7 +146,7 @@ pub struct Summary {
 }
 
 /// The outcome of one check run, profiles in the order given.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UsageRun {
     /// The endpoint asked (no secret: a trusted or loopback URL).
     pub remote_endpoint: String,
@@ -196,11 +207,20 @@ impl UsageChecker {
             }
         }
         results.sort_by_key(|(i, _)| *i);
-        UsageRun {
+        let run = UsageRun {
             remote_endpoint: self.opts.url.to_string(),
             profiles: results.into_iter().map(|(_, r)| r).collect(),
             elapsed_ms: started.elapsed().as_millis() as u64,
-        }
+        };
+        let s = run.summary();
+        tracing::debug!(
+            checked = s.profiles_checked,
+            ok = s.remote_ok_count,
+            failed = s.remote_failed_count,
+            ms = run.elapsed_ms,
+            "usage check finished"
+        );
+        run
     }
 
     /// Check one profile: local preflight, then the request with retries, then parsing.

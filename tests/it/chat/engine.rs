@@ -212,3 +212,30 @@ fn terminal_runs_the_usage_fallback_against_a_real_store() {
         "{out}"
     );
 }
+
+#[test]
+fn terminal_retires_and_deletes_through_reply_words() {
+    let r = real(false);
+    let state_dir = r.fx.state_arg();
+    let run = run_with_stdin(
+        r.fx.home(),
+        &[("CODEX_PROFILER_USAGE_URL", r.server.url.as_str())],
+        &["--state-dir", &state_dir, "chat"],
+        "/codex_auth bob@example.com\nretire\n/codex_auth alice@example.com\ndelete\nconfirm\n",
+    );
+    run.expect_code(0);
+    let out = &run.stdout;
+    assert!(
+        out.contains("Reply with: login | device | retire | delete"),
+        "{out}"
+    );
+    assert!(out.contains("Retired openai:bob@example.com"), "{out}");
+    assert!(out.contains("Reply with: confirm | cancel"), "{out}");
+    assert!(out.contains("Deleted openai:alice@example.com"), "{out}");
+    let (store, state, _) = r.fx.state_db_cells();
+    assert!(store.unwrap()["profiles"].get(ALICE).is_none());
+    assert_eq!(state.unwrap()["order"]["openai"], json!([]));
+    let secrets = r.secrets();
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    run.assert_no_secret(&refs);
+}

@@ -39,6 +39,8 @@ pub struct Fake {
     /// While `Some`, usage checks wait for a permit.
     pub gate: Mutex<Option<std::sync::Arc<Semaphore>>>,
     pub device_done: Mutex<Option<oneshot::Sender<BackendResult<LoginDone>>>>,
+    /// Simulate a bug: reading the profiles panics.
+    pub panic_on_profiles: std::sync::atomic::AtomicBool,
 }
 
 pub fn view(id: &str) -> ProfileView {
@@ -95,7 +97,13 @@ pub fn line(label: &str) -> String {
 
 impl Backend for Fake {
     fn profiles(&self) -> BoxFuture<'_, BackendResult<Vec<ProfileView>>> {
-        Box::pin(async move { Ok(self.profiles.lock().unwrap().clone()) })
+        Box::pin(async move {
+            assert!(
+                !self.panic_on_profiles.load(Ordering::SeqCst),
+                "simulated bug in the backend"
+            );
+            Ok(self.profiles.lock().unwrap().clone())
+        })
     }
     fn resolve<'a>(&'a self, selector: &'a str) -> BoxFuture<'a, BackendResult<Vec<ProfileId>>> {
         Box::pin(async move {

@@ -532,3 +532,18 @@ async fn start_help_and_menu() {
     assert!(menu.iter().any(|(c, _)| c == "codex_usage"));
     assert!(menu.iter().any(|(c, _)| c == "codex_auth"));
 }
+
+#[tokio::test]
+async fn a_bug_in_a_flow_still_answers_the_tap_once_and_the_core_goes_on() {
+    let h = two();
+    h.say(ADMIN, false, "/codex_usage").await;
+    let (menu, _, kb) = h.t.last_send();
+    h.fake.panic_on_profiles.store(true, Ordering::SeqCst);
+    h.t.clear();
+    h.tap(ADMIN, false, menu, &button(&kb, "alice@example.com"))
+        .await;
+    assert_eq!(h.t.answers(), vec![None], "answered exactly once");
+    h.fake.panic_on_profiles.store(false, Ordering::SeqCst);
+    h.say(ADMIN, false, "/codex_usage all").await;
+    assert!(h.t.all_text().contains(&line("alice@example.com")));
+}

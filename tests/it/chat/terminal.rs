@@ -39,3 +39,35 @@ fn a_pasted_callback_url_never_shows() {
         .assert_no_secret(&["ac_TERMINALSECRET99", "abcdef123456"]);
     assert!(run.stdout.contains("(deleted)"), "{}", run.stdout);
 }
+
+#[test]
+fn an_untrusted_endpoint_stops_the_chat_before_anything_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let run = run_with_stdin(
+        home.path(),
+        &[("CODEX_PROFILER_USAGE_URL", "https://evil.example/usage")],
+        &["chat"],
+        "/codex_usage all\n",
+    );
+    run.expect_code(5);
+    assert!(run.stderr.contains("not trusted"), "{}", run.stderr);
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn a_bad_id_list_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let run = run_with_stdin(
+        home.path(),
+        &[("CODEX_PROFILER_ADMINS", "12,bob")],
+        &["chat"],
+        "",
+    );
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("CODEX_PROFILER_ADMINS must be a comma-separated list"),
+        "{}",
+        run.stderr
+    );
+}

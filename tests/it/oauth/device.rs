@@ -54,6 +54,7 @@ fn device_login_unavailable_is_refused() {
     r.expect_code(5);
     assert_eq!(r.json()["error"], "device_login_unavailable");
     assert_eq!(env.store_bytes(), before);
+    env.assert_clean(&r);
 }
 
 #[test]
@@ -62,7 +63,7 @@ fn ctrl_c_cancels_a_device_login_cleanly() {
     env.server.set_device_pending_polls(1000);
     let before = env.store_bytes();
     let state = env.state.to_string_lossy().into_owned();
-    let mut c = crate::support::cli::command(env.home.path());
+    let mut c = crate::support::cli::command(env.home());
     c.args(["--state-dir", &state, "auth", "device", "--profile", "erin"])
         .env("CODEX_PROFILER_AUTH_ISSUER", &env.server.issuer_url)
         .stdout(std::process::Stdio::piped())
@@ -88,4 +89,36 @@ fn ctrl_c_cancels_a_device_login_cleanly() {
     let secrets = env.secrets();
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     crate::support::cli::assert_no_secret_in(&stderr, &refs);
+}
+
+/// The engine API the chat adapters use: events in order, and the flow gives up at its
+/// deadline with a clear error.
+#[tokio::test]
+async fn the_engine_reports_progress_and_gives_up_at_the_deadline() {
+    use codex_profiler::engine::oauth::device::{DeviceEvent, DeviceOptions, device_login};
+    use codex_profiler::engine::oauth::exchange::http_client;
+    use codex_profiler::engine::oauth::{Issuer, OAuthError};
+
+    let server = crate::support::oauth_server::spawn();
+    server.set_device_pending_polls(1000);
+    let issuer = Issuer::from_override(Some(&server.issuer_url)).unwrap();
+    let mut events = Vec::new();
+    let mut on_event = |e: DeviceEvent| events.push(e);
+    let opts = DeviceOptions {
+        max_wait: std::time::Duration::from_millis(2500),
+    };
+    let r = device_login(&http_client().unwrap(), &issuer, opts, &mut on_event).await;
+    assert!(matches!(r, Err(OAuthError::DeviceExpired)), "{r:?}");
+    assert!(
+        matches!(&events[0], DeviceEvent::Code { user_code, verification_url, .. }
+        if user_code.starts_with("TEST-") && verification_url == &format!("{}/codex/device", server.issuer_url))
+    );
+    assert!(
+        events
+            .iter()
+            .skip(1)
+            .all(|e| matches!(e, DeviceEvent::Waiting { .. }))
+    );
+    assert!(events.len() >= 3, "a countdown between polls: {events:?}");
+    assert!(server.device_polls() >= 2);
 }

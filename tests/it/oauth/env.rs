@@ -1,27 +1,14 @@
 //! One test's world: a scratch HOME, an OpenClaw state directory holding a store (state-db
-//! or json, seeded with the reference examples: alice and bob), and a loopback issuer.
+//! or json, seeded with the reference examples: alice and bob; built by the shared
+//! [`crate::support::fixtures`]), and a loopback issuer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
 use crate::support::cli::{self, Run};
-use crate::support::oauth_server::{self, OAuthServer};
-
-const REF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/reference/store-examples"
-);
-
-fn reference(name: &str) -> String {
-    // The worktree sits at /work/wt/<name>; the shared reference at /work/shared.
-    let p = Path::new(REF).join(name);
-    std::fs::read_to_string(&p)
-        .or_else(|_| {
-            std::fs::read_to_string(Path::new("/work/shared/reference/store-examples").join(name))
-        })
-        .unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
+use crate::support::fixtures::{self, Fixture};
+use crate::support::oauth_server::{self, Account, OAuthServer};
 
 /// Which store the world has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +21,8 @@ pub enum Kind {
 
 /// A test world.
 pub struct Env {
-    /// Scratch HOME (also the working directory).
-    pub home: tempfile::TempDir,
+    /// Scratch HOME (also the working directory) holding the state directory.
+    pub fixture: Fixture,
     /// The OpenClaw state directory.
     pub state: PathBuf,
     /// The loopback issuer.
@@ -45,57 +32,29 @@ pub struct Env {
 }
 
 impl Env {
-    /// A world with a seeded store of `kind`.
+    /// A world with a seeded store of `kind`, built from the reference examples.
     pub fn new(kind: Kind) -> Env {
-        let home = tempfile::tempdir().expect("tempdir");
-        let state = home.path().join(".openclaw");
+        let fixture = Fixture::new();
         match kind {
             Kind::StateDb => {
-                let dir = state.join("state");
-                std::fs::create_dir_all(&dir).unwrap();
-                let conn = rusqlite::Connection::open(dir.join("openclaw.sqlite")).unwrap();
-                conn.execute_batch(
-                    "CREATE TABLE config_machine_state (
-                       state_key TEXT NOT NULL PRIMARY KEY,
-                       value_json TEXT NOT NULL,
-                       updated_at_ms INTEGER NOT NULL
-                     ) STRICT;",
-                )
-                .unwrap();
-                for (k, v) in [
-                    ("auth.sharedStore", r#"{"location":"state-db"}"#.to_owned()),
-                    (
-                        "authProfiles.store",
-                        reference("state-db-authProfiles.store.json"),
-                    ),
-                    (
-                        "authProfiles.state",
-                        reference("state-db-authProfiles.state.json"),
-                    ),
-                ] {
-                    conn.execute(
-                        "INSERT INTO config_machine_state VALUES (?1, ?2, 1795306000000)",
-                        (k, v),
-                    )
-                    .unwrap();
-                }
+                let (store, state) = fixtures::state_db_example();
+                fixture.state_db(&store, Some(&state));
             }
             Kind::Json => {
-                let dir = state.join("agents").join("main").join("agent");
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(
-                    dir.join("auth-profiles.json"),
-                    reference("legacy-agents-main-agent-auth-profiles.json"),
-                )
-                .unwrap();
+                fixture.json_single("main", &fixtures::json_example());
             }
         }
         Env {
-            home,
-            state,
+            state: fixture.state_dir(),
+            fixture,
             server: oauth_server::spawn(),
             kind,
         }
+    }
+
+    /// The scratch HOME.
+    pub fn home(&self) -> &std::path::Path {
+        self.fixture.home()
     }
 
     /// Run the binary with `--state-dir` and the issuer set.
@@ -113,7 +72,7 @@ impl Env {
             self.server.issuer_url.as_str(),
         )];
         e.extend_from_slice(env);
-        cli::run(self.home.path(), &e, &full)
+        cli::run(self.home(), &e, &full)
     }
 
     /// The store file's path.
@@ -174,8 +133,15 @@ impl Env {
     /// Panic if any secret occurs in `run`'s output.
     #[track_caller]
     pub fn assert_clean(&self, run: &Run) {
+        self.assert_clean_with(run, &[]);
+    }
+
+    /// The same, with more secrets (a callback URL, a Codex CLI token).
+    #[track_caller]
+    pub fn assert_clean_with(&self, run: &Run, extra: &[&str]) {
         let secrets = self.secrets();
-        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let mut refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        refs.extend_from_slice(extra);
         run.assert_no_secret(&refs);
     }
 
@@ -193,6 +159,17 @@ impl Env {
     pub fn approved_callback(&self, name: &str) -> String {
         let url = self.start(name);
         self.server.approve(&url)
+    }
+
+    /// A whole successful PKCE login of `account` as `name`: the `finish --json` document,
+    /// checked for exit 0 and for secrets.
+    pub fn login(&self, name: &str, account: Account) -> Value {
+        self.server.set_account(account);
+        let cb = self.approved_callback(name);
+        let r = self.finish(name, &cb);
+        r.expect_code(0);
+        self.assert_clean(&r);
+        r.json()
     }
 
     /// `auth finish --json` with a callback.

@@ -30,14 +30,13 @@ fn write_auth_json(dir: &std::path::Path, mode: &str) -> (std::path::PathBuf, Ve
 fn imports_the_codex_cli_login_without_touching_it() {
     let env = Env::new(Kind::StateDb);
     // Default location: $HOME/.codex/auth.json.
-    let (path, secrets) = write_auth_json(&env.home.path().join(".codex"), "chatgpt");
+    let (path, secrets) = write_auth_json(&env.home().join(".codex"), "chatgpt");
     let bytes = std::fs::read(&path).unwrap();
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
     let r = env.run(&["--json", "auth", "import-codex-cli", "--profile", "frank"]);
     r.expect_code(0);
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
-    env.assert_clean(&r);
+    env.assert_clean_with(&r, &refs);
     let j = r.json();
     assert_eq!(j["profile"], "openai:frank");
     assert_eq!(j["email"], "frank@example.com");
@@ -64,7 +63,7 @@ fn imports_the_codex_cli_login_without_touching_it() {
 #[test]
 fn an_api_key_login_or_missing_file_is_refused() {
     let env = Env::new(Kind::StateDb);
-    let dir = env.home.path().join("codex-home");
+    let dir = env.home().join("codex-home");
     let (_p, secrets) = write_auth_json(&dir, "apikey");
     let before = env.store_bytes();
     let d = dir.to_string_lossy().into_owned();
@@ -80,7 +79,7 @@ fn an_api_key_login_or_missing_file_is_refused() {
     r.expect_code(5);
     assert_eq!(r.json()["error"], "codex_auth_unusable");
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
+    env.assert_clean_with(&r, &refs);
     let r = env.run_with(
         &[("CODEX_HOME", "/nonexistent")],
         &["auth", "import-codex-cli", "--profile", "x"],

@@ -89,17 +89,15 @@ fn login_adds_a_new_profile_to_a_state_db_store() {
 fn logging_in_again_updates_the_same_account() {
     let env = Env::new(Kind::StateDb);
     // alice's account from the reference store, under another name.
-    env.server.set_account(Account::new(
-        "11111111-aaaa-4bbb-8ccc-000000000001",
-        "alice@example.com",
-        "pro",
-    ));
     let before = env.profiles();
-    let cb = env.approved_callback("alice-again");
-    let r = env.finish("alice-again", &cb);
-    r.expect_code(0);
-    env.assert_clean(&r);
-    let j = r.json();
+    let j = env.login(
+        "alice-again",
+        Account::new(
+            "11111111-aaaa-4bbb-8ccc-000000000001",
+            "alice@example.com",
+            "pro",
+        ),
+    );
     assert_eq!(j["profile"], "openai:alice@example.com");
     assert_eq!(j["new_profile"], false);
     let after = env.profiles();
@@ -116,17 +114,15 @@ fn logging_in_again_updates_the_same_account() {
 #[test]
 fn another_workspace_of_the_same_email_is_a_new_profile() {
     let env = Env::new(Kind::StateDb);
-    env.server.set_account(Account::new(
-        "44444444-aaaa-4bbb-8ccc-000000000004",
-        "alice@example.com",
-        "team",
-    ));
     let before = env.profiles();
-    let cb = env.approved_callback("alice@example.com");
-    let r = env.finish("alice@example.com", &cb);
-    r.expect_code(0);
-    env.assert_clean(&r);
-    let j = r.json();
+    let j = env.login(
+        "alice@example.com",
+        Account::new(
+            "44444444-aaaa-4bbb-8ccc-000000000004",
+            "alice@example.com",
+            "team",
+        ),
+    );
     assert_eq!(j["new_profile"], true);
     assert_eq!(j["profile"], "openai:alice@example.com-44444444");
     let after = env.profiles();

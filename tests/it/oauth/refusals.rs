@@ -18,10 +18,7 @@ fn refused(env: &Env, callback: &str, code: &str) {
     assert!(r.stderr.contains("codex-profiler: "), "{}", r.stderr);
     assert_eq!(env.store_bytes(), before, "nothing may be written");
     assert_eq!(env.profiles(), profiles);
-    let mut secrets = env.secrets();
-    secrets.push(callback.to_owned());
-    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    r.assert_no_secret(&refs);
+    env.assert_clean_with(&r, &[callback]);
 }
 
 fn carol(env: &Env) {
@@ -198,4 +195,35 @@ fn a_profile_being_refreshed_is_not_overwritten() {
     assert_eq!(r.json()["error"], "fenced", "{}", r.stderr);
     assert_eq!(env.store_bytes(), before);
     env.assert_clean(&r);
+}
+
+#[test]
+fn an_unreachable_issuer_is_a_runtime_error_that_writes_nothing() {
+    let env = Env::new(Kind::StateDb);
+    carol(&env);
+    let cb = env.approved_callback("carol");
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let before = env.store_bytes();
+    let r = env.run_with(
+        &[("CODEX_PROFILER_AUTH_ISSUER", closed.as_str())],
+        &[
+            "--json",
+            "auth",
+            "finish",
+            "--profile",
+            "carol",
+            "--callback-url",
+            &cb,
+        ],
+    );
+    r.expect_code(1);
+    assert_eq!(r.json()["error"], "connection_error");
+    assert_eq!(env.store_bytes(), before);
+    env.assert_clean_with(&r, &[&cb]);
 }

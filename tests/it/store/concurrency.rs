@@ -100,8 +100,13 @@ fn setup(fmt: &str) -> Fixture {
     fx
 }
 
-fn concurrent_writers(fmt: &str) {
+fn concurrent_writers(fmt: &str, stale_lock: bool) {
     let fx = setup(fmt);
+    if stale_lock {
+        // A writer crashed earlier: every new writer finds its lock stale at the same time.
+        let body = json!({"pid": dead_pid(), "createdAt": iso(0)});
+        std::fs::write(lock::lock_path(&fx.json_path("main")), body.to_string()).unwrap();
+    }
     let (writers, each) = (4, 6);
     let children: Vec<Child> = (0..writers)
         .map(|w| spawn_writer(&fx, fmt, &format!("w{w}"), each))
@@ -119,12 +124,17 @@ fn concurrent_writers(fmt: &str) {
 
 #[test]
 fn concurrent_json_writers_lose_nothing() {
-    concurrent_writers("json");
+    concurrent_writers("json", false);
+}
+
+#[test]
+fn concurrent_json_writers_after_a_crash_lose_nothing() {
+    concurrent_writers("json", true);
 }
 
 #[test]
 fn concurrent_sqlite_writers_lose_nothing() {
-    concurrent_writers("state-db");
+    concurrent_writers("state-db", false);
 }
 
 fn killed_writers_leave_a_readable_store(fmt: &str) {

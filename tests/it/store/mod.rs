@@ -3,6 +3,8 @@
 
 mod bad_input;
 mod concurrency;
+mod json_files;
+mod order;
 mod read;
 mod write;
 

@@ -31,13 +31,23 @@ fn state_db_example_reads_profiles_order_last_good_and_health() {
         [id("openai:alice@example.com"), id("openai:bob@example.com")]
     );
     assert!(snap.skipped.is_empty());
-    let order = snap.effective_order("openai");
+    // The stored list is kept as stored; the gateway tries bob (blocked at NOW) last.
+    assert_eq!(
+        snap.stored_order("openai").unwrap().0,
+        ["openai:bob@example.com", "openai:alice@example.com"]
+    );
+    let order = snap.effective_order_at("openai", NOW);
     assert_eq!(
         order.ids,
-        ["openai:bob@example.com", "openai:alice@example.com"]
+        ["openai:alice@example.com", "openai:bob@example.com"]
     );
     assert!(
         matches!(order.source, OrderSource::Store { ref layer } if layer.scope == LayerScope::Shared)
+    );
+    // Once bob's block has ended, the stored order applies as stored.
+    assert_eq!(
+        snap.effective_order_at("openai", 1_795_316_800_000).ids,
+        ["openai:bob@example.com", "openai:alice@example.com"]
     );
     assert_eq!(
         snap.last_good("openai").as_deref(),
@@ -78,8 +88,17 @@ fn legacy_json_example_reads_with_claims_from_the_token() {
     let h = snap.health(bob, NOW);
     assert_eq!(h.cooldown_until, iso_ms(1_795_306_600_000));
     assert!(h.last_good);
+    // bob cools down until 1_795_306_600_000: last at NOW, first again afterwards.
     assert_eq!(
-        snap.effective_order("openai-codex").ids,
+        snap.effective_order_at("openai-codex", NOW).ids,
+        [
+            "openai-codex:alice@example.com",
+            "openai-codex:bob@example.com"
+        ]
+    );
+    assert_eq!(
+        snap.effective_order_at("openai-codex", 1_795_306_600_000)
+            .ids,
         [
             "openai-codex:bob@example.com",
             "openai-codex:alice@example.com"
@@ -93,7 +112,7 @@ fn agent_overlay_order_wins_over_the_shared_store() {
     fx.state_db_from_example();
     let overlay = fx.agent_db("main", None, Some(&fixtures::overlay_state_example()));
     let snap = open_auto(&fx.state_dir()).load().unwrap();
-    let order = snap.effective_order("openai");
+    let order = snap.effective_order_at("openai", NOW);
     assert_eq!(
         order.ids,
         ["openai:alice@example.com", "openai:bob@example.com"]
@@ -111,6 +130,21 @@ fn agent_overlay_order_wins_over_the_shared_store() {
         Some("openai:bob@example.com")
     );
     assert_eq!(snap.usage_stats("openai:bob@example.com").error_count, 2);
+}
+
+#[test]
+fn an_agent_db_without_a_store_row_is_not_an_overlay() {
+    let fx = Fixture::new();
+    fx.state_db_from_example();
+    let db = fx.agent_db("main", None, Some(&fixtures::overlay_state_example()));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("DELETE FROM auth_profile_store", []).unwrap();
+    drop(conn);
+    let store = open_auto(&fx.state_dir());
+    assert_eq!(store.layers().len(), 1);
+    let (ids, layer) = store.load().unwrap().stored_order("openai").unwrap();
+    assert_eq!(ids, ["openai:bob@example.com", "openai:alice@example.com"]);
+    assert!(!layer.is_overlay());
 }
 
 #[test]

@@ -253,8 +253,8 @@ fn writes_go_to_the_layer_that_owns_the_key() {
     assert_eq!(shared_state["lastGood"].get("openai"), None);
     assert_eq!(
         fx.agent_db_rows("main").0,
-        None,
-        "no store row created in the overlay"
+        Some(json!({"version": 1, "profiles": {}})),
+        "the overlay's store row is untouched"
     );
 }
 
@@ -340,4 +340,32 @@ fn write_layer_restores_exactly() {
         s.write_layer(&layer, &saved).unwrap();
         assert_eq!(s.read_layer(&layer).unwrap(), saved);
     }
+}
+
+#[test]
+fn forced_json_on_an_empty_state_dir_creates_the_file_on_first_write_only() {
+    let fx = Fixture::new();
+    let s = open(&fx.state_dir(), "main", forced(StoreFormat::Json));
+    assert!(s.load().unwrap().codex.is_empty());
+    assert!(!fx.json_path("main").exists(), "reading created nothing");
+    let mut fields = Map::new();
+    fields.insert("type".into(), json!("oauth"));
+    fields.insert("provider".into(), json!("openai-codex"));
+    s.apply(&Change::UpsertProfile {
+        id: id("openai-codex:a"),
+        fields,
+    })
+    .unwrap();
+    let doc = read_json(&fx.json_path("main"));
+    assert_eq!(doc["profiles"]["openai-codex:a"]["type"], "oauth");
+    let mode = std::fs::metadata(fx.json_path("main"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        !fx.json_path("main").with_extension("json.lock").exists(),
+        "lock released"
+    );
 }

