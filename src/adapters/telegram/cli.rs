@@ -17,7 +17,11 @@ pub fn cli_main(g: &GlobalArgs) -> CmdResult {
         .enable_all()
         .build()
         .map_err(|e| TelegramError::Runtime(e.to_string()))?;
-    let result = runtime.block_on(run(config, menu, handler, shutdown_signal()));
+    let result = runtime.block_on(async move {
+        // Install the signal handlers before anything else can take time.
+        let shutdown = shutdown_signal();
+        run(config, menu, handler, shutdown).await
+    });
     // Handlers cut short by the grace period are dropped here, not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     result?;

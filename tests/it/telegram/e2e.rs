@@ -78,3 +78,15 @@ async fn publishes_menu_answers_and_stops_cleanly_on_sigterm() {
     // Handled updates were confirmed before exit.
     assert_eq!(api.pending_updates(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_start_up_still_exits_cleanly() {
+    let home = tempfile::tempdir().unwrap();
+    let api = FakeBotApi::start().await;
+    // setMyCommands hangs for a second: the signal arrives while the bot is starting.
+    api.set_delay(Some(Duration::from_secs(1)));
+    let bot = BotProcess::start(home.path(), &api, &[]);
+    api.wait_calls("setMyCommands", 1, WAIT).await;
+    let ended = bot.terminate(WAIT).await;
+    assert_eq!(ended.code, Some(0), "stderr:\n{}", ended.stderr);
+}

@@ -50,6 +50,7 @@ pub(crate) struct Inner {
     next_message: AtomicI64,
     next_callback: AtomicI64,
     delay: Mutex<Option<Duration>>,
+    sends: std::sync::atomic::AtomicUsize,
 }
 
 /// A running fake. Dropping it stops the server.
@@ -223,6 +224,17 @@ impl FakeBotApi {
             .into_iter()
             .find(|r| r.text().contains(needle))
             .expect("found")
+    }
+
+    /// How many `sendMessage` calls succeeded so far (kept when [`FakeBotApi::forget`] clears
+    /// the log).
+    pub fn sends(&self) -> usize {
+        self.inner.sends.load(Ordering::SeqCst)
+    }
+
+    /// Drop the recorded requests (the benchmark's memory run must not measure the log).
+    pub fn forget(&self) {
+        self.inner.requests.lock().unwrap().clear();
     }
 
     /// Updates not yet confirmed by a `getUpdates` offset.

@@ -170,6 +170,7 @@ pub(super) async fn handle(
         }
         "sendmessage" => {
             let id = sent_id.unwrap_or_default();
+            inner.sends.fetch_add(1, Ordering::SeqCst);
             let chat_id = num(&body, "chat_id").unwrap_or_default();
             let mut m = json!({"message_id": id, "date": 1_700_000_000, "chat": chat(chat_id),
                                "from": bot_obj(), "text": body["text"].clone()});
