@@ -33,6 +33,48 @@ pub struct EngineBackend {
     usage: Arc<UsageChecker>,
     issuer: Issuer,
     via_gateway: bool,
+    snapshots: Arc<SnapshotCache>,
+}
+
+/// How long a store read serves further read-only requests. Many chats tapping at once (a
+/// group, or a burst after an outage) then share one read instead of each opening the
+/// gateway's large state database before its progress message can go out.
+const SNAPSHOT_FRESH: Duration = Duration::from_secs(1);
+
+type Loaded = Arc<(Store, Snapshot)>;
+
+/// The latest store read for read-only requests: one read in flight at a time (the others
+/// wait for it), reused while fresh, dropped after every change the chat makes so its next
+/// view shows that change. Changes themselves always re-read inside the engine's pipeline.
+#[derive(Default)]
+struct SnapshotCache {
+    slot: tokio::sync::Mutex<Option<(std::time::Instant, Loaded)>>,
+}
+
+impl SnapshotCache {
+    async fn get(&self, opts: &store::StoreOptions) -> BackendResult<Loaded> {
+        let mut slot = self.slot.lock().await;
+        if let Some((at, loaded)) = slot.as_ref() {
+            if at.elapsed() < SNAPSHOT_FRESH {
+                return Ok(loaded.clone());
+            }
+        }
+        let opts = opts.clone();
+        let loaded: Loaded = Arc::new(
+            blocking(move || {
+                let store = Store::open(opts).map_err(fail)?;
+                let snap = store.load().map_err(fail)?;
+                Ok((store, snap))
+            })
+            .await?,
+        );
+        *slot = Some((std::time::Instant::now(), loaded.clone()));
+        Ok(loaded)
+    }
+
+    async fn invalidate(&self) {
+        *self.slot.lock().await = None;
+    }
 }
 
 /// Pending logins belong to (profile, requester); a chat user is `chat:<user id>`.
@@ -126,18 +168,13 @@ impl EngineBackend {
             usage: Arc::new(usage),
             issuer,
             via_gateway: config.via_gateway,
+            snapshots: Arc::default(),
         })
     }
 
-    /// Open the store and read it, on a blocking thread.
-    async fn snapshot(&self) -> BackendResult<(Store, Snapshot)> {
-        let opts = self.store.clone();
-        blocking(move || {
-            let store = Store::open(opts).map_err(fail)?;
-            let snap = store.load().map_err(fail)?;
-            Ok((store, snap))
-        })
-        .await
+    /// The store and its effective view for a read-only request (see [`SnapshotCache`]).
+    async fn snapshot(&self) -> BackendResult<Loaded> {
+        self.snapshots.get(&self.store).await
     }
 
     /// Run one change through the engine's preflight, backup, apply, verify pipeline.
@@ -148,34 +185,49 @@ impl EngineBackend {
     ) -> BoxFuture<'_, BackendResult<ChangeDone>> {
         let opts = self.store.clone();
         let via_gateway = self.via_gateway;
-        Box::pin(blocking(move || {
-            let store = Store::open(opts).map_err(fail)?;
-            let profile = id.to_string();
-            let change = match action {
-                "delete" => Change::Delete { id },
-                _ => Change::Retire { id },
-            };
-            let exec = ExecuteOptions {
-                dry_run: false,
-                action,
-                via_gateway,
-                queue_apply: false,
-                before_apply: None,
-            };
-            let r = change::execute(&store, change, &exec).map_err(fail)?;
-            let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
-            Ok(ChangeDone {
-                profile,
-                layer: if layers.is_empty() {
-                    "no layer (nothing to change)".to_owned()
-                } else {
-                    layers.join(", ")
-                },
-                verified: r.verified,
-                backup: r.backups.first().cloned(),
-            })
-        }))
+        let snapshots = self.snapshots.clone();
+        Box::pin(invalidating(
+            snapshots,
+            blocking(move || {
+                let store = Store::open(opts).map_err(fail)?;
+                let profile = id.to_string();
+                let change = match action {
+                    "delete" => Change::Delete { id },
+                    _ => Change::Retire { id },
+                };
+                let exec = ExecuteOptions {
+                    dry_run: false,
+                    action,
+                    via_gateway,
+                    queue_apply: false,
+                    before_apply: None,
+                };
+                let r = change::execute(&store, change, &exec).map_err(fail)?;
+                let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
+                Ok(ChangeDone {
+                    profile,
+                    layer: if layers.is_empty() {
+                        "no layer (nothing to change)".to_owned()
+                    } else {
+                        layers.join(", ")
+                    },
+                    verified: r.verified,
+                    backup: r.backups.first().cloned(),
+                })
+            }),
+        ))
     }
+}
+
+/// Run a request that may change the store, then drop the cached view, whatever the outcome
+/// (a failed change may still have written part of its work, e.g. through the gateway).
+async fn invalidating<T>(
+    snapshots: Arc<SnapshotCache>,
+    work: impl Future<Output = BackendResult<T>>,
+) -> BackendResult<T> {
+    let result = work.await;
+    snapshots.invalidate().await;
+    result
 }
 
 /// Run blocking store work off the async runtime.
@@ -193,7 +245,8 @@ async fn blocking<T: Send + 'static>(
 impl Backend for EngineBackend {
     fn profiles(&self) -> BoxFuture<'_, BackendResult<Vec<ProfileView>>> {
         Box::pin(async move {
-            let (_, snap) = self.snapshot().await?;
+            let loaded = self.snapshot().await?;
+            let snap = &loaded.1;
             let now = now_ms();
             Ok(snap
                 .codex
@@ -222,9 +275,10 @@ impl Backend for EngineBackend {
     fn resolve<'a>(&'a self, selector: &'a str) -> BoxFuture<'a, BackendResult<Vec<ProfileId>>> {
         Box::pin(async move {
             let sel = Selector::parse(selector).map_err(fail)?;
-            let (store, snap) = self.snapshot().await?;
+            let loaded = self.snapshot().await?;
+            let (store, snap) = (&loaded.0, &loaded.1);
             // The same selection step as the CLI's `usage --profile SEL`.
-            let picked = profiles_to_check(&snap, store.codex_provider(), &sel, now_ms());
+            let picked = profiles_to_check(snap, store.codex_provider(), &sel, now_ms());
             Ok(picked
                 .map_err(fail)?
                 .into_iter()
@@ -235,14 +289,15 @@ impl Backend for EngineBackend {
 
     fn usage(&self, ids: Vec<ProfileId>) -> BoxFuture<'_, BackendResult<UsageReport>> {
         Box::pin(async move {
-            let (store, snap) = self.snapshot().await?;
+            let loaded = self.snapshot().await?;
+            let (store, snap) = (&loaded.0, &loaded.1);
             let now = now_ms();
             // Re-read at run time: a profile that went away since the menu is an error, not
             // a silent gap.
             let mut profiles: Vec<ProfileToCheck> = Vec::new();
             for id in ids {
                 let exact = Selector::Exact(id);
-                let picked = profiles_to_check(&snap, store.codex_provider(), &exact, now);
+                let picked = profiles_to_check(snap, store.codex_provider(), &exact, now);
                 profiles.extend(picked.map_err(fail)?);
             }
             let run = self.usage.check(profiles).await;
@@ -293,13 +348,17 @@ impl Backend for EngineBackend {
         callback_url: Secret<String>,
     ) -> BoxFuture<'_, BackendResult<LoginDone>> {
         let (opts, issuer) = (self.store.clone(), self.issuer.clone());
-        Box::pin(on_own_runtime(move || async move {
-            let store = Store::open(opts).map_err(fail)?;
-            let who = requester(user);
-            let saved =
-                flow::finish_login(&store, &issuer, name.as_deref(), &who, &callback_url).await;
-            saved.map(done).map_err(fail)
-        }))
+        let snapshots = self.snapshots.clone();
+        Box::pin(invalidating(
+            snapshots,
+            on_own_runtime(move || async move {
+                let store = Store::open(opts).map_err(fail)?;
+                let who = requester(user);
+                let saved =
+                    flow::finish_login(&store, &issuer, name.as_deref(), &who, &callback_url).await;
+                saved.map(done).map_err(fail)
+            }),
+        ))
     }
 
     fn device_start(
@@ -308,6 +367,7 @@ impl Backend for EngineBackend {
         _user: UserId,
     ) -> BoxFuture<'_, BackendResult<DeviceLogin>> {
         let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        let snapshots = self.snapshots.clone();
         Box::pin(async move {
             let (code_tx, code_rx) = oneshot::channel::<(String, String, i64)>();
             let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
@@ -345,10 +405,10 @@ impl Backend for EngineBackend {
                     verification_url,
                     user_code,
                     expires_in: Duration::from_millis((expires_at_ms - now_ms()).max(0) as u64),
-                    done: Box::pin(async move {
+                    done: Box::pin(invalidating(snapshots, async move {
                         let _cancel_on_drop = cancel_tx;
                         result.await
-                    }),
+                    })),
                 }),
                 // The flow ended before it had a code: its own error says why.
                 Err(_) => result.await.and(Err(cancelled())),
