@@ -125,22 +125,25 @@ pub fn import_codex_cli(
 mod tests {
     use super::*;
 
-    fn assert_send<T: Send>(_: &T) {}
-
-    /// Chat adapters spawn these futures on a multi-threaded runtime: they must be `Send`.
-    #[test]
-    fn login_futures_are_send() {
-        fn check(store: &Store, issuer: &Issuer, who: &Requester, pasted: &Secret<String>) {
-            assert_send(&finish_login(store, issuer, None, who, pasted));
+    /// The chat `tokio::spawn`s these futures on a multi-threaded runtime, so once they own
+    /// their inputs they must be `Send + 'static` for every lifetime. A closure as `oauth2`'s
+    /// HTTP client breaks exactly this ("implementation of `Send` is not general enough"),
+    /// which is why `exchange` names its client type. This compiles only if spawning works.
+    #[allow(dead_code)]
+    fn login_futures_can_be_spawned(
+        store: Store,
+        issuer: Issuer,
+        who: Requester,
+        pasted: Secret<String>,
+    ) {
+        let (s, i) = (store.clone(), issuer.clone());
+        drop(tokio::spawn(async move {
+            finish_login(&s, &i, None, &who, &pasted).await
+        }));
+        drop(tokio::spawn(async move {
             let mut on_event = |_: DeviceEvent| {};
-            assert_send(&device_and_save(
-                store,
-                issuer,
-                "x",
-                DeviceOptions::default(),
-                &mut on_event,
-            ));
-        }
-        let _ = check;
+            let opts = DeviceOptions::default();
+            device_and_save(&store, &issuer, "x", opts, &mut on_event).await
+        }));
     }
 }
