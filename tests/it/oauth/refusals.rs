@@ -228,3 +228,28 @@ fn an_unreachable_issuer_is_a_runtime_error_that_writes_nothing() {
     assert_eq!(env.store_bytes(), before);
     env.assert_clean_with(&r, &[&cb]);
 }
+
+/// A callback pasted without `--callback-url` (or with the flag misspelled) is a clap error;
+/// clap quotes the stray word, so the binary must take it out before printing: exit 2, no
+/// code or state on either stream, and the JSON error document with `--json`.
+#[test]
+fn a_callback_outside_its_flag_is_never_echoed() {
+    let home = tempfile::tempdir().unwrap();
+    let code = "ac_StrayCode0123456789";
+    let state = "0123456789abcdef0123456789abcdef";
+    let url = format!("http://localhost:1455/auth/callback?code={code}&state={state}");
+    let pair = format!("{code}#{state}");
+    let misspelled = format!("--callbak-url={url}");
+    for args in [
+        vec!["auth", "finish", "--profile", "a", url.as_str()],
+        vec!["--json", "auth", "finish", "--profile", "a", pair.as_str()],
+        vec!["auth", "finish", "--profile", "a", misspelled.as_str()],
+    ] {
+        let r = crate::support::cli::run(home.path(), &[], &args);
+        r.expect_code(2).assert_no_secret(&[code, state]);
+        assert!(r.stderr.contains("error:"), "{}", r.stderr);
+        if args[0] == "--json" {
+            assert_eq!(r.json()["error"], "usage");
+        }
+    }
+}
