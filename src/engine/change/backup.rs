@@ -216,10 +216,16 @@ pub fn read(state_dir: &Path, name: &str) -> Result<Backup, ChangeError> {
 
 fn read_path(path: &Path) -> Result<Backup, ChangeError> {
     let bytes = fs::read(path).map_err(|e| ChangeError::io("read", path, e))?;
+    // serde_json quotes the offending value ("invalid type: string \"…\""), and a backup is
+    // full of tokens: say where, not what.
     let b: Backup = serde_json::from_slice(&bytes).map_err(|e| ChangeError::BadFile {
         kind: "backup",
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason: format!(
+            "unexpected content at line {} column {}",
+            e.line(),
+            e.column()
+        ),
     })?;
     if b.kind != BACKUP_KIND {
         return Err(ChangeError::BadFile {
@@ -298,5 +304,20 @@ mod tests {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("json main"), "{shown}");
+    }
+
+    #[test]
+    fn a_malformed_backup_is_refused_without_quoting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        let secret = "eyJhbGciOiJIUzI1NiJ9.secret-payload.sig";
+        fs::write(
+            &path,
+            format!(r#"{{"kind":"{BACKUP_KIND}","version":"{secret}"}}"#),
+        )
+        .unwrap();
+        let e = read_path(&path).unwrap_err().to_string();
+        assert!(!e.contains("secret-payload"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
     }
 }
