@@ -79,9 +79,18 @@ pub fn is_callback_url(word: &str) -> bool {
     w.contains("/auth/callback") || (has_param("code=") && has_param("state="))
 }
 
-/// Whether any part of `text` holds a callback URL (then the message must be deleted).
+/// Whether any part of `text` holds a callback URL (then the message must be deleted). The
+/// argument of `/codex_auth finish NAME X` counts whatever it looks like: the engine takes a
+/// bare `code#state` there too, and a code left in the chat history stays usable until it
+/// expires.
 pub fn holds_callback_url(text: &str) -> bool {
-    text.split_whitespace().any(is_callback_url)
+    let mut words = text.split_whitespace();
+    let finish = matches!(
+        (words.next(), words.next(), words.next(), words.next()),
+        (Some(cmd), Some("finish"), Some(_), Some(_))
+            if cmd.split_once('@').map_or(cmd, |(c, _)| c) == "/codex_auth"
+    );
+    finish || text.split_whitespace().any(is_callback_url)
 }
 
 /// Parse one message.
@@ -140,14 +149,11 @@ fn parse_auth(args: &[&str]) -> Parsed {
         [] => Parsed::Auth(AuthCommand::Menu),
         ["login", name] => Parsed::Auth(AuthCommand::Login(own(name))),
         ["device", name] => Parsed::Auth(AuthCommand::Device(own(name))),
-        ["finish", name, url] if is_callback_url(url) => Parsed::Auth(AuthCommand::Finish {
+        // A URL, its query or `code#state`: the engine parses it and explains a bad one.
+        ["finish", name, url] => Parsed::Auth(AuthCommand::Finish {
             name: own(name),
             url: Secret::new(own(url)),
         }),
-        ["finish", _, _] => bad(
-            "That is not a callback address: it must carry code= and state=.",
-            AUTH_USAGE,
-        ),
         ["retire", sel] => Parsed::Auth(AuthCommand::Retire(own(sel))),
         ["delete", sel] => Parsed::Auth(AuthCommand::Delete {
             selector: own(sel),
@@ -217,6 +223,20 @@ mod tests {
         assert!(!format!("{url:?}").contains("abc123secret"));
     }
 
+    /// SPEC section 4 takes `code#state` as well as a URL; the message holding it is deleted
+    /// like one holding a URL, since the code stays usable until it expires.
+    #[test]
+    fn finish_takes_code_hash_state_and_the_message_is_deleted() {
+        let text = "/codex_auth@bot finish work abc123secret#ff00ff";
+        let Parsed::Auth(AuthCommand::Finish { url, .. }) = parse(text) else {
+            panic!("not a finish");
+        };
+        assert_eq!(url.expose_secret(), "abc123secret#ff00ff");
+        assert!(holds_callback_url(text));
+        assert!(!holds_callback_url("/codex_auth finish work"));
+        assert!(!holds_callback_url("/codex_auth login work"));
+    }
+
     #[test]
     fn bad_input() {
         assert!(matches!(
@@ -230,10 +250,6 @@ mod tests {
         ));
         assert!(matches!(
             parse("/codex_auth delete a now"),
-            Parsed::BadArguments { .. }
-        ));
-        assert!(matches!(
-            parse("/codex_auth finish a notaurl"),
             Parsed::BadArguments { .. }
         ));
         assert!(matches!(

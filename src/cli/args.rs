@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::secret::Secret;
+
 /// Inspect, log in, check quota and safely change the OpenAI Codex OAuth profiles of an
 /// OpenClaw gateway.
 #[derive(Debug, Parser)]
@@ -177,8 +179,8 @@ pub enum AuthCmd {
         #[arg(long, value_name = "NAME")]
         profile: String,
         /// The redirect URL, its query string, or `code#state`.
-        #[arg(long, value_name = "URL")]
-        callback_url: String,
+        #[arg(long, value_name = "URL", value_parser = secret_value)]
+        callback_url: Secret<String>,
         /// Restart the gateway in the background afterwards.
         #[arg(long)]
         queue_apply: bool,
@@ -255,4 +257,10 @@ pub struct LayersArgs {
     /// The session whose override to show.
     #[arg(long, value_name = "K")]
     pub session_key: Option<String>,
+}
+
+/// clap's parser for a secret value: wrapped the moment it is read, and never refused (a
+/// refusal would make clap quote the value in its error).
+fn secret_value(raw: &str) -> Result<Secret<String>, std::convert::Infallible> {
+    Ok(Secret::new(raw.to_owned()))
 }

@@ -27,7 +27,7 @@ pub fn run(g: &GlobalArgs, cmd: AuthCmd) -> CmdResult {
             profile,
             callback_url,
             queue_apply,
-        } => finish(g, &profile, Secret::new(callback_url), queue_apply),
+        } => finish(g, &profile, callback_url, queue_apply),
         AuthCmd::Device { profile } => device(g, &profile),
         AuthCmd::Status { profile } => status(g, &profile),
         AuthCmd::ImportCodexCli {

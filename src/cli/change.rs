@@ -67,7 +67,14 @@ fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
             );
             o.insert("confirmation_required".into(), json!(confirm_needed));
             if confirm_needed {
+                // The same error fields every other refusal carries (`backups restore`
+                // without --confirm included), beside the plan.
                 o.insert("ok".into(), json!(false));
+                o.insert("error".into(), json!("confirmation_required"));
+                o.insert(
+                    "message".into(),
+                    json!("nothing was changed: add --confirm to do it"),
+                );
             }
         }
         Report::Json(v)

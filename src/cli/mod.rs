@@ -12,6 +12,7 @@ mod profiles;
 pub mod store_opts;
 mod usage;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -27,14 +28,46 @@ pub fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let text = scrub_usage_error(&e.render().to_string(), std::env::args());
+            if std::env::args().any(|a| a == "--json") {
+                // Scripts asked for JSON: the same document every other error gives.
+                let first = text.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first);
+                let doc = serde_json::json!({"ok": false, "error": "usage", "message": message});
+                let _ = writeln!(std::io::stdout(), "{doc:#}");
+            }
+            let _ = write!(std::io::stderr(), "{text}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
+            // `--help` and `--version`: our own text, nothing from the command line.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     init_logging();
     let outcome = run(cli);
     ExitCode::from(outcome.exit_code())
+}
+
+/// clap quotes the offending word in its errors, and a user who forgets `--callback-url`
+/// (`auth finish --profile a 'http://localhost:1455/auth/callback?code=…'`) or misspells it
+/// would see the code and state echoed on stderr, in their terminal and shell logs. Every
+/// command-line word that could be a secret (a query, a `code#state`, a JWT, a long token-like
+/// word) is taken out of the message.
+fn scrub_usage_error(message: &str, argv: impl Iterator<Item = String>) -> String {
+    let mut hidden: Vec<String> = argv.skip(1).filter(|w| could_be_secret(w)).collect();
+    // Longest first, so a word is hidden whole before any part of it.
+    hidden.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let refs: Vec<&str> = hidden.iter().map(String::as_str).collect();
+    crate::secret::scrub(message, &refs)
+}
+
+fn could_be_secret(word: &str) -> bool {
+    word.contains(['=', '#', '?', '&'])
+        || word.contains("eyJ")
+        || (word.len() >= 24 && !word.starts_with('-') && !word.contains(['/', ' ']))
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Log lines never carry secrets:
@@ -69,4 +102,44 @@ pub fn run(cli: Cli) -> Outcome {
         Command::ApplyWorker => change::apply_worker(g),
     };
     output::finish(g.json, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> impl Iterator<Item = String> {
+        std::iter::once("codex-profiler")
+            .chain(words.iter().copied())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn usage_errors_never_echo_a_pasted_callback() {
+        let url = "http://localhost:1455/auth/callback?code=ac_SECRET123456&state=deadbeefcafe";
+        for pasted in [
+            url,
+            "ac_SECRET123456#deadbeefcafe",
+            "ac_SECRET123456deadbeefcafe00",
+        ] {
+            let words = ["auth", "finish", "--profile", "a", pasted];
+            let err = Cli::try_parse_from(argv(&words)).expect_err("a stray positional");
+            let raw = err.render().to_string();
+            assert!(raw.contains("SECRET123456"), "clap quotes it: {raw}");
+            let shown = scrub_usage_error(&raw, argv(&words));
+            assert!(!shown.contains("SECRET123456"), "{shown}");
+            assert!(!shown.contains("deadbeefcafe"), "{shown}");
+            assert!(shown.contains("unexpected argument"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn ordinary_usage_errors_keep_their_words() {
+        let words = ["usage", "--timeout-sec", "abc"];
+        let err = Cli::try_parse_from(argv(&words)).expect_err("not a number");
+        let shown = scrub_usage_error(&err.render().to_string(), argv(&words));
+        assert!(shown.contains("'abc'"), "{shown}");
+    }
 }

@@ -1,8 +1,9 @@
 //! [`EngineBackend`]: the chat's [`Backend`] over the real engine. The store is opened afresh
 //! for every request (the gateway may change it at any time) on a blocking thread, since
-//! SQLite and file locks block; the usage check runs on the async runtime.
+//! SQLite and file locks block; the usage check and the OAuth logins run on the async runtime
+//! (the engine's login futures are `Send + 'static` once they own their inputs, so a device
+//! login simply runs as its own task).
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,48 +94,6 @@ fn done(s: SavedLogin) -> LoginDone {
 
 fn cancelled() -> BackendError {
     BackendError::runtime("cancelled", "the device login was cancelled")
-}
-
-/// Run an engine future that is not `Send` (the OAuth token exchange borrows its HTTP client
-/// in a way the compiler cannot prove `Send` for every lifetime) to completion on its own
-/// thread and single-threaded runtime, and wait for it from any runtime.
-fn on_own_runtime<T, F>(
-    make: impl FnOnce() -> F + Send + 'static,
-) -> impl Future<Output = BackendResult<T>> + Send + 'static
-where
-    T: Send + 'static,
-    F: Future<Output = BackendResult<T>>,
-{
-    let (tx, rx) = oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("codex-profiler-oauth".into())
-        .spawn(move || {
-            let result = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(make()),
-                Err(_) => Err(BackendError::runtime(
-                    "runtime",
-                    "the login could not start its runtime",
-                )),
-            };
-            let _ = tx.send(result);
-        });
-    async move {
-        if spawned.is_err() {
-            return Err(BackendError::runtime(
-                "runtime",
-                "the login could not start a thread",
-            ));
-        }
-        rx.await.unwrap_or_else(|_| {
-            Err(BackendError::runtime(
-                "internal",
-                "the login stopped unexpectedly",
-            ))
-        })
-    }
 }
 
 fn now_ms() -> i64 {
@@ -349,16 +308,13 @@ impl Backend for EngineBackend {
     ) -> BoxFuture<'_, BackendResult<LoginDone>> {
         let (opts, issuer) = (self.store.clone(), self.issuer.clone());
         let snapshots = self.snapshots.clone();
-        Box::pin(invalidating(
-            snapshots,
-            on_own_runtime(move || async move {
-                let store = Store::open(opts).map_err(fail)?;
-                let who = requester(user);
-                let saved =
-                    flow::finish_login(&store, &issuer, name.as_deref(), &who, &callback_url).await;
-                saved.map(done).map_err(fail)
-            }),
-        ))
+        Box::pin(invalidating(snapshots, async move {
+            let store = blocking(move || Store::open(opts).map_err(fail)).await?;
+            let who = requester(user);
+            let saved =
+                flow::finish_login(&store, &issuer, name.as_deref(), &who, &callback_url).await;
+            saved.map(done).map_err(fail)
+        }))
     }
 
     fn device_start(
@@ -371,8 +327,9 @@ impl Backend for EngineBackend {
         Box::pin(async move {
             let (code_tx, code_rx) = oneshot::channel::<(String, String, i64)>();
             let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-            let result = on_own_runtime(move || async move {
-                let store = Store::open(opts).map_err(fail)?;
+            let store = blocking(move || Store::open(opts).map_err(fail)).await?;
+            // Its own task: it keeps polling after this call returns the code.
+            let task = tokio::spawn(async move {
                 let mut code_tx = Some(code_tx);
                 // The code comes back through the progress callback while the flow polls.
                 let mut on_event = move |e: DeviceEvent| {
@@ -400,6 +357,14 @@ impl Backend for EngineBackend {
                     _ = cancel_rx => Err(cancelled()),
                 }
             });
+            let result = async move {
+                task.await.unwrap_or_else(|_| {
+                    Err(BackendError::runtime(
+                        "internal",
+                        "the device login stopped unexpectedly",
+                    ))
+                })
+            };
             match code_rx.await {
                 Ok((user_code, verification_url, expires_at_ms)) => Ok(DeviceLogin {
                     verification_url,

@@ -92,15 +92,26 @@ pub struct UsageReport {
     pub failed_count: usize,
 }
 
-/// A PKCE login that was started.
-#[derive(Debug, Clone)]
+/// A PKCE login that was started. Its `Debug` hides the URL, as the engine's `Started` does.
+#[derive(Clone)]
 pub struct LoginStarted {
     /// The profile id the login will write.
     pub profile: String,
-    /// The authorize URL to open (holds no secret: only the challenge and state).
+    /// The authorize URL to open. It carries the state, which proves the finish comes from
+    /// this login: show it to the requester only, and never log it.
     pub authorize_url: String,
     /// When the pending login expires.
     pub expires_in: Duration,
+}
+
+impl std::fmt::Debug for LoginStarted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginStarted")
+            .field("profile", &self.profile)
+            .field("authorize_url", &"[REDACTED: carries the state]")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// A finished login.
@@ -174,4 +185,21 @@ pub trait Backend: Send + Sync {
     fn retire(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Delete a profile and every reference to it.
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_started_login_never_debug_prints_its_state() {
+        let s = LoginStarted {
+            profile: "openai:work".into(),
+            authorize_url: "https://auth.openai.com/oauth/authorize?state=5ec7e7a7e".into(),
+            expires_in: Duration::from_secs(900),
+        };
+        let shown = format!("{s:?} {s:#?}");
+        assert!(!shown.contains("5ec7e7a7e"), "{shown}");
+        assert!(shown.contains("openai:work"), "{shown}");
+    }
 }

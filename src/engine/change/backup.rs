@@ -19,8 +19,9 @@ pub const KEEP: usize = 50;
 /// The `kind` every backup file carries.
 pub const BACKUP_KIND: &str = "codex-profiler-backup";
 
-/// One backup file's content.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One backup file's content. Its `Debug` leaves out `store` and `state`: they are the
+/// layer's raw documents, tokens included.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
     /// Always [`BACKUP_KIND`].
     pub kind: String,
@@ -42,6 +43,24 @@ pub struct Backup {
     pub store: Option<Value>,
     /// The state document (order, lastGood, usageStats), if the layer had one.
     pub state: Option<Value>,
+}
+
+impl std::fmt::Debug for Backup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<Value>| v.as_ref().map(|_| "[REDACTED: raw layer document]");
+        f.debug_struct("Backup")
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .field("created_at", &self.created_at)
+            .field("action", &self.action)
+            .field("format", &self.format)
+            .field("path", &self.path)
+            .field("layer", &self.layer)
+            .field("layer_label", &self.layer_label)
+            .field("store", &hidden(&self.store))
+            .field("state", &hidden(&self.state))
+            .finish()
+    }
 }
 
 /// A line of `backups list`.
@@ -197,10 +216,16 @@ pub fn read(state_dir: &Path, name: &str) -> Result<Backup, ChangeError> {
 
 fn read_path(path: &Path) -> Result<Backup, ChangeError> {
     let bytes = fs::read(path).map_err(|e| ChangeError::io("read", path, e))?;
+    // serde_json quotes the offending value ("invalid type: string \"…\""), and a backup is
+    // full of tokens: say where, not what.
     let b: Backup = serde_json::from_slice(&bytes).map_err(|e| ChangeError::BadFile {
         kind: "backup",
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason: format!(
+            "unexpected content at line {} column {}",
+            e.line(),
+            e.column()
+        ),
     })?;
     if b.kind != BACKUP_KIND {
         return Err(ChangeError::BadFile {
@@ -266,5 +291,33 @@ mod tests {
             read(dir.path(), "nope"),
             Err(ChangeError::NoSuchBackup(_))
         ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_layer_documents() {
+        let mut b = sample("login");
+        b.store = Some(serde_json::json!({"version":1,"profiles":{"openai:a":{
+            "type":"oauth","access":"eyJhbGciOi.secret-access","refresh":"rt_secret-refresh"}}}));
+        b.state = Some(serde_json::json!({"lastGood":{"openai":"openai:a"}}));
+        let shown = format!("{b:?} {b:#?}");
+        for secret in ["secret-access", "secret-refresh", "lastGood"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("json main"), "{shown}");
+    }
+
+    #[test]
+    fn a_malformed_backup_is_refused_without_quoting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        let secret = "eyJhbGciOiJIUzI1NiJ9.secret-payload.sig";
+        fs::write(
+            &path,
+            format!(r#"{{"kind":"{BACKUP_KIND}","version":"{secret}"}}"#),
+        )
+        .unwrap();
+        let e = read_path(&path).unwrap_err().to_string();
+        assert!(!e.contains("secret-payload"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
     }
 }

@@ -117,7 +117,9 @@ impl Failure for OAuthError {
         match self {
             Endpoint(e) => e.kind(),
             BadProfileName(_) => FailureKind::Usage,
-            Network(_) | Timeout | PendingFile { .. } => FailureKind::Runtime,
+            // The issuer failing (5xx, or a redirect we do not follow) is not the user's
+            // input: SPEC section 6 gives runtime and network errors exit 1.
+            Network(_) | Timeout | TokenServerError(_) | PendingFile { .. } => FailureKind::Runtime,
             Store { kind, .. } => *kind,
             BadCallback
             | MissingState
@@ -126,7 +128,6 @@ impl Failure for OAuthError {
             | StateMismatch(_)
             | Expired(_)
             | TokenRefused(_)
-            | TokenServerError(_)
             | NotJson
             | MissingTokens
             | MissingAccountId
@@ -197,5 +198,6 @@ mod tests {
         assert_eq!(OAuthError::StateMismatch("x".into()).kind().exit_code(), 5);
         assert_eq!(OAuthError::NotJson.kind().exit_code(), 5);
         assert_eq!(OAuthError::Timeout.kind().exit_code(), 1);
+        assert_eq!(OAuthError::TokenServerError(502).kind().exit_code(), 1);
     }
 }

@@ -17,7 +17,8 @@ use super::identity::parse_name;
 use super::login::{SavedLogin, save_login};
 use super::pending::PendingLogins;
 use super::pkce::{LoginSecrets, authorize_url};
-use super::{Issuer, OAuthError, REDIRECT_URI, Requester, now_ms};
+use super::{Issuer, OAuthError, REDIRECT_URI, Requester, Tokens, now_ms};
+use crate::engine::FailureKind;
 use crate::engine::store::Store;
 use crate::secret::Secret;
 
@@ -82,16 +83,15 @@ pub async fn finish_login(
 ) -> Result<SavedLogin, OAuthError> {
     let profile = name.map(parse_name).transpose()?;
     let callback = CallbackUrl::parse(pasted.expose_secret())?;
-    let taken = PendingLogins::at(store.state_dir()).take(
-        profile.as_deref(),
-        requester,
-        &callback.state,
-        now_ms(),
-    )?;
+    let (dir, who) = (store.state_dir().to_owned(), requester.clone());
+    let taken = off_runtime(move || {
+        PendingLogins::at(&dir).take(profile.as_deref(), &who, &callback.state, now_ms())
+    })
+    .await?;
     let http = http_client()?;
     let tokens =
         exchange_code(&http, issuer, &callback.code, &taken.verifier, REDIRECT_URI).await?;
-    save_login(store, &taken.profile, &tokens, now_ms())
+    save_off_runtime(store, taken.profile, tokens).await
 }
 
 /// Run a device login for `name` and save it. Progress goes to `on_event`; drop the future
@@ -106,7 +106,32 @@ pub async fn device_and_save(
     let profile = parse_name(name)?;
     let http = http_client()?;
     let tokens = device_login(&http, issuer, opts, on_event).await?;
-    save_login(store, &profile, &tokens, now_ms())
+    save_off_runtime(store, profile, tokens).await
+}
+
+/// Write the login through the store on tokio's blocking pool: the store's lock and SQLite
+/// busy timeout may wait seconds, which must not stall the runtime's workers (the chat serves
+/// every user on them).
+async fn save_off_runtime(
+    store: &Store,
+    profile: String,
+    tokens: Tokens,
+) -> Result<SavedLogin, OAuthError> {
+    let store = store.clone();
+    off_runtime(move || save_login(&store, &profile, &tokens, now_ms())).await
+}
+
+/// Run blocking file or store work on tokio's blocking pool.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, OAuthError> + Send + 'static,
+) -> Result<T, OAuthError> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(OAuthError::Store {
+            kind: FailureKind::Runtime,
+            code: "internal",
+            message: "the login stopped unexpectedly".to_owned(),
+        })
+    })
 }
 
 /// Import the Codex CLI's login from `<codex_home>/auth.json` (default `~/.codex`) as `name`.
@@ -125,22 +150,25 @@ pub fn import_codex_cli(
 mod tests {
     use super::*;
 
-    fn assert_send<T: Send>(_: &T) {}
-
-    /// Chat adapters spawn these futures on a multi-threaded runtime: they must be `Send`.
-    #[test]
-    fn login_futures_are_send() {
-        fn check(store: &Store, issuer: &Issuer, who: &Requester, pasted: &Secret<String>) {
-            assert_send(&finish_login(store, issuer, None, who, pasted));
+    /// The chat `tokio::spawn`s these futures on a multi-threaded runtime, so once they own
+    /// their inputs they must be `Send + 'static` for every lifetime. A closure as `oauth2`'s
+    /// HTTP client breaks exactly this ("implementation of `Send` is not general enough"),
+    /// which is why `exchange` names its client type. This compiles only if spawning works.
+    #[allow(dead_code)]
+    fn login_futures_can_be_spawned(
+        store: Store,
+        issuer: Issuer,
+        who: Requester,
+        pasted: Secret<String>,
+    ) {
+        let (s, i) = (store.clone(), issuer.clone());
+        drop(tokio::spawn(async move {
+            finish_login(&s, &i, None, &who, &pasted).await
+        }));
+        drop(tokio::spawn(async move {
             let mut on_event = |_: DeviceEvent| {};
-            assert_send(&device_and_save(
-                store,
-                issuer,
-                "x",
-                DeviceOptions::default(),
-                &mut on_event,
-            ));
-        }
-        let _ = check;
+            let opts = DeviceOptions::default();
+            device_and_save(&store, &issuer, "x", opts, &mut on_event).await
+        }));
     }
 }

@@ -44,7 +44,10 @@ pub fn identity(tokens: &Tokens, now_ms: i64) -> Result<Identity, OAuthError> {
         .filter(|a| !a.trim().is_empty())
         .ok_or(OAuthError::MissingAccountId)?;
     let expires_ms = match (tokens.expires_in_s, access.exp) {
-        (Some(s), _) => now_ms.saturating_add((s as i64).saturating_mul(1000)),
+        // `as i64` would turn an absurd `expires_in` negative: an already-expired token.
+        (Some(s), _) => {
+            now_ms.saturating_add(i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000))
+        }
         (None, Some(exp)) => exp.saturating_mul(1000),
         // Unknown expiry: store it as expired so the gateway refreshes rather than trusts it.
         (None, None) => now_ms,
@@ -222,6 +225,8 @@ mod tests {
         let mut t = tokens(Some("acc-1"), "a@x.io");
         t.expires_in_s = Some(10);
         assert_eq!(identity(&t, 5).unwrap().expires_ms, 10_005);
+        t.expires_in_s = Some(u64::MAX);
+        assert_eq!(identity(&t, 5).unwrap().expires_ms, i64::MAX);
         assert!(matches!(
             identity(&tokens(None, "a@x.io"), 0),
             Err(OAuthError::MissingAccountId)

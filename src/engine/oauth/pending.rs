@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use super::pkce::{LoginSecrets, constant_time_eq};
 use super::{LOGIN_TTL_MS, OAuthError, Requester};
+use crate::engine::store::StoreError;
+use crate::engine::store::lock::{self, LockGuard};
 use crate::secret::Secret;
 
 /// One pending login as stored. The verifier and state are secrets in memory too.
@@ -92,6 +94,7 @@ impl PendingLogins {
         secrets: &LoginSecrets,
         now_ms: i64,
     ) -> Result<i64, OAuthError> {
+        let _lock = self.lock()?;
         let mut file = self.load()?;
         file.logins
             .retain(|e| e.expires_at_ms > now_ms && e.profile != profile);
@@ -118,6 +121,7 @@ impl PendingLogins {
         state: &Secret<String>,
         now_ms: i64,
     ) -> Result<Taken, OAuthError> {
+        let _lock = self.lock()?;
         let mut file = self.load()?;
         let mine =
             |e: &Entry| e.requester == requester.as_str() && profile.is_none_or(|p| p == e.profile);
@@ -165,6 +169,21 @@ impl PendingLogins {
                 expires_at_ms: e.expires_at_ms,
             })
             .collect())
+    }
+
+    /// Hold the file's sidecar lock for one read-modify-write. Chat users start and finish
+    /// logins concurrently (and a CLI may run beside the bot): without it, one writer's entry
+    /// is lost, or two finishes both consume the same single-use entry.
+    fn lock(&self) -> Result<LockGuard, OAuthError> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|e| self.err(e.kind().to_string()))?;
+        lock::acquire(&self.path(), lock::DEFAULT_WAIT).map_err(|e| match e {
+            StoreError::LockTimeout { .. } => self.err("another process holds its lock; try again"),
+            _ => self.err("its lock file cannot be created"),
+        })
     }
 
     fn err(&self, reason: impl Into<String>) -> OAuthError {
@@ -229,6 +248,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = PendingLogins::at(dir.path());
         (dir, p, LoginSecrets::generate().unwrap())
+    }
+
+    /// Chat users start logins at the same time: every one of them must stay pending.
+    #[test]
+    fn concurrent_starts_keep_every_entry() {
+        let (_d, p, s) = setup();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let (p, s) = (p.clone(), s.clone());
+                std::thread::spawn(move || {
+                    let who = Requester::chat(format!("chat:{i}"));
+                    p.put(&format!("user{i}"), &who, &s, 1000).map(|_| ())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        assert_eq!(p.list(1000).unwrap().len(), 8);
+        assert!(!lock::lock_path(&p.path()).exists(), "the lock is released");
     }
 
     #[test]

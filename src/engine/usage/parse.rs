@@ -88,7 +88,7 @@ fn window(v: Option<&Value>, fallback_label: &str, now_s: i64) -> Option<UsageWi
     let reset_at = number(v.get("reset_at")).map(|f| f as i64);
     let reset_after_seconds = number(v.get("reset_after_seconds"))
         .map(|f| f.max(0.0) as i64)
-        .or_else(|| reset_at.map(|at| (at - now_s).max(0)));
+        .or_else(|| reset_at.map(|at| at.saturating_sub(now_s).max(0)));
     Some(UsageWindow {
         label: number(v.get("limit_window_seconds"))
             .filter(|s| *s > 0.0)
@@ -223,5 +223,17 @@ mod tests {
         assert_eq!(parse(b"<html>hi</html>", NOW), Err(Malformed));
         assert_eq!(parse(b"[1,2]", NOW), Err(Malformed));
         assert_eq!(parse(b"", NOW), Err(Malformed));
+    }
+
+    /// A far-past `reset_at` (any finite number is accepted) must not overflow the
+    /// subtraction that derives `reset_after_seconds`.
+    #[test]
+    fn extreme_reset_at_does_not_overflow() {
+        for at in [-1e300, 1e300, -9.3e18] {
+            let body = json!({"rate_limit": {"primary_window": {"reset_at": at}}});
+            let u = parse(body.to_string().as_bytes(), NOW).unwrap();
+            let after = u.windows[0].reset_after_seconds.unwrap();
+            assert!(after >= 0, "{at}: {after}");
+        }
     }
 }

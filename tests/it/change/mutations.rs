@@ -276,3 +276,24 @@ fn a_concurrent_change_between_preflight_and_apply_is_not_lost() {
         );
     }
 }
+
+/// `delete` without `--confirm` under `--json`: exit 4 and the error fields every refusal has
+/// (`backups restore` without `--confirm` gives the same), beside the plan.
+#[test]
+fn delete_without_confirm_is_a_json_error_document() {
+    let fx = example_store(Format::StateDb);
+    let before = Untouched::of(&fx);
+    let run = cli(&fx, &["--json", "delete", "bob@example.com"]);
+    run.expect_code(4);
+    let doc = run.json();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"], "confirmation_required", "{doc:#}");
+    assert!(
+        doc["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--confirm"))
+    );
+    assert_eq!(doc["confirmation_required"], true);
+    no_leak(&fx, &run);
+    before.check(&fx, "delete without --confirm wrote something");
+}

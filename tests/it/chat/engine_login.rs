@@ -117,3 +117,31 @@ async fn device_login_edits_its_message_when_it_completes() {
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     assert_no_secret_in(&r.t.all_text(), &refs);
 }
+
+/// `/codex_auth finish NAME code#state` (SPEC section 4's third form) finishes the login, and
+/// the message is deleted like one holding a URL: the code would stay usable in the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finish_with_code_hash_state_deletes_the_message_and_logs_in() {
+    let issuer = oauth_server::spawn();
+    let r = real_with(true, &issuer.issuer_url);
+    r.say("/codex_auth login work").await;
+    let callback = issuer.approve(&authorize_url(&r.t.all_text(), &issuer.issuer_url));
+    let q: std::collections::HashMap<String, String> = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let (code, state) = (&q["code"], &q["state"]);
+    r.t.clear();
+    let (e, pasted) = text(
+        ADMIN,
+        false,
+        &format!("/codex_auth finish work {code}#{state}"),
+    );
+    r.conv.handle(e, r.transport()).await;
+    assert_eq!(r.t.calls()[0], Call::Delete(pasted), "{:?}", r.t.calls());
+    let all = r.t.all_text();
+    assert!(all.contains("Added openai:work"), "{all}");
+    assert_no_secret_in(&all, &[code.as_str(), state.as_str()]);
+    r.assert_no_token();
+}

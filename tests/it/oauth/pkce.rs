@@ -182,3 +182,31 @@ fn the_query_string_and_code_hash_state_forms_work_too() {
     assert_eq!(r.json()["new_profile"], false);
     env.assert_clean(&r);
 }
+
+/// `RUST_LOG=trace` turns on every crate's most verbose logs (hyper, reqwest, rustls, oauth2):
+/// the code, verifier and tokens of a whole login must still never appear.
+#[test]
+fn a_login_under_trace_logs_leaks_nothing() {
+    let env = Env::new(Kind::StateDb);
+    env.server.set_account(Account::new(
+        "44444444-aaaa-4bbb-8ccc-000000000004",
+        "trace@example.com",
+        "plus",
+    ));
+    let cb = env.approved_callback("trace");
+    let r = env.run_with(
+        &[("RUST_LOG", "trace")],
+        &[
+            "--json",
+            "auth",
+            "finish",
+            "--profile",
+            "trace",
+            "--callback-url",
+            &cb,
+        ],
+    );
+    r.expect_code(0);
+    assert!(r.stderr.contains("TRACE"), "{}", r.stderr);
+    env.assert_clean_with(&r, &[&cb]);
+}

@@ -1,5 +1,6 @@
 //! Every bad input to `auth finish` (and an untrusted issuer for every command that talks to
-//! it): exit 5, a clear error code, the store's bytes unchanged, no secret printed.
+//! it): exit 5 (the issuer itself failing: exit 1), a clear error code, the store's bytes
+//! unchanged, no secret printed.
 
 use serde_json::Value;
 
@@ -9,10 +10,16 @@ use crate::support::oauth_server::{Account, TokenReply};
 /// Run `finish` with `callback` and check the refusal.
 #[track_caller]
 fn refused(env: &Env, callback: &str, code: &str) {
+    failed(env, callback, code, 5);
+}
+
+/// Run `finish` with `callback` and check the failure and its exit code.
+#[track_caller]
+fn failed(env: &Env, callback: &str, code: &str, exit: i32) {
     let before = env.store_bytes();
     let profiles = env.profiles();
     let r = env.finish("carol", callback);
-    r.expect_code(5);
+    r.expect_code(exit);
     assert_eq!(r.json()["error"], code, "{}", r.stderr);
     assert_eq!(r.json()["ok"], false);
     assert!(r.stderr.contains("codex-profiler: "), "{}", r.stderr);
@@ -31,17 +38,18 @@ fn carol(env: &Env) {
 
 #[test]
 fn token_endpoint_failures_are_refused_and_write_nothing() {
-    for (reply, code) in [
-        (TokenReply::InvalidGrant, "token_refused"),
-        (TokenReply::ServerError, "token_server_error"),
-        (TokenReply::Html, "token_response_not_json"),
-        (TokenReply::Redirect, "token_server_error"),
+    // A refusal of what the user brought exits 5; the issuer failing is a runtime error (1).
+    for (reply, code, exit) in [
+        (TokenReply::InvalidGrant, "token_refused", 5),
+        (TokenReply::ServerError, "token_server_error", 1),
+        (TokenReply::Html, "token_response_not_json", 5),
+        (TokenReply::Redirect, "token_server_error", 1),
     ] {
         let env = Env::new(Kind::StateDb);
         carol(&env);
         env.server.set_token_reply(reply);
         let cb = env.approved_callback("carol");
-        refused(&env, &cb, code);
+        failed(&env, &cb, code, exit);
         assert!(
             env.server.rejections().is_empty(),
             "the request itself was right: {:?}",
@@ -102,7 +110,7 @@ fn a_state_is_consumed_even_when_the_exchange_fails() {
     carol(&env);
     env.server.set_token_reply(TokenReply::ServerError);
     let cb = env.approved_callback("carol");
-    refused(&env, &cb, "token_server_error");
+    failed(&env, &cb, "token_server_error", 1);
     env.server.set_token_reply(TokenReply::Ok);
     refused(&env, &cb, "no_pending_login");
 }
@@ -227,4 +235,29 @@ fn an_unreachable_issuer_is_a_runtime_error_that_writes_nothing() {
     assert_eq!(r.json()["error"], "connection_error");
     assert_eq!(env.store_bytes(), before);
     env.assert_clean_with(&r, &[&cb]);
+}
+
+/// A callback pasted without `--callback-url` (or with the flag misspelled) is a clap error;
+/// clap quotes the stray word, so the binary must take it out before printing: exit 2, no
+/// code or state on either stream, and the JSON error document with `--json`.
+#[test]
+fn a_callback_outside_its_flag_is_never_echoed() {
+    let home = tempfile::tempdir().unwrap();
+    let code = "ac_StrayCode0123456789";
+    let state = "0123456789abcdef0123456789abcdef";
+    let url = format!("http://localhost:1455/auth/callback?code={code}&state={state}");
+    let pair = format!("{code}#{state}");
+    let misspelled = format!("--callbak-url={url}");
+    for args in [
+        vec!["auth", "finish", "--profile", "a", url.as_str()],
+        vec!["--json", "auth", "finish", "--profile", "a", pair.as_str()],
+        vec!["auth", "finish", "--profile", "a", misspelled.as_str()],
+    ] {
+        let r = crate::support::cli::run(home.path(), &[], &args);
+        r.expect_code(2).assert_no_secret(&[code, state]);
+        assert!(r.stderr.contains("error:"), "{}", r.stderr);
+        if args[0] == "--json" {
+            assert_eq!(r.json()["error"], "usage");
+        }
+    }
 }

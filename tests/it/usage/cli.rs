@@ -332,3 +332,32 @@ fn a_legacy_json_store_is_read_only_too() {
     assert_eq!(doc["profiles"][0]["remote_usage_ok"], true);
     assert_eq!(server.hits(&access("alice")), 1);
 }
+
+/// `RUST_LOG=trace` turns on every crate's most verbose logs (hyper, reqwest, rustls...): the
+/// bearer tokens must still never appear.
+#[test]
+fn trace_logs_hold_no_token() {
+    let (home, server) = setup();
+    let state = home.path().join("state-dir");
+    let r = cli::run(
+        home.path(),
+        &[
+            ("CODEX_PROFILER_USAGE_URL", &server.url),
+            ("RUST_LOG", "trace"),
+        ],
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "usage",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        r.stderr.contains("TRACE") || r.stderr.contains("DEBUG"),
+        "{}",
+        r.stderr
+    );
+    let s = secrets();
+    r.assert_no_secret(&s.iter().map(String::as_str).collect::<Vec<_>>());
+}
