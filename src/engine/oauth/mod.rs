@@ -14,16 +14,26 @@
 //! - [`status`]: identity, expiry, fence and pending login per profile.
 //!
 //! # Using it from a front end
-//! ```ignore
+//! ```no_run
+//! # use codex_profiler::engine::oauth::{Issuer, Requester, flow};
+//! # use codex_profiler::engine::oauth::device::{DeviceEvent, DeviceOptions};
+//! # use codex_profiler::engine::oauth::pending::PendingLogins;
+//! # use codex_profiler::engine::store::Store;
+//! # use codex_profiler::secret::Secret;
+//! # async fn demo(store: &Store, text: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let issuer = Issuer::from_env()?;                       // refuses untrusted overrides
 //! let who = Requester::chat("telegram:42");               // or Requester::cli()
-//! let started = flow::start_login(&store, &issuer, "alice@example.com", &who)?;
+//! let started = flow::start_login(store, &issuer, "alice@example.com", &who)?;
 //! // show started.authorize_url to that user only; later, with what they pasted:
-//! let saved = flow::finish_login(&store, &issuer, None, &who, &Secret::new(text)).await?;
+//! let saved = flow::finish_login(store, &issuer, None, &who, &Secret::new(text)).await?;
 //! // device login: events drive the message; drop the future to cancel
-//! let saved = flow::device_and_save(&store, &issuer, "bob", DeviceOptions::default(),
+//! let saved = flow::device_and_save(store, &issuer, "bob", DeviceOptions::default(),
 //!     &mut |e: DeviceEvent| { /* edit the message */ }).await?;
-//! let pending = PendingLogins::at(store.state_dir()).list(now_ms())?;  // who has one
+//! let now_ms = chrono::Utc::now().timestamp_millis();
+//! let pending = PendingLogins::at(store.state_dir()).list(now_ms)?;  // who has one
+//! # let _ = (started, saved, pending);
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # Invariants

@@ -14,12 +14,18 @@
 //! Files: `client.rs` (HTTP, timeouts, retries, body cap), `parse.rs` (reply → typed),
 //! `classify.rs` (`remote_error`), `report.rs` (JSON and text), `select.rs` (store → inputs).
 //!
-//! ```ignore
+//! ```no_run
+//! # use codex_profiler::engine::{endpoint, selector::Selector, store::Store, usage};
+//! # async fn demo(store: &Store) -> Result<(), Box<dyn std::error::Error>> {
 //! let url = endpoint::usage_url(std::env::var("CODEX_PROFILER_USAGE_URL").ok().as_deref())?;
 //! let snap = store.load()?;
-//! let todo = usage::profiles_to_check(&snap, store.codex_provider(), &selector, now_ms)?;
+//! let now_ms = chrono::Utc::now().timestamp_millis();
+//! let todo = usage::profiles_to_check(&snap, store.codex_provider(), &Selector::All, now_ms)?;
 //! let run = usage::UsageChecker::new(usage::UsageOptions::new(url))?.check(todo).await;
 //! let lines: Vec<String> = run.profiles.iter().map(usage::report::line).collect();
+//! # let _ = lines;
+//! # Ok(())
+//! # }
 //! ```
 
 pub mod classify;
