@@ -157,9 +157,25 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
             }
             refuse_fence(id)?;
             let p = provider_of(id);
-            plan.push(format!(
-                "remove {id} from the {p} order (its credential is kept)"
-            ));
+            match snap.order_to_store_on_retire(&p, id.as_str()) {
+                Some(rest) if rest.is_empty() => {
+                    return Err(ChangeError::Refused(format!(
+                        "{id} is the only profile the gateway would use for {p}: log another one in first, or delete it"
+                    )));
+                }
+                Some(rest) => {
+                    let home = shared_layer(store)
+                        .map_or_else(|| "the store".to_owned(), |l| l.to_string());
+                    plan.push(format!(
+                        "no {p} order is stored (the gateway follows {}): store the order {} in {home}, which takes {id} out of service (its credential is kept)",
+                        after_clear_source(snap, &p),
+                        rest.join(", ")
+                    ));
+                }
+                None => plan.push(format!(
+                    "remove {id} from the {p} order (its credential is kept)"
+                )),
+            }
             if snap.last_good(&p).as_deref() == Some(id.as_str()) {
                 plan.push(format!("repoint lastGood away from {id}"));
             }
@@ -195,17 +211,40 @@ fn shared_layer(store: &Store) -> Option<LayerId> {
 /// The layers a change will write: those whose documents it touches, and for a new order or
 /// profile where none is stored, the shared layer.
 fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerId> {
+    let touches = |d: &LayerDocs| match change {
+        // Only layers naming the id in an order or lastGood (normalize also drops the
+        // provider's whole order, which retire may store).
+        Change::Retire { id } => {
+            let mut bare = d.clone();
+            if let Some(o) = bare.state.get_mut("order").and_then(|o| o.as_object_mut()) {
+                o.retain(|_, l| {
+                    l.as_array()
+                        .is_none_or(|a| a.iter().any(|x| x == id.as_str()))
+                });
+            }
+            verify::normalize(change, &bare) != bare
+        }
+        _ => &verify::normalize(change, d) != d,
+    };
     let mut out: Vec<LayerId> = snap
         .layers
         .iter()
-        .filter(|(_, d)| &verify::normalize(change, d) != d)
+        .filter(|(_, d)| touches(d))
         .map(|(l, _)| l.clone())
         .collect();
     let needs_home = match change {
         Change::SetOrder { provider, .. } => snap.stored_order(provider).is_none(),
         Change::UpsertProfile { id, .. } => snap.raw_profile(id.as_str()).is_none(),
+        Change::Retire { id } => snap
+            .order_to_store_on_retire(id.provider_part(), id.as_str())
+            .is_some_and(|rest| !rest.is_empty()),
         _ => false,
     };
+    if needs_home && matches!(change, Change::Retire { .. }) {
+        if let Some(home) = shared_layer(store).filter(|h| !out.contains(h)) {
+            out.insert(0, home);
+        }
+    }
     if out.is_empty() && needs_home {
         out.extend(shared_layer(store));
     }

@@ -20,6 +20,9 @@ pub fn normalize(change: &Change, docs: &LayerDocs) -> LayerDocs {
         }
         Change::Retire { id } => {
             drop_references(&mut d.state, id.as_str());
+            // Where no order was stored, retire stores the effective order without the id
+            // (checked by `intended_missing`: the id is out of the effective order).
+            remove_in(&mut d.state, "order", id.provider_part());
         }
         Change::Delete { id } => {
             remove_in(&mut d.store, "profiles", id.as_str());
@@ -195,6 +198,15 @@ pub fn intended_missing(change: &Change, after: &Snapshot) -> Vec<String> {
         Change::Retire { id } => {
             if after.raw_profile(id.as_str()).is_none() {
                 out.push(format!("the credential of {id} is gone (retire keeps it)"));
+            }
+            let p = id.provider_part();
+            if after
+                .effective_order(p)
+                .ids
+                .iter()
+                .any(|x| x == id.as_str())
+            {
+                out.push(format!("{id} is still in the effective {p} order"));
             }
             for (layer, docs) in &after.layers {
                 if docs
