@@ -174,6 +174,7 @@ fn saved_report(
             "backups": s.backups,
             "verified": s.verified,
             "differences": s.differences,
+            "order": s.order,
         });
         if let Some(q) = queued {
             v["queued_apply"] = json!(q);
@@ -199,6 +200,12 @@ fn saved_report(
         s.store.format.as_str(),
         s.store.path.display(),
     );
+    if let Some(order) = &s.order {
+        text.push_str(&format!(
+            "\nAdded to the stored order (the gateway skips profiles a stored order leaves out): {}.",
+            order.join(", ")
+        ));
+    }
     if !s.verified {
         text.push_str(&format!(
             "\nWarning: reading the store back showed other differences: {}.",
