@@ -269,5 +269,12 @@ fn status_text(rows: &[ProfileStatus], pend: &[PendingView]) -> String {
 fn import(g: &GlobalArgs, name: &str, codex_home: Option<&Path>) -> CmdResult {
     let store = open_store(g)?;
     let saved = flow::import_codex_cli(&store, name, codex_home)?;
-    Ok(saved_report(g.json, "import_codex_cli", &saved, None))
+    let mut report = saved_report(g.json, "import_codex_cli", &saved, None);
+    let warning = crate::engine::oauth::codex_cli::SHARED_REFRESH_TOKEN_WARNING;
+    match &mut report {
+        Report::Json(v) => v["warning"] = json!(warning),
+        Report::Text(t) => t.push_str(&format!("\nWarning: {warning}.")),
+        _ => {}
+    }
+    Ok(report)
 }
