@@ -164,8 +164,59 @@ pub fn unintended(
     out
 }
 
-/// Whether the intended change is in the effective view; each miss as a sentence.
-pub fn intended_missing(change: &Change, after: &Snapshot) -> Vec<String> {
+/// What verification found: `differences` fail it, `notes` are worth saying and do not.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Misses of the intended change, as sentences.
+    pub differences: Vec<String>,
+    /// Leftovers that do not change what the gateway uses.
+    pub notes: Vec<String>,
+}
+
+fn order_entry<'a>(layers: &'a [(LayerId, LayerDocs)], l: &LayerId, p: &str) -> Option<&'a Value> {
+    layers
+        .iter()
+        .find(|(x, _)| x == l)
+        .and_then(|(_, d)| d.state_map("order"))
+        .and_then(|o| o.get(p))
+}
+
+/// Whether the intended change is in the effective view (`before`: the view the change was
+/// planned from).
+pub fn intended_missing(
+    change: &Change,
+    before: &Snapshot,
+    after: &Snapshot,
+    _via_gateway: bool,
+) -> Findings {
+    let mut found = Findings::default();
+    if let Change::ClearOrder { provider } = change {
+        // Only the layer the order came from is cleared; another layer's order stays.
+        let owner = before.stored_order(provider).map(|(_, l)| l);
+        for (l, _) in &after.layers {
+            let (was, now) = (
+                order_entry(&before.layers, l, provider),
+                order_entry(&after.layers, l, provider),
+            );
+            if Some(l) == owner.as_ref() {
+                if now.is_some() {
+                    found
+                        .differences
+                        .push(format!("a {provider} order is still stored in {l}"));
+                }
+            } else if was != now {
+                found.differences.push(format!(
+                    "the {provider} order in {l} changed too (only the effective order's layer is cleared)"
+                ));
+            }
+        }
+        return found;
+    }
+    found.differences = missing(change, after);
+    found
+}
+
+fn missing(change: &Change, after: &Snapshot) -> Vec<String> {
     let mut out = Vec::new();
     match change {
         Change::UpsertProfile { id, fields } => match after.raw_profile(id.as_str()) {
@@ -190,11 +241,7 @@ pub fn intended_missing(change: &Change, after: &Snapshot) -> Vec<String> {
                 None => out.push(format!("no {provider} order is stored")),
             }
         }
-        Change::ClearOrder { provider } => {
-            if let Some((_, layer)) = after.stored_order(provider) {
-                out.push(format!("a {provider} order is still stored in {layer}"));
-            }
-        }
+        Change::ClearOrder { .. } => {}
         Change::Retire { id } => {
             if after.raw_profile(id.as_str()).is_none() {
                 out.push(format!("the credential of {id} is gone (retire keeps it)"));

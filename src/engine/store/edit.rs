@@ -204,20 +204,20 @@ pub(crate) fn plan(
                 .into_iter()
                 .collect()
         }
-        Change::ClearOrder { provider } => layers_where(snap, |d| {
-            d.state_map("order")
-                .is_some_and(|o| o.contains_key(provider))
-        })
-        .into_iter()
-        .map(|l| {
-            (
-                l,
-                LayerEdit::ClearOrder {
-                    provider: provider.clone(),
-                },
-            )
-        })
-        .collect(),
+        // Only the layer the effective order comes from (overlay first), as `openclaw models
+        // auth order clear` does: an order in another layer then takes effect.
+        Change::ClearOrder { provider } => snap
+            .stored_order(provider)
+            .map(|(_, l)| {
+                (
+                    l,
+                    LayerEdit::ClearOrder {
+                        provider: provider.clone(),
+                    },
+                )
+            })
+            .into_iter()
+            .collect(),
         Change::Retire { id } => {
             let id = id.as_str().to_owned();
             if snap.raw_profile(&id).is_none() {
@@ -301,8 +301,9 @@ pub(crate) fn plan(
     })
 }
 
-/// Check the change is visible in the effective view after writing.
-pub(crate) fn verify(change: &Change, after: &Snapshot) -> Result<(), String> {
+/// Check the change is visible in the effective view after writing (`before`: the view the
+/// change was planned from).
+pub(crate) fn verify(change: &Change, before: &Snapshot, after: &Snapshot) -> Result<(), String> {
     match change {
         Change::UpsertProfile { id, fields } => {
             let entry = after
@@ -322,8 +323,12 @@ pub(crate) fn verify(change: &Change, after: &Snapshot) -> Result<(), String> {
             }
         }
         Change::ClearOrder { provider } => {
-            if after.stored_order(provider).is_some() {
-                return Err(format!("a {provider} order is still stored"));
+            if let Some((_, owner)) = before.stored_order(provider)
+                && let Some((_, d)) = after.layers.iter().find(|(l, _)| *l == owner)
+                && d.state_map("order")
+                    .is_some_and(|o| o.contains_key(provider))
+            {
+                return Err(format!("a {provider} order is still stored in {owner}"));
             }
         }
         Change::Retire { id } | Change::Delete { id } => {

@@ -150,7 +150,9 @@ pub enum Change {
         /// Ids, first preferred.
         ids: Vec<ProfileId>,
     },
-    /// Remove the provider's stored order from every layer that holds one.
+    /// Remove the provider's stored order from the layer the effective order comes from
+    /// (the overlay first), as the gateway's `order clear` does; an order stored in another
+    /// layer then takes effect.
     ClearOrder {
         /// Provider id.
         provider: String,
@@ -369,7 +371,7 @@ impl Store {
             }
         }
         let after = self.load()?;
-        if let Err(what) = edit::verify(change, &after) {
+        if let Err(what) = edit::verify(change, &before, &after) {
             return Err(StoreError::VerifyFailed {
                 layer: written
                     .first()
