@@ -182,12 +182,13 @@ fn order_entry<'a>(layers: &'a [(LayerId, LayerDocs)], l: &LayerId, p: &str) -> 
 }
 
 /// Whether the intended change is in the effective view (`before`: the view the change was
-/// planned from).
+/// planned from). In gateway-native mode a retire is what `openclaw` does: the overlay's order
+/// without the profile; what the shared layer still says about it is a note.
 pub fn intended_missing(
     change: &Change,
     before: &Snapshot,
     after: &Snapshot,
-    _via_gateway: bool,
+    via_gateway: bool,
 ) -> Findings {
     let mut found = Findings::default();
     if let Change::ClearOrder { provider } = change {
@@ -207,6 +208,35 @@ pub fn intended_missing(
             } else if was != now {
                 found.differences.push(format!(
                     "the {provider} order in {l} changed too (only the effective order's layer is cleared)"
+                ));
+            }
+        }
+        return found;
+    }
+    if let (Change::Retire { id }, true) = (change, via_gateway) {
+        let p = id.provider_part();
+        if after.raw_profile(id.as_str()).is_none() {
+            found
+                .differences
+                .push(format!("the credential of {id} is gone (retire keeps it)"));
+        }
+        if after
+            .effective_order(p)
+            .ids
+            .iter()
+            .any(|x| x == id.as_str())
+        {
+            found
+                .differences
+                .push(format!("{id} is still in the effective {p} order"));
+        }
+        for (layer, docs) in &after.layers {
+            if docs
+                .state_map("lastGood")
+                .is_some_and(|m| m.values().any(|v| v.as_str() == Some(id.as_str())))
+            {
+                found.notes.push(format!(
+                    "lastGood still names {id} in {layer} (the gateway has no command to change it; it moves on after its next success)"
                 ));
             }
         }
