@@ -29,12 +29,34 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            if !e.use_stderr() {
+                // `--help` and `--version`.
+                return ExitCode::SUCCESS;
+            }
+            // Scripts that asked for JSON get JSON even when the command line is wrong.
+            if wants_json(std::env::args_os().skip(1)) {
+                println!("{}", usage_error_json(&e.render().to_string()));
+            }
+            return ExitCode::from(2);
         }
     };
     init_logging();
     let outcome = run(cli);
     ExitCode::from(outcome.exit_code())
+}
+
+/// Whether `--json` is among the arguments (before a `--`), for errors clap raises before
+/// the flag is parsed.
+fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|a| a != "--").any(|a| a == "--json")
+}
+
+/// `{"ok":false,"error":"usage","message":...}` from clap's rendered error: its first line,
+/// without the `error: ` prefix.
+fn usage_error_json(rendered: &str) -> String {
+    let first = rendered.lines().next().unwrap_or_default().trim();
+    let message = first.strip_prefix("error:").unwrap_or(first).trim();
+    serde_json::json!({"ok": false, "error": "usage", "message": message}).to_string()
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Log lines never carry secrets:
