@@ -66,7 +66,8 @@ fn redact_query_value(word: &str, key: &str) -> String {
         out.push_str(&rest[..pos + key.len()]);
         rest = &rest[pos + key.len()..];
         if boundary_ok {
-            let end = rest.find(['&', '#', '"', '\'']).unwrap_or(rest.len());
+            // A closing bracket ends the value too (a URL quoted in parentheses).
+            let end = rest.find(['&', '#', '"', '\'', ')']).unwrap_or(rest.len());
             if end > 0 {
                 out.push('…');
             }
@@ -90,6 +91,14 @@ mod tests {
         assert!(!out.contains("ff00"));
         assert!(!out.contains("eyJa.eyJb"));
         assert!(out.contains("code=…"));
+    }
+
+    #[test]
+    fn a_query_value_ends_at_a_closing_bracket() {
+        assert_eq!(
+            scrub_patterns("(http://localhost:1455/auth/callback?code=abc&state=ff00)"),
+            "(http://localhost:1455/auth/callback?code=…&state=…)"
+        );
     }
 
     #[test]

@@ -174,6 +174,7 @@ fn saved_report(
             "backups": s.backups,
             "verified": s.verified,
             "differences": s.differences,
+            "order": s.order,
         });
         if let Some(q) = queued {
             v["queued_apply"] = json!(q);
@@ -199,6 +200,12 @@ fn saved_report(
         s.store.format.as_str(),
         s.store.path.display(),
     );
+    if let Some(order) = &s.order {
+        text.push_str(&format!(
+            "\nAdded to the stored order (the gateway skips profiles a stored order leaves out): {}.",
+            order.join(", ")
+        ));
+    }
     if !s.verified {
         text.push_str(&format!(
             "\nWarning: reading the store back showed other differences: {}.",
@@ -262,5 +269,12 @@ fn status_text(rows: &[ProfileStatus], pend: &[PendingView]) -> String {
 fn import(g: &GlobalArgs, name: &str, codex_home: Option<&Path>) -> CmdResult {
     let store = open_store(g)?;
     let saved = flow::import_codex_cli(&store, name, codex_home)?;
-    Ok(saved_report(g.json, "import_codex_cli", &saved, None))
+    let mut report = saved_report(g.json, "import_codex_cli", &saved, None);
+    let warning = crate::engine::oauth::codex_cli::SHARED_REFRESH_TOKEN_WARNING;
+    match &mut report {
+        Report::Json(v) => v["warning"] = json!(warning),
+        Report::Text(t) => t.push_str(&format!("\nWarning: {warning}.")),
+        _ => {}
+    }
+    Ok(report)
 }

@@ -120,6 +120,20 @@ fn text(r: &ChangeReport, confirm_needed: bool) -> String {
             if r.via_gateway { " (by openclaw)" } else { "" }
         ));
     }
+    if let Some(o) = &r.order_in_effect {
+        out.push_str(&format!(
+            "order now in effect ({}): {}\n",
+            o.source.describe(),
+            if o.ids.is_empty() {
+                "(no profiles)".to_owned()
+            } else {
+                o.ids.join(", ")
+            }
+        ));
+    }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
     if r.verified {
         out.push_str("verified: yes, read back with only the intended change\n");
     } else {

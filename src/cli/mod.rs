@@ -29,13 +29,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            let text = scrub_usage_error(&e.render().to_string(), std::env::args());
-            if std::env::args().any(|a| a == "--json") {
+            let argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+            let text = scrub_usage_error(&e.render().to_string(), argv);
+            if wants_json(std::env::args_os().skip(1)) {
                 // Scripts asked for JSON: the same document every other error gives.
-                let first = text.lines().next().unwrap_or_default();
-                let message = first.strip_prefix("error: ").unwrap_or(first);
-                let doc = serde_json::json!({"ok": false, "error": "usage", "message": message});
-                let _ = writeln!(std::io::stdout(), "{doc:#}");
+                let _ = writeln!(std::io::stdout(), "{}", usage_error_json(&text));
             }
             let _ = write!(std::io::stderr(), "{text}");
             return ExitCode::from(2);
@@ -68,6 +66,20 @@ fn could_be_secret(word: &str) -> bool {
     word.contains(['=', '#', '?', '&'])
         || word.contains("eyJ")
         || (word.len() >= 24 && !word.starts_with('-') && !word.contains(['/', ' ']))
+}
+
+/// Whether `--json` is among the arguments (before a `--`), for errors clap raises before
+/// the flag is parsed.
+fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|a| a != "--").any(|a| a == "--json")
+}
+
+/// `{"ok":false,"error":"usage","message":...}` from clap's rendered error: its first line,
+/// without the `error: ` prefix.
+fn usage_error_json(rendered: &str) -> String {
+    let first = rendered.lines().next().unwrap_or_default().trim();
+    let message = first.strip_prefix("error:").unwrap_or(first).trim();
+    serde_json::json!({"ok": false, "error": "usage", "message": message}).to_string()
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Log lines never carry secrets:

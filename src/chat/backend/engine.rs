@@ -262,7 +262,7 @@ impl Backend for EngineBackend {
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
             Ok(UsageReport {
-                lines: run.profiles.iter().map(report::line).collect(),
+                lines: report::lines(&run),
                 ok_count: summary.remote_ok_count,
                 failed_count: summary.remote_failed_count,
             })

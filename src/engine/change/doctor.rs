@@ -167,6 +167,7 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
             ));
         }
     }
+    left_out_of_order(snap, provider, &mut out);
     duplicates(snap, &mut out);
     let now = snap.read_at_ms;
     for p in &snap.codex {
@@ -221,6 +222,40 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
         ));
     }
     out
+}
+
+/// Codex profiles a stored order leaves out: the gateway tries only the ids a stored order
+/// names, so they are never used. Informational: a retired profile is left out on purpose.
+fn left_out_of_order(snap: &Snapshot, provider: &str, out: &mut Vec<Finding>) {
+    let Some((stored, layer)) = snap.stored_order(provider) else {
+        return;
+    };
+    let left: Vec<&str> = snap
+        .codex
+        .iter()
+        .filter(|p| p.id.provider_part() == provider)
+        .map(|p| p.id.as_str())
+        .filter(|id| !stored.iter().any(|s| s == id))
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    let all: Vec<&str> = stored
+        .iter()
+        .map(String::as_str)
+        .filter(|id| snap.raw_profile(id).is_some())
+        .chain(left.iter().copied())
+        .collect();
+    out.push(finding(
+        "left_out_of_stored_order",
+        Severity::Info,
+        format!(
+            "profiles left out of the stored {provider} order in {layer} are never used: {}",
+            left.join(", ")
+        ),
+        "the gateway tries only the profiles a stored order names; that is intended for retired profiles, not for new logins",
+        Some(format!("codex-profiler order set {}", all.join(" "))),
+    ));
 }
 
 fn duplicates(snap: &Snapshot, out: &mut Vec<Finding>) {

@@ -355,10 +355,12 @@ pub fn build(
                 source: ext.path.display().to_string(),
             });
             match &matching {
-                None => dis.push(
-                    "the Codex CLI's login is not among the stored profiles: `codex-profiler auth import-codex-cli --profile NAME` adds it"
-                        .into(),
-                ),
+                None => {
+                    let name = ext.email.as_deref().unwrap_or("NAME");
+                    dis.push(format!(
+                        "the Codex CLI's login is not among the stored profiles: `codex-profiler auth start --profile {name}` logs that account in (`auth import-codex-cli --profile {name}` copies it, but then both hold one single-use refresh token)"
+                    ))
+                }
                 Some(m) if !order.contains(m) => dis.push(format!(
                     "the Codex CLI's login is stored as {m}, which is not in the auth order"
                 )),

@@ -17,8 +17,8 @@ use super::verify;
 use crate::engine::profile::{Fence, ProfileId};
 use crate::engine::store::detect::agent_db_path;
 use crate::engine::store::{
-    Change, LayerDocs, LayerId, LayerScope, Snapshot, Store, StoreChoice, StoreFormat, StoreInfo,
-    StoreOptions,
+    Change, EffectiveOrder, LayerDocs, LayerId, LayerScope, Snapshot, Store, StoreChoice,
+    StoreFormat, StoreInfo, StoreOptions,
 };
 
 /// A callback run between backup and apply. Only tests use it, to change the store behind
@@ -67,6 +67,12 @@ pub struct ChangeReport {
     pub differences: Vec<String>,
     /// What became of the queued apply request, if one was made.
     pub queued_apply: Option<QueueOutcome>,
+    /// Worth knowing after the change, not a failure (e.g. a lastGood only the gateway moves).
+    pub notes: Vec<String>,
+    /// The provider's effective order after an order change or retire, and where it comes
+    /// from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_in_effect: Option<EffectiveOrder>,
 }
 
 impl ChangeReport {
@@ -90,6 +96,8 @@ impl ChangeReport {
             verified: false,
             differences: Vec::new(),
             queued_apply: None,
+            notes: Vec::new(),
+            order_in_effect: None,
         }
     }
 }
@@ -144,9 +152,11 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
         Change::ClearOrder { provider } => match snap.stored_order(provider) {
             Some((_, layer)) => {
                 plan.push(format!("remove the stored {provider} order from {layer}"));
+                let next = order_after_clear(snap, provider, &layer);
                 plan.push(format!(
-                    "the gateway then follows: {}",
-                    after_clear_source(snap, provider)
+                    "the gateway then follows the {}: {}",
+                    next.source.describe(),
+                    next.ids.join(", ")
                 ));
             }
             None => plan.push(format!("no {provider} order is stored: nothing to remove")),
@@ -157,9 +167,25 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
             }
             refuse_fence(id)?;
             let p = provider_of(id);
-            plan.push(format!(
-                "remove {id} from the {p} order (its credential is kept)"
-            ));
+            match snap.order_to_store_on_retire(&p, id.as_str()) {
+                Some(rest) if rest.is_empty() => {
+                    return Err(ChangeError::Refused(format!(
+                        "{id} is the only profile the gateway would use for {p}: log another one in first, or delete it"
+                    )));
+                }
+                Some(rest) => {
+                    let home = shared_layer(store)
+                        .map_or_else(|| "the store".to_owned(), |l| l.to_string());
+                    plan.push(format!(
+                        "no {p} order is stored (the gateway follows {}): store the order {} in {home}, which takes {id} out of service (its credential is kept)",
+                        after_clear_source(snap, &p),
+                        rest.join(", ")
+                    ));
+                }
+                None => plan.push(format!(
+                    "remove {id} from the {p} order (its credential is kept)"
+                )),
+            }
             if snap.last_good(&p).as_deref() == Some(id.as_str()) {
                 plan.push(format!("repoint lastGood away from {id}"));
             }
@@ -175,6 +201,31 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
         }
     }
     Ok(plan)
+}
+
+/// The effective order once `layer`'s order for `provider` is removed (another layer's
+/// order, the config or the automatic order).
+fn order_after_clear(snap: &Snapshot, provider: &str, layer: &LayerId) -> EffectiveOrder {
+    let layers = snap
+        .layers
+        .iter()
+        .map(|(l, d)| {
+            let mut d = d.clone();
+            if l == layer
+                && let Some(o) = d.state.get_mut("order").and_then(|o| o.as_object_mut())
+            {
+                o.shift_remove(provider);
+            }
+            (l.clone(), d)
+        })
+        .collect();
+    Snapshot::build(
+        snap.info.clone(),
+        layers,
+        snap.config.clone(),
+        snap.read_at_ms,
+    )
+    .effective_order(provider)
 }
 
 /// Where the order comes from once no order is stored (the next rule of the precedence).
@@ -195,21 +246,44 @@ fn shared_layer(store: &Store) -> Option<LayerId> {
 /// The layers a change will write: those whose documents it touches, and for a new order or
 /// profile where none is stored, the shared layer.
 fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerId> {
+    let touches = |d: &LayerDocs| match change {
+        // Only layers naming the id in an order or lastGood (normalize also drops the
+        // provider's whole order, which retire may store).
+        Change::Retire { id } => {
+            let mut bare = d.clone();
+            if let Some(o) = bare.state.get_mut("order").and_then(|o| o.as_object_mut()) {
+                o.retain(|_, l| {
+                    l.as_array()
+                        .is_none_or(|a| a.iter().any(|x| x == id.as_str()))
+                });
+            }
+            verify::normalize(change, &bare) != bare
+        }
+        _ => &verify::normalize(change, d) != d,
+    };
     let mut out: Vec<LayerId> = snap
         .layers
         .iter()
-        .filter(|(_, d)| &verify::normalize(change, d) != d)
+        .filter(|(_, d)| touches(d))
         .map(|(l, _)| l.clone())
         .collect();
     let needs_home = match change {
         Change::SetOrder { provider, .. } => snap.stored_order(provider).is_none(),
         Change::UpsertProfile { id, .. } => snap.raw_profile(id.as_str()).is_none(),
+        Change::Retire { id } => snap
+            .order_to_store_on_retire(id.provider_part(), id.as_str())
+            .is_some_and(|rest| !rest.is_empty()),
         _ => false,
     };
+    if needs_home && matches!(change, Change::Retire { .. }) {
+        if let Some(home) = shared_layer(store).filter(|h| !out.contains(h)) {
+            out.insert(0, home);
+        }
+    }
     if out.is_empty() && needs_home {
         out.extend(shared_layer(store));
     }
-    if let Change::SetOrder { provider, .. } = change {
+    if let Change::SetOrder { provider, .. } | Change::ClearOrder { provider } = change {
         // Only the layer that owns the order is written.
         if let Some((_, owner)) = snap.stored_order(provider) {
             out.retain(|l| *l == owner);
@@ -323,10 +397,18 @@ pub fn execute(
         }
     };
     report.written = written;
-    report.differences = verify::intended_missing(&change, &after);
+    let found = verify::intended_missing(&change, &before, &after, opts.via_gateway);
+    report.differences = found.differences;
+    report.notes = found.notes;
     report
         .differences
         .extend(verify::unintended(&change, &before.layers, &after.layers));
+    if let Change::ClearOrder { provider } | Change::SetOrder { provider, .. } = &change {
+        report.order_in_effect = Some(after.effective_order(provider));
+    }
+    if let Change::Retire { id } = &change {
+        report.order_in_effect = Some(after.effective_order(id.provider_part()));
+    }
     report.verified = report.differences.is_empty();
     if opts.queue_apply {
         report.queued_apply = Some(queue::queue_apply(store.state_dir())?);

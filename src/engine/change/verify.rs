@@ -20,6 +20,9 @@ pub fn normalize(change: &Change, docs: &LayerDocs) -> LayerDocs {
         }
         Change::Retire { id } => {
             drop_references(&mut d.state, id.as_str());
+            // Where no order was stored, retire stores the effective order without the id
+            // (checked by `intended_missing`: the id is out of the effective order).
+            remove_in(&mut d.state, "order", id.provider_part());
         }
         Change::Delete { id } => {
             remove_in(&mut d.store, "profiles", id.as_str());
@@ -161,8 +164,89 @@ pub fn unintended(
     out
 }
 
-/// Whether the intended change is in the effective view; each miss as a sentence.
-pub fn intended_missing(change: &Change, after: &Snapshot) -> Vec<String> {
+/// What verification found: `differences` fail it, `notes` are worth saying and do not.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Misses of the intended change, as sentences.
+    pub differences: Vec<String>,
+    /// Leftovers that do not change what the gateway uses.
+    pub notes: Vec<String>,
+}
+
+fn order_entry<'a>(layers: &'a [(LayerId, LayerDocs)], l: &LayerId, p: &str) -> Option<&'a Value> {
+    layers
+        .iter()
+        .find(|(x, _)| x == l)
+        .and_then(|(_, d)| d.state_map("order"))
+        .and_then(|o| o.get(p))
+}
+
+/// Whether the intended change is in the effective view (`before`: the view the change was
+/// planned from). In gateway-native mode a retire is what `openclaw` does: the overlay's order
+/// without the profile; what the shared layer still says about it is a note.
+pub fn intended_missing(
+    change: &Change,
+    before: &Snapshot,
+    after: &Snapshot,
+    via_gateway: bool,
+) -> Findings {
+    let mut found = Findings::default();
+    if let Change::ClearOrder { provider } = change {
+        // Only the layer the order came from is cleared; another layer's order stays.
+        let owner = before.stored_order(provider).map(|(_, l)| l);
+        for (l, _) in &after.layers {
+            let (was, now) = (
+                order_entry(&before.layers, l, provider),
+                order_entry(&after.layers, l, provider),
+            );
+            if Some(l) == owner.as_ref() {
+                if now.is_some() {
+                    found
+                        .differences
+                        .push(format!("a {provider} order is still stored in {l}"));
+                }
+            } else if was != now {
+                found.differences.push(format!(
+                    "the {provider} order in {l} changed too (only the effective order's layer is cleared)"
+                ));
+            }
+        }
+        return found;
+    }
+    if let (Change::Retire { id }, true) = (change, via_gateway) {
+        let p = id.provider_part();
+        if after.raw_profile(id.as_str()).is_none() {
+            found
+                .differences
+                .push(format!("the credential of {id} is gone (retire keeps it)"));
+        }
+        if after
+            .effective_order(p)
+            .ids
+            .iter()
+            .any(|x| x == id.as_str())
+        {
+            found
+                .differences
+                .push(format!("{id} is still in the effective {p} order"));
+        }
+        for (layer, docs) in &after.layers {
+            if docs
+                .state_map("lastGood")
+                .is_some_and(|m| m.values().any(|v| v.as_str() == Some(id.as_str())))
+            {
+                found.notes.push(format!(
+                    "lastGood still names {id} in {layer} (the gateway has no command to change it; it moves on after its next success)"
+                ));
+            }
+        }
+        return found;
+    }
+    found.differences = missing(change, after);
+    found
+}
+
+fn missing(change: &Change, after: &Snapshot) -> Vec<String> {
     let mut out = Vec::new();
     match change {
         Change::UpsertProfile { id, fields } => match after.raw_profile(id.as_str()) {
@@ -187,14 +271,19 @@ pub fn intended_missing(change: &Change, after: &Snapshot) -> Vec<String> {
                 None => out.push(format!("no {provider} order is stored")),
             }
         }
-        Change::ClearOrder { provider } => {
-            if let Some((_, layer)) = after.stored_order(provider) {
-                out.push(format!("a {provider} order is still stored in {layer}"));
-            }
-        }
+        Change::ClearOrder { .. } => {}
         Change::Retire { id } => {
             if after.raw_profile(id.as_str()).is_none() {
                 out.push(format!("the credential of {id} is gone (retire keeps it)"));
+            }
+            let p = id.provider_part();
+            if after
+                .effective_order(p)
+                .ids
+                .iter()
+                .any(|x| x == id.as_str())
+            {
+                out.push(format!("{id} is still in the effective {p} order"));
             }
             for (layer, docs) in &after.layers {
                 if docs

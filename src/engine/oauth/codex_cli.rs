@@ -9,6 +9,10 @@ use serde_json::Value;
 use super::{OAuthError, Tokens};
 use crate::secret::Secret;
 
+/// Shown after every import: the Codex CLI and the gateway now hold the same single-use
+/// refresh token, and whichever refreshes first makes the other's invalid.
+pub const SHARED_REFRESH_TOKEN_WARNING: &str = "the Codex CLI and the gateway now hold the same single-use refresh token: whichever refreshes first invalidates the other's copy, so one of them must stop using it (log the Codex CLI out with `codex logout`, or log this profile in again with `codex-profiler auth start` instead of importing)";
+
 /// The `auth.json` path: `<codex_home>/auth.json`, where `codex_home` defaults to `~/.codex`.
 pub fn auth_json_path(codex_home: Option<&Path>) -> PathBuf {
     match codex_home {

@@ -37,6 +37,10 @@ pub struct SavedLogin {
     pub verified: bool,
     /// What differed, when not verified (key paths, never values).
     pub differences: Vec<String>,
+    /// The provider's stored order after the new profile was appended to it (`None`: no order
+    /// is stored, or the profile was not new). A stored order the profile is not in would
+    /// keep the gateway from ever using it.
+    pub order: Option<Vec<String>>,
 }
 
 /// Work out the identity and id, then write the profile through the store (which refuses to
@@ -66,6 +70,22 @@ pub fn save_login(
         },
     )
     .map_err(|e| OAuthError::store(&e))?;
+    let mut backups = report.backups;
+    let mut verified = report.verified;
+    let mut differences = report.differences;
+    let mut order = None;
+    if target.is_new {
+        if let Some(r) = append_to_stored_order(store, &id)? {
+            backups.extend(r.backups);
+            verified &= r.verified;
+            differences.extend(r.differences);
+            order = store
+                .load()
+                .ok()
+                .and_then(|s| s.stored_order(id.provider_part()))
+                .map(|(ids, _)| ids);
+        }
+    }
     Ok(SavedLogin {
         profile: id.to_string(),
         new_profile: target.is_new,
@@ -75,8 +95,47 @@ pub fn save_login(
         expires_at: iso_ms(who.expires_ms),
         store: store.info().clone(),
         layer: report.written.into_iter().next(),
-        backups: report.backups,
-        verified: report.verified,
-        differences: report.differences,
+        backups,
+        verified,
+        differences,
+        order,
     })
+}
+
+/// Where the provider has a stored order without `id`, append `id` (through the same change
+/// pipeline, in the layer owning the order): the gateway never tries a profile a stored
+/// order leaves out.
+fn append_to_stored_order(
+    store: &Store,
+    id: &ProfileId,
+) -> Result<Option<change::ChangeReport>, OAuthError> {
+    let snap = store.load().map_err(|e| OAuthError::store(&e))?;
+    let provider = id.provider_part();
+    let Some((stored, _)) = snap.stored_order(provider) else {
+        return Ok(None);
+    };
+    if stored.iter().any(|x| x == id.as_str()) {
+        return Ok(None);
+    }
+    // Entries pointing nowhere are dropped: the gateway ignores them and the pipeline
+    // refuses an order naming a missing profile.
+    let mut ids: Vec<ProfileId> = stored
+        .iter()
+        .filter(|x| snap.raw_profile(x).is_some())
+        .filter_map(|x| ProfileId::parse(x).ok())
+        .collect();
+    ids.push(id.clone());
+    let report = change::execute(
+        store,
+        Change::SetOrder {
+            provider: provider.to_owned(),
+            ids,
+        },
+        &ExecuteOptions {
+            action: "login-order",
+            ..ExecuteOptions::default()
+        },
+    )
+    .map_err(|e| OAuthError::store(&e))?;
+    Ok(Some(report))
 }

@@ -28,6 +28,9 @@ pub(crate) enum LayerEdit {
     Retire {
         id: String,
         next: Vec<(String, Option<String>)>,
+        /// `order[provider] = ids`, where no order was stored (see
+        /// [`Snapshot::order_to_store_on_retire`]).
+        store_order: Option<(String, Vec<String>)>,
     },
     /// Remove `profiles[id]`, `usageStats[id]`, `id` from order lists and `lastGood` naming it.
     Delete { id: String },
@@ -90,8 +93,16 @@ pub(crate) fn apply_edit(edit: &LayerEdit, mut docs: LayerDocs) -> Result<LayerD
                 order.shift_remove(provider);
             }
         }
-        LayerEdit::Retire { id, next } => {
+        LayerEdit::Retire {
+            id,
+            next,
+            store_order,
+        } => {
             remove_from_orders(&mut docs.state, id);
+            if let Some((provider, ids)) = store_order {
+                let order = obj_mut(&mut docs.state, "order");
+                order.insert(provider.clone(), json!(ids));
+            }
             if let Some(Value::Object(lg)) = docs.state.get_mut("lastGood") {
                 for (provider, to) in next {
                     if lg.get(provider).and_then(Value::as_str) == Some(id.as_str()) {
@@ -193,20 +204,20 @@ pub(crate) fn plan(
                 .into_iter()
                 .collect()
         }
-        Change::ClearOrder { provider } => layers_where(snap, |d| {
-            d.state_map("order")
-                .is_some_and(|o| o.contains_key(provider))
-        })
-        .into_iter()
-        .map(|l| {
-            (
-                l,
-                LayerEdit::ClearOrder {
-                    provider: provider.clone(),
-                },
-            )
-        })
-        .collect(),
+        // Only the layer the effective order comes from (overlay first), as `openclaw models
+        // auth order clear` does: an order in another layer then takes effect.
+        Change::ClearOrder { provider } => snap
+            .stored_order(provider)
+            .map(|(_, l)| {
+                (
+                    l,
+                    LayerEdit::ClearOrder {
+                        provider: provider.clone(),
+                    },
+                )
+            })
+            .into_iter()
+            .collect(),
         Change::Retire { id } => {
             let id = id.as_str().to_owned();
             if snap.raw_profile(&id).is_none() {
@@ -229,18 +240,44 @@ pub(crate) fn plan(
                     }
                 }
             }
-            layers_where(snap, |d| order_lists(d, &id) || names_in_last_good(d, &id))
-                .into_iter()
-                .map(|l| {
-                    (
-                        l,
-                        LayerEdit::Retire {
-                            id: id.clone(),
-                            next: next.clone(),
-                        },
-                    )
-                })
-                .collect()
+            let mut edits: Vec<(LayerId, LayerEdit)> =
+                layers_where(snap, |d| order_lists(d, &id) || names_in_last_good(d, &id))
+                    .into_iter()
+                    .map(|l| {
+                        (
+                            l,
+                            LayerEdit::Retire {
+                                id: id.clone(),
+                                next: next.clone(),
+                                store_order: None,
+                            },
+                        )
+                    })
+                    .collect();
+            // No stored order: the profile is in service through the automatic or configured
+            // order, so store that order without it where the store keeps a new order.
+            let provider = id.split_once(':').map_or("", |(p, _)| p).to_owned();
+            if let (Some(rest), Some(home)) =
+                (snap.order_to_store_on_retire(&provider, &id), shared())
+                && !rest.is_empty()
+            {
+                let order = Some((provider, rest));
+                match edits.iter_mut().find(|(l, _)| *l == home) {
+                    Some((_, LayerEdit::Retire { store_order, .. })) => *store_order = order,
+                    _ => edits.insert(
+                        0,
+                        (
+                            home,
+                            LayerEdit::Retire {
+                                id: id.clone(),
+                                next: next.clone(),
+                                store_order: order,
+                            },
+                        ),
+                    ),
+                }
+            }
+            edits
         }
         Change::Delete { id } => {
             let id = id.as_str().to_owned();
@@ -264,8 +301,9 @@ pub(crate) fn plan(
     })
 }
 
-/// Check the change is visible in the effective view after writing.
-pub(crate) fn verify(change: &Change, after: &Snapshot) -> Result<(), String> {
+/// Check the change is visible in the effective view after writing (`before`: the view the
+/// change was planned from).
+pub(crate) fn verify(change: &Change, before: &Snapshot, after: &Snapshot) -> Result<(), String> {
     match change {
         Change::UpsertProfile { id, fields } => {
             let entry = after
@@ -285,8 +323,12 @@ pub(crate) fn verify(change: &Change, after: &Snapshot) -> Result<(), String> {
             }
         }
         Change::ClearOrder { provider } => {
-            if after.stored_order(provider).is_some() {
-                return Err(format!("a {provider} order is still stored"));
+            if let Some((_, owner)) = before.stored_order(provider)
+                && let Some((_, d)) = after.layers.iter().find(|(l, _)| *l == owner)
+                && d.state_map("order")
+                    .is_some_and(|o| o.contains_key(provider))
+            {
+                return Err(format!("a {provider} order is still stored in {owner}"));
             }
         }
         Change::Retire { id } | Change::Delete { id } => {
@@ -344,6 +386,7 @@ mod tests {
             &LayerEdit::Retire {
                 id: "openai:a".into(),
                 next,
+                store_order: None,
             },
             docs(),
         )

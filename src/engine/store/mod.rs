@@ -150,7 +150,9 @@ pub enum Change {
         /// Ids, first preferred.
         ids: Vec<ProfileId>,
     },
-    /// Remove the provider's stored order from every layer that holds one.
+    /// Remove the provider's stored order from the layer the effective order comes from
+    /// (the overlay first), as the gateway's `order clear` does; an order stored in another
+    /// layer then takes effect.
     ClearOrder {
         /// Provider id.
         provider: String,
@@ -328,6 +330,31 @@ impl Store {
         Ok(())
     }
 
+    /// Replace a layer's documents with what `make` builds from its fresh copy, under the
+    /// lock or transaction (restore: the fresh copy's live credentials must survive a refresh
+    /// made after preflight). Read back and compared; returns the documents written.
+    pub fn replace_layer_with<F>(&self, layer: &LayerId, make: F) -> Result<LayerDocs, StoreError>
+    where
+        F: FnOnce(&LayerDocs) -> LayerDocs,
+    {
+        self.check_layer(layer)?;
+        let mut written = None;
+        self.edit_layer(layer, |fresh| {
+            let new = make(&fresh);
+            written = Some(new.clone());
+            Ok(Some(new))
+        })?;
+        let docs = written.unwrap_or_else(LayerDocs::empty);
+        let back = self.read_layer(layer)?;
+        if back.store != docs.store || back.state != docs.state {
+            return Err(StoreError::VerifyFailed {
+                layer: layer.to_string(),
+                what: "the documents read back differ from those written".into(),
+            });
+        }
+        Ok(docs)
+    }
+
     /// Apply a change: plan from the effective view, then per layer re-read under the lock or
     /// transaction and edit the fresh copy, then read back and check.
     pub fn apply(&self, change: &Change) -> Result<Applied, StoreError> {
@@ -344,7 +371,7 @@ impl Store {
             }
         }
         let after = self.load()?;
-        if let Err(what) = edit::verify(change, &after) {
+        if let Err(what) = edit::verify(change, &before, &after) {
             return Err(StoreError::VerifyFailed {
                 layer: written
                     .first()

@@ -163,6 +163,20 @@ impl Snapshot {
         self.codex.iter().find(|p| &p.id == id)
     }
 
+    /// When `provider` has no stored order (the gateway follows `openclaw.json` or its
+    /// automatic order), retiring `id` must store one to take it out of service: the current
+    /// effective order without `id` (possibly empty). `None` when an order is stored (removing
+    /// the id from it is enough) or `id` is not in the effective order anyway.
+    pub fn order_to_store_on_retire(&self, provider: &str, id: &str) -> Option<Vec<String>> {
+        if self.stored_order(provider).is_some() {
+            return None;
+        }
+        let ids = self.effective_order(provider).ids;
+        ids.iter()
+            .any(|x| x == id)
+            .then(|| ids.into_iter().filter(|x| x != id).collect())
+    }
+
     /// The effective raw entry of any profile.
     pub fn raw_profile(&self, id: &str) -> Option<&Value> {
         self.profiles.get(id)

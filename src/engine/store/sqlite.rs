@@ -240,9 +240,12 @@ where
     };
     let now = now_ms();
     let [s, t] = cells(backend);
+    // The first write of a fresh install sets `auth.sharedStore` and, like OpenClaw, writes
+    // both cells: a store cell without its state cell is not what the gateway creates.
+    let first = backend == Backend::StateCells && shared_store_location(&tx, path)?.is_none();
     let mut wrote = false;
     for (cell, old, new) in [(s, &fresh.store, &new.store), (t, &fresh.state, &new.state)] {
-        if old == new {
+        if old == new && !first {
             continue;
         }
         let Cell {
@@ -266,7 +269,7 @@ where
         .map_err(|e| sql_err(path, e))?;
         wrote = true;
     }
-    if wrote && backend == Backend::StateCells && shared_store_location(&tx, path)?.is_none() {
+    if wrote && first {
         let v = json!({"location": "state-db"}).to_string();
         tx.execute(
             "INSERT INTO config_machine_state (state_key, value_json, updated_at_ms) VALUES (?1, ?2, ?3) \

@@ -287,7 +287,14 @@ impl UsageChecker {
             }
             Err(e) => {
                 result.remote_error = Some(e);
-                result.remote_hint = e.hint().map(str::to_owned);
+                // Hints name the profile to log in again, not a placeholder.
+                let name = result
+                    .profile
+                    .split_once(':')
+                    .map_or(result.profile.as_str(), |(_, n)| n);
+                result.remote_hint = e
+                    .hint()
+                    .map(|h| h.replace("--profile NAME", &format!("--profile {name}")));
             }
         }
         result.elapsed_ms = started.elapsed().as_millis() as u64;

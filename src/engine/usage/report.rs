@@ -52,10 +52,62 @@ pub fn window_text(w: &UsageWindow) -> String {
     s
 }
 
+/// Each profile's label, told apart where two share one (the same email in two workspaces,
+/// or one account under two ids): the profile id's name, else a short account id.
+pub fn labels(profiles: &[ProfileResult]) -> Vec<String> {
+    profiles
+        .iter()
+        .map(|r| {
+            let base = r.label();
+            if profiles.iter().filter(|o| o.label() == base).count() < 2 {
+                return base.to_owned();
+            }
+            let name = r
+                .profile
+                .split_once(':')
+                .map_or(r.profile.as_str(), |(_, n)| n);
+            let named = profiles.iter().filter(|o| o.label() == base).all(|o| {
+                std::ptr::eq(o, r) || o.profile.split_once(':').map(|(_, n)| n) != Some(name)
+            });
+            match (&r.account_id, named && name != base) {
+                (_, true) => format!("{base} ({name})"),
+                (Some(acct), false) => format!("{base} (account {})", short_id(acct)),
+                (None, false) => format!("{base} ({})", r.profile),
+            }
+        })
+        .collect()
+}
+
+/// `1111…0001`: enough of an account id to tell two apart.
+fn short_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 12 {
+        return id.to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// One line per profile of a run, with labels told apart (see [`labels`]).
+pub fn lines(run: &UsageRun) -> Vec<String> {
+    run.profiles
+        .iter()
+        .zip(labels(&run.profiles))
+        .map(|(r, l)| line_labelled(r, &l))
+        .collect()
+}
+
 /// One line for one profile: usage windows on success, a short reason on failure
-/// (`bob@example.com · ⚠ rate limited (429)`).
+/// (`bob@example.com · ⚠ rate limited (429)`). Use [`lines`] for a whole run: it tells
+/// profiles with the same label apart.
 pub fn line(r: &ProfileResult) -> String {
-    let mut parts: Vec<String> = vec![r.label().to_owned()];
+    line_labelled(r, r.label())
+}
+
+/// [`line`] with the label given.
+pub fn line_labelled(r: &ProfileResult, label: &str) -> String {
+    let mut parts: Vec<String> = vec![label.to_owned()];
     match (&r.remote_usage, r.remote_error) {
         (Some(u), _) => {
             if let Some(plan) = r.plan.as_deref().or(u.plan.as_deref()) {
@@ -83,9 +135,13 @@ pub fn line(r: &ProfileResult) -> String {
 
 /// `line` plus, for `--debug`, ` [2 attempts, 1234 ms]`.
 pub fn line_debug(r: &ProfileResult) -> String {
+    line_debug_labelled(r, r.label())
+}
+
+fn line_debug_labelled(r: &ProfileResult, label: &str) -> String {
     format!(
         "{} [{} attempt{}, {} ms]",
-        line(r),
+        line_labelled(r, label),
         r.attempts,
         if r.attempts == 1 { "" } else { "s" },
         r.elapsed_ms
@@ -105,16 +161,20 @@ pub fn summary_line(s: &Summary) -> String {
 
 /// The message a chat or script can pass on as is: every line, then the summary.
 pub fn suggested_user_message(run: &UsageRun) -> String {
-    let mut lines: Vec<String> = run.profiles.iter().map(line).collect();
-    lines.push(summary_line(&run.summary()));
-    lines.join("\n")
+    let mut out = lines(run);
+    out.push(summary_line(&run.summary()));
+    out.join("\n")
 }
 
 /// `--format text`: one line per profile, then the summary line.
 pub fn render_text(run: &UsageRun, debug: bool) -> String {
     let mut out = String::new();
-    for p in &run.profiles {
-        out.push_str(&if debug { line_debug(p) } else { line(p) });
+    for (p, l) in run.profiles.iter().zip(labels(&run.profiles)) {
+        out.push_str(&if debug {
+            line_debug_labelled(p, &l)
+        } else {
+            line_labelled(p, &l)
+        });
         out.push('\n');
     }
     out.push_str(&summary_line(&run.summary()));
@@ -146,7 +206,7 @@ pub fn render_json(run: &UsageRun, store: &impl Serialize, debug: bool) -> Value
         "remote_endpoint": run.remote_endpoint,
         "profiles": profiles,
         "summary": run.summary(),
-        "formatted_profiles": run.profiles.iter().map(line).collect::<Vec<_>>(),
+        "formatted_profiles": lines(run),
         "suggested_user_message": suggested_user_message(run),
         "progress_message": PROGRESS_MESSAGE,
     });

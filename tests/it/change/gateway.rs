@@ -125,3 +125,37 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     assert!(snap.raw_profile("openai:bob@example.com").is_none());
     assert!(snap.raw_profile("openai:alice@example.com").is_some());
 }
+
+#[test]
+fn retire_via_the_real_gateway_verifies_what_the_gateway_will_use() {
+    let claw = crate::support::openclaw::openclaw();
+    // The shared layer orders bob first and has him as lastGood.
+    let fx = example_store(Format::StateDb);
+    let path = claw.path_env();
+    let env = [
+        ("PATH", path.as_str()),
+        ("CODEX_PROFILER_OPENCLAW_BIN", claw.bin().to_str().unwrap()),
+    ];
+    let run = run_gw(&fx, &env, &["retire", "bob@example.com", "--via-gateway"]);
+    // openclaw writes the overlay order; the shared layer still names bob.
+    run.expect_code(0);
+    no_leak(&fx, &run);
+    let out = run.json();
+    assert_eq!(out["verified"], true, "{out:#}");
+    assert_eq!(
+        out["order_in_effect"]["ids"],
+        json!(["openai:alice@example.com"]),
+        "{out:#}"
+    );
+    let notes = out["notes"].to_string();
+    assert!(
+        notes.contains("lastGood still names openai:bob@example.com"),
+        "{out:#}"
+    );
+    let snap = open(&fx).load().unwrap();
+    assert!(snap.raw_profile("openai:bob@example.com").is_some(), "kept");
+    assert_eq!(
+        snap.effective_order("openai").ids,
+        ["openai:alice@example.com"]
+    );
+}

@@ -6,6 +6,7 @@ mod gateway;
 mod mutations;
 mod queue;
 mod restore;
+mod retire_order;
 mod views;
 
 use std::path::Path;

@@ -83,3 +83,73 @@ fn unknown_backup_names_are_refused() {
     )
     .expect_code(3);
 }
+
+/// Simulate the gateway refreshing a profile: new access/refresh/expires in the layer that
+/// holds it (refresh tokens are single-use, so the old one is now used up).
+fn gateway_refreshes(fx: &Fixture, id: &str, access: &str, refresh: &str) {
+    let store = open(fx);
+    let (layer, d) = docs(fx)
+        .into_iter()
+        .find(|(_, d)| d.store["profiles"].get(id).is_some())
+        .expect("a layer holds the profile");
+    let new = edited(&d, |s, _| {
+        s["profiles"][id]["access"] = json!(access);
+        s["profiles"][id]["refresh"] = json!(refresh);
+        s["profiles"][id]["expires"] = json!(1_900_000_000_000_i64);
+    });
+    store.write_layer(&layer, &new).expect("refresh written");
+}
+
+#[test]
+fn restore_never_rolls_a_live_credential_back() {
+    for f in [Format::StateDb, Format::AgentDb, Format::JsonSplit] {
+        let fx = example_store(f);
+        let alice = f.id("alice@example.com");
+        let bob = f.id("bob@example.com");
+
+        cli(&fx, &["--json", "delete", "bob@example.com", "--confirm"]).expect_code(0);
+        let name = cli(&fx, &["--json", "backups", "list"]).json()["backups"][0]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let old_bob = open(&fx).load().unwrap();
+        assert!(old_bob.raw_profile(&bob).is_none());
+        // After the backup, the gateway refreshed alice: her backed-up refresh token is spent.
+        gateway_refreshes(
+            &fx,
+            &alice,
+            "NEW-ACCESS-ALICE-77",
+            "rt_NEW_REFRESH_ALICE_77",
+        );
+
+        let plan = cli(&fx, &["--json", "backups", "restore", &name, "--dry-run"]);
+        plan.expect_code(0);
+        let text = plan.json()["plan"].to_string();
+        assert!(
+            text.contains(&format!("{alice} keeps its current credentials")),
+            "{f:?}: {text}"
+        );
+        assert!(!text.contains(&format!("{bob} keeps")), "{f:?}: {text}");
+
+        let run = cli(&fx, &["--json", "backups", "restore", &name, "--confirm"]);
+        run.expect_code(0);
+        assert_eq!(run.json()["verified"], true, "{f:?}: {}", run.stdout);
+        let snap = open(&fx).load().unwrap();
+        let a = snap.raw_profile(&alice).unwrap();
+        assert_eq!(
+            a["refresh"], "rt_NEW_REFRESH_ALICE_77",
+            "{f:?}: rolled back"
+        );
+        assert_eq!(a["access"], "NEW-ACCESS-ALICE-77");
+        assert_eq!(a["expires"], 1_900_000_000_000_i64);
+        // The deleted profile comes back whole, with its order and lastGood.
+        let b = snap.raw_profile(&bob).expect("bob restored");
+        assert!(
+            b["refresh"]
+                .as_str()
+                .unwrap()
+                .starts_with("rt_FAKE_REFRESH_TOKEN_BOB")
+        );
+        assert_eq!(snap.last_good(f.provider()).as_deref(), Some(bob.as_str()));
+    }
+}

@@ -178,7 +178,7 @@ fn layers_show_config_hiding_old_session_files_and_the_codex_cli_login() {
     assert!(
         has(
             dis,
-            "the Codex CLI's login is not among the stored profiles"
+            "the Codex CLI's login is not among the stored profiles: `codex-profiler auth start --profile zed@example.com`"
         ),
         "{dis:#}"
     );

@@ -88,3 +88,29 @@ fn an_api_key_login_or_missing_file_is_refused() {
     assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
     assert_eq!(env.store_bytes(), before);
 }
+
+#[test]
+fn an_import_warns_that_the_refresh_token_is_now_shared() {
+    let env = Env::new(Kind::StateDb);
+    let (_path, secrets) = write_auth_json(&env.home().join(".codex"), "chatgpt");
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let r = env.run(&["--json", "auth", "import-codex-cli", "--profile", "frank"]);
+    r.expect_code(0);
+    env.assert_clean_with(&r, &refs);
+    let w = r.json()["warning"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        w.contains("same single-use refresh token") && w.contains("auth start"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(&["auth", "import-codex-cli", "--profile", "frank"]);
+    r.expect_code(0);
+    env.assert_clean_with(&r, &refs);
+    assert!(
+        r.stdout.contains(
+            "Warning: the Codex CLI and the gateway now hold the same single-use refresh token"
+        ),
+        "{}",
+        r.stdout
+    );
+}

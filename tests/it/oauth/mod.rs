@@ -6,6 +6,7 @@
 mod device;
 mod env;
 mod import;
+mod order;
 mod pkce;
 mod refusals;
 mod status;

@@ -253,3 +253,37 @@ fn a_callback_outside_its_flag_is_never_echoed() {
         }
     }
 }
+
+#[test]
+fn the_bad_callback_message_is_whole_and_clap_misuse_is_json_with_json() {
+    let env = Env::new(Kind::StateDb);
+    let r = env.run(&[
+        "auth",
+        "finish",
+        "--profile",
+        "x",
+        "--callback-url",
+        "http://localhost:1455/other",
+    ]);
+    r.expect_code(5);
+    assert!(
+        r.stderr
+            .contains("(http://localhost:1455/auth/callback?code=…&state=…)"),
+        "{}",
+        r.stderr
+    );
+    // A command-line misuse with --json: the error document on stdout, exit 2.
+    let r = env.run(&["--json", "order", "set", "--no-such-flag"]);
+    r.expect_code(2);
+    let j = r.json();
+    assert_eq!(j["ok"], false, "{}", r.stdout);
+    assert_eq!(j["error"], "usage");
+    assert!(
+        j["message"].as_str().unwrap().contains("--no-such-flag"),
+        "{j}"
+    );
+    // Without --json: stdout stays empty.
+    let r = env.run(&["order", "set", "--no-such-flag"]);
+    r.expect_code(2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}

@@ -278,8 +278,9 @@ fn fresh_install_first_write_sets_shared_store_and_cells() {
         "oauth"
     );
     assert_eq!(
-        state, None,
-        "the state cell is written only when it changes"
+        state,
+        Some(json!({"version": 1})),
+        "a fresh install's first write creates both cells, as OpenClaw does"
     );
     assert!(!fx.json_path("main").exists());
     let conn = rusqlite::Connection::open(fx.state_db_path()).unwrap();
