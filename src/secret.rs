@@ -44,6 +44,13 @@ fn scrub_word(word: &str) -> String {
     if word.starts_with("rt_") || word.starts_with("sk-") {
         return "[redacted]".to_owned();
     }
+    // A pasted `code#state` (the state is 32 hex digits).
+    if let Some((code, state)) = word.split_once('#') {
+        let state = state.trim_end_matches(|c: char| !c.is_ascii_hexdigit());
+        if code.len() >= 6 && state.len() >= 16 && state.chars().all(|c| c.is_ascii_hexdigit()) {
+            return "[redacted]".to_owned();
+        }
+    }
     let mut w = word.to_owned();
     for key in [
         "code=",
@@ -99,6 +106,14 @@ mod tests {
             scrub_patterns("(http://localhost:1455/auth/callback?code=abc&state=ff00)"),
             "(http://localhost:1455/auth/callback?code=…&state=…)"
         );
+    }
+
+    #[test]
+    fn scrubs_a_pasted_code_hash_state() {
+        let out = scrub_patterns("not a callback: ac_Abc123def#0123456789abcdef0123456789abcdef.");
+        assert!(!out.contains("ac_Abc123def"), "{out}");
+        assert!(!out.contains("0123456789abcdef"), "{out}");
+        assert_eq!(scrub_patterns("issue #42 and C#"), "issue #42 and C#");
     }
 
     #[test]

@@ -6,31 +6,39 @@
 
 use crate::chat::transport::{ChatId, Keyboard, MessageRef, Transport};
 
-/// Split `text` into parts of at most `max` characters, breaking after a newline where
+/// The length Telegram measures: UTF-16 code units.
+pub fn units(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// Split `text` into parts of at most `max` UTF-16 units, breaking after a newline where
 /// possible and inside a line only when one line alone is too long.
 pub fn split(text: &str, max: usize) -> Vec<String> {
+    // Lengths are UTF-16 code units, as Telegram counts its 4096: an emoji is two.
     let max = max.max(1);
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut current_len = 0;
     for line in text.split_inclusive('\n') {
-        let len = line.chars().count();
+        let len = units(line);
         if current_len + len > max && !current.is_empty() {
             parts.push(std::mem::take(&mut current));
             current_len = 0;
         }
         if len > max {
             // One line longer than a message: cut it on character boundaries.
-            let chars: Vec<char> = line.chars().collect();
-            for chunk in chars.chunks(max) {
-                let piece: String = chunk.iter().collect();
-                if chunk.len() == max {
-                    parts.push(piece);
-                } else {
-                    current_len = chunk.len();
-                    current = piece;
+            let mut piece = String::new();
+            let mut piece_len = 0;
+            for c in line.chars() {
+                if piece_len + c.len_utf16() > max && !piece.is_empty() {
+                    parts.push(std::mem::take(&mut piece));
+                    piece_len = 0;
                 }
+                piece.push(c);
+                piece_len += c.len_utf16();
             }
+            current_len = piece_len;
+            current = piece;
             continue;
         }
         current.push_str(line);
@@ -115,6 +123,17 @@ mod tests {
     fn short_text_is_one_part() {
         assert_eq!(split("a\nb", 10), vec!["a\nb"]);
         assert_eq!(split("", 10), vec![""]);
+    }
+
+    #[test]
+    fn counts_utf16_units_as_telegram_does() {
+        let text = format!("{}\n{}", "😀".repeat(3), "😀".repeat(3));
+        let parts = split(&text, 7);
+        assert!(parts.iter().all(|p| units(p) <= 7), "{parts:?}");
+        assert_eq!(parts.concat().replace('\n', ""), text.replace('\n', ""));
+        let one_line = "😀".repeat(5);
+        let parts = split(&one_line, 4);
+        assert_eq!(parts, vec!["😀😀", "😀😀", "😀"]);
     }
 
     #[test]

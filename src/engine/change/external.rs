@@ -39,10 +39,5 @@ pub fn read_external(codex_home: &Path) -> Option<ExternalLogin> {
     })
 }
 
-/// The Codex CLI home: `$CODEX_HOME`, else `~/.codex`.
-pub fn default_codex_home() -> Option<PathBuf> {
-    std::env::var_os("CODEX_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".codex")))
-}
+/// The Codex CLI home: one definition, shared with the import.
+pub use crate::engine::oauth::codex_cli::default_codex_home;

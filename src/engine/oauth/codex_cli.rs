@@ -13,16 +13,28 @@ use crate::secret::Secret;
 /// refresh token, and whichever refreshes first makes the other's invalid.
 pub const SHARED_REFRESH_TOKEN_WARNING: &str = "the Codex CLI and the gateway now hold the same single-use refresh token: whichever refreshes first invalidates the other's copy, so one of them must stop using it (log the Codex CLI out with `codex logout`, or log this profile in again with `codex-profiler auth start` instead of importing)";
 
-/// The `auth.json` path: `<codex_home>/auth.json`, where `codex_home` defaults to `~/.codex`.
-pub fn auth_json_path(codex_home: Option<&Path>) -> PathBuf {
-    match codex_home {
-        Some(h) => h.join("auth.json"),
-        None => std::env::var_os("HOME")
+/// The Codex CLI's home, as the Codex CLI finds it: `$CODEX_HOME`, else `~/.codex`; `None`
+/// when neither is set (never a path relative to the working directory).
+pub fn default_codex_home() -> Option<PathBuf> {
+    let from_env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(".codex")
-            .join("auth.json"),
-    }
+    };
+    from_env("CODEX_HOME").or_else(|| from_env("HOME").map(|h| h.join(".codex")))
+}
+
+/// The `auth.json` path: `<codex_home>/auth.json`, where `codex_home` defaults to
+/// [`default_codex_home`].
+pub fn auth_json_path(codex_home: Option<&Path>) -> Result<PathBuf, OAuthError> {
+    codex_home
+        .map(Path::to_path_buf)
+        .or_else(default_codex_home)
+        .map(|h| h.join("auth.json"))
+        .ok_or(OAuthError::CodexAuth {
+            path: PathBuf::from("~/.codex/auth.json"),
+            reason: "neither CODEX_HOME nor HOME is set: pass --codex-home",
+        })
 }
 
 /// Read the Codex CLI's tokens from `path`.

@@ -142,7 +142,7 @@ pub fn import_codex_cli(
     codex_home: Option<&Path>,
 ) -> Result<SavedLogin, OAuthError> {
     let profile = parse_name(name)?;
-    let tokens = codex_cli::read_auth_json(&codex_cli::auth_json_path(codex_home))?;
+    let tokens = codex_cli::read_auth_json(&codex_cli::auth_json_path(codex_home)?)?;
     save_login(store, &profile, &tokens, now_ms())
 }
 

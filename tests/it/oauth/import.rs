@@ -114,3 +114,30 @@ fn an_import_warns_that_the_refresh_token_is_now_shared() {
         r.stdout
     );
 }
+
+/// With neither `CODEX_HOME` nor `HOME`, the import names the fix instead of reading an
+/// `auth.json` relative to whatever directory it was started in.
+#[test]
+fn no_home_is_refused_not_read_from_the_working_directory() {
+    let env = Env::new(Kind::StateDb);
+    // A decoy where a working-directory fallback would look.
+    write_auth_json(&env.home().join(".codex"), "chatgpt");
+    let before = env.store_bytes();
+    let state = env.state.to_string_lossy().into_owned();
+    let out = crate::support::cli::command(env.home())
+        .env_remove("HOME")
+        .args([
+            "--state-dir",
+            &state,
+            "auth",
+            "import-codex-cli",
+            "--profile",
+            "frank",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--codex-home"), "{stderr}");
+    assert_eq!(env.store_bytes(), before);
+}
