@@ -182,6 +182,14 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
                         rest.join(", ")
                     ));
                 }
+                None if snap
+                    .stored_order_left_after_retire(&p, id.as_str())
+                    .is_empty() =>
+                {
+                    return Err(ChangeError::Refused(format!(
+                        "{id} is the last profile of the stored {p} order: without it the gateway would fall back to using every stored profile, retired ones too; log another one in first, set the order you want with `codex-profiler order set`, or delete it"
+                    )));
+                }
                 None => plan.push(format!(
                     "remove {id} from the {p} order (its credential is kept)"
                 )),

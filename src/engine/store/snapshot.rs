@@ -177,6 +177,25 @@ impl Snapshot {
             .then(|| ids.into_iter().filter(|x| x != id).collect())
     }
 
+    /// The stored profiles that would still be named by some layer's stored order for
+    /// `provider` once `id` is removed from every one of them (what retire does). Empty means
+    /// no stored order would name a usable entry any more, and the gateway would fall back to
+    /// its automatic order, which uses every stored profile again, retired ones included.
+    pub fn stored_order_left_after_retire(&self, provider: &str, id: &str) -> Vec<String> {
+        let mut left: Vec<String> = Vec::new();
+        for (_, docs) in &self.layers {
+            let Some(list) = docs.state_map("order").and_then(|o| o.get(provider)) else {
+                continue;
+            };
+            for other in string_list(list).unwrap_or_default() {
+                if other != id && self.profiles.contains_key(&other) && !left.contains(&other) {
+                    left.push(other);
+                }
+            }
+        }
+        left
+    }
+
     /// The effective raw entry of any profile.
     pub fn raw_profile(&self, id: &str) -> Option<&Value> {
         self.profiles.get(id)

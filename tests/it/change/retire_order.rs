@@ -123,3 +123,30 @@ fn order_clear_clears_only_the_layer_the_order_comes_from() {
         text.stdout
     );
 }
+
+/// Retiring the last profile a stored order names would empty the order, and the gateway
+/// would fall back to its automatic order: every stored profile in service again, the ones
+/// retired before included. That retire is refused and nothing is written.
+#[test]
+fn retiring_the_last_profile_of_a_stored_order_is_refused() {
+    let fx = without_stored_order();
+    cli(&fx, &["--json", "retire", "bob@example.com"]).expect_code(0);
+    let before = Untouched::of(&fx);
+    let run = cli(&fx, &["--json", "retire", "alice@example.com"]);
+    run.expect_code(5);
+    no_leak(&fx, &run);
+    assert_eq!(run.json()["error"], "change_refused", "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("last profile of the stored openai order"),
+        "{}",
+        run.stderr
+    );
+    before.check(&fx, "refused");
+    let after = open(&fx).load().unwrap();
+    assert_eq!(
+        after.effective_order("openai").ids,
+        vec!["openai:alice@example.com".to_owned()],
+        "bob stays retired"
+    );
+}
