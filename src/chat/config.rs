@@ -177,7 +177,12 @@ pub fn parse_ids(var: &'static str, raw: Option<String>) -> Result<HashSet<UserI
     Ok(out)
 }
 
-fn parse_bool(var: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
+/// An on/off setting: `1|true|yes|on`, `0|false|no|off`, empty or unset for the default.
+pub(crate) fn parse_bool(
+    var: &'static str,
+    raw: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
     let Some(raw) = raw else { return Ok(default) };
     match raw.trim().to_ascii_lowercase().as_str() {
         "" => Ok(default),

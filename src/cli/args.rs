@@ -33,21 +33,17 @@ pub enum StoreArg {
     Json,
 }
 
-/// Options every command takes.
+/// Options every command takes. The environment variables behind them are read by
+/// [`GlobalArgs::fill_from_env`], not by clap, so that an empty variable (as a copied
+/// `.env.example` leaves them) counts as unset instead of as a missing value.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// The gateway's state directory.
-    #[arg(long, global = true, env = "OPENCLAW_STATE_DIR", value_name = "D")]
+    /// The gateway's state directory [default: $OPENCLAW_STATE_DIR, else ~/.openclaw].
+    #[arg(long, global = true, value_name = "D")]
     pub state_dir: Option<PathBuf>,
-    /// The agent whose view to use.
-    #[arg(
-        long,
-        global = true,
-        env = "OPENCLAW_AGENT",
-        default_value = "main",
-        value_name = "A"
-    )]
-    pub agent: String,
+    /// The agent whose view to use [default: $OPENCLAW_AGENT, else main].
+    #[arg(long, global = true, value_name = "A")]
+    pub agent: Option<String>,
     /// Which store format to read and write.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub store: StoreArg,
@@ -57,6 +53,25 @@ pub struct GlobalArgs {
     /// Print JSON for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl GlobalArgs {
+    /// Fill what the command line left out from `OPENCLAW_STATE_DIR` and `OPENCLAW_AGENT`
+    /// (through `get`, the process environment in the binary), ignoring empty values.
+    pub fn fill_from_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        if self.state_dir.is_none() {
+            self.state_dir = non_empty("OPENCLAW_STATE_DIR").map(PathBuf::from);
+        }
+        if self.agent.is_none() {
+            self.agent = non_empty("OPENCLAW_AGENT").map(|a| a.trim().to_owned());
+        }
+    }
+
+    /// The agent: `--agent`, `OPENCLAW_AGENT`, else `main`.
+    pub fn agent(&self) -> &str {
+        self.agent.as_deref().unwrap_or("main")
+    }
 }
 
 /// The commands.
@@ -113,8 +128,9 @@ pub struct MutationArgs {
     /// Print the plan and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Use `openclaw models auth ...` instead of writing the store directly.
-    #[arg(long, env = "CODEX_PROFILER_VIA_GATEWAY", value_parser = clap::builder::FalseyValueParser::new())]
+    /// Use `openclaw models auth ...` instead of writing the store directly (also
+    /// CODEX_PROFILER_VIA_GATEWAY=1).
+    #[arg(long)]
     pub via_gateway: bool,
     /// Restart the gateway in the background afterwards.
     #[arg(long)]
@@ -202,8 +218,8 @@ pub enum AuthCmd {
         /// Profile name.
         #[arg(long, value_name = "NAME")]
         profile: String,
-        /// The Codex CLI's home (default `$CODEX_HOME`, else `~/.codex`).
-        #[arg(long, env = "CODEX_HOME", value_name = "D")]
+        /// The Codex CLI's home [default: $CODEX_HOME, else ~/.codex].
+        #[arg(long, value_name = "D")]
         codex_home: Option<PathBuf>,
     },
 }

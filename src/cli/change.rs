@@ -16,14 +16,19 @@ use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store};
 
-fn opts<'a>(m: &MutationArgs, action: &'a str) -> ExecuteOptions<'a> {
-    ExecuteOptions {
+fn opts<'a>(m: &MutationArgs, action: &'a str) -> Result<ExecuteOptions<'a>, CliError> {
+    let from_env = crate::chat::config::parse_bool(
+        "CODEX_PROFILER_VIA_GATEWAY",
+        std::env::var("CODEX_PROFILER_VIA_GATEWAY").ok(),
+        false,
+    )?;
+    Ok(ExecuteOptions {
         dry_run: m.dry_run,
         action,
-        via_gateway: m.via_gateway,
+        via_gateway: m.via_gateway || from_env,
         queue_apply: m.queue_apply,
         before_apply: None,
-    }
+    })
 }
 
 /// Resolve a selector that must name exactly one Codex profile.
@@ -165,7 +170,7 @@ pub fn order_set(g: &GlobalArgs, a: OrderSetArgs) -> CmdResult {
         .map(|s| one_profile(&snap, &provider, s))
         .collect::<Result<Vec<_>, _>>()?;
     let change = Change::SetOrder { provider, ids };
-    let r = change::execute(&store, change, &opts(&a.m, "order-set"))?;
+    let r = change::execute(&store, change, &opts(&a.m, "order-set")?)?;
     render(g, &r, false)
 }
 
@@ -175,7 +180,7 @@ pub fn order_clear(g: &GlobalArgs, m: MutationArgs) -> CmdResult {
     let change = Change::ClearOrder {
         provider: provider(&store, &m),
     };
-    let r = change::execute(&store, change, &opts(&m, "order-clear"))?;
+    let r = change::execute(&store, change, &opts(&m, "order-clear")?)?;
     render(g, &r, false)
 }
 
@@ -184,7 +189,7 @@ pub fn retire(g: &GlobalArgs, a: RetireArgs) -> CmdResult {
     let store = open_store(g)?;
     let snap = store.load()?;
     let id = one_profile(&snap, &provider(&store, &a.m), &a.selector)?;
-    let r = change::execute(&store, Change::Retire { id }, &opts(&a.m, "retire"))?;
+    let r = change::execute(&store, Change::Retire { id }, &opts(&a.m, "retire")?)?;
     render(g, &r, false)
 }
 
@@ -193,7 +198,7 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> CmdResult {
     let store = open_store(g)?;
     let snap = store.load()?;
     let id = one_profile(&snap, &provider(&store, &a.m), &a.selector)?;
-    let mut o = opts(&a.m, "delete");
+    let mut o = opts(&a.m, "delete")?;
     let confirm_needed = !a.confirm && !o.dry_run;
     o.dry_run |= !a.confirm;
     let r = change::execute(&store, Change::Delete { id }, &o)?;
@@ -224,7 +229,7 @@ pub fn backups(g: &GlobalArgs, c: BackupsCmd) -> CmdResult {
         }
         BackupsCmd::Restore { name, confirm, m } => {
             let store = open_store(g)?;
-            let mut o = opts(&m, "restore");
+            let mut o = opts(&m, "restore")?;
             let confirm_needed = !confirm && !o.dry_run;
             o.dry_run |= !confirm;
             let r = change::restore(&store, &name, true, &o)?;

@@ -13,7 +13,7 @@ use crate::chat::{ChatConfig, Conversation, StoreOptions};
 pub(crate) fn store_options(g: &GlobalArgs) -> StoreOptions {
     StoreOptions {
         state_dir: g.state_dir.clone(),
-        agent: g.agent.clone(),
+        agent: g.agent().to_owned(),
         format: match g.store {
             StoreArg::Auto => None,
             StoreArg::StateDb => Some("state-db".to_owned()),

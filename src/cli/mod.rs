@@ -44,6 +44,8 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
+    let mut cli = cli;
+    cli.global.fill_from_env(|k| std::env::var(k).ok());
     init_logging();
     let outcome = run(cli);
     ExitCode::from(outcome.exit_code())

@@ -16,7 +16,7 @@ pub fn store_options(g: &GlobalArgs) -> Result<StoreOptions, CliError> {
     };
     Ok(StoreOptions::resolve(
         g.state_dir.clone(),
-        &g.agent,
+        g.agent(),
         choice,
         g.auth_path.clone(),
     )?)

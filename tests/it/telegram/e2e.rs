@@ -19,6 +19,38 @@ fn no_token_exits_2_and_says_what_to_set() {
     assert!(run.stderr.contains("codex-profiler chat"), "{}", run.stderr);
 }
 
+/// The README's set-up: `cp .env.example .env`, then run. The copy leaves most variables
+/// empty; empty means unset, so `bot` says what to set and the CLI reads `~/.openclaw`.
+#[test]
+fn a_copied_env_example_works_as_the_readme_says() {
+    let fx = crate::support::fixtures::Fixture::new();
+    let (store, state) = crate::support::fixtures::state_db_example();
+    fx.state_db(&store, Some(&state));
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".env.example");
+    // `cli::run` starts the binary in the home, where `.env` is read from.
+    std::fs::copy(example, fx.home().join(".env")).unwrap();
+
+    let bot = cli::run(fx.home(), &[], &["bot"]);
+    bot.expect_code(2);
+    assert!(
+        bot.stderr.contains("TELEGRAM_BOT_TOKEN is not set"),
+        "{}",
+        bot.stderr
+    );
+    assert!(bot.stderr.contains("codex-profiler chat"), "{}", bot.stderr);
+
+    let profiles = cli::run(fx.home(), &[], &["--json", "profiles"]);
+    profiles.expect_code(0);
+    assert_eq!(
+        profiles.json()["profiles"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let chat = cli::run_with_stdin(fx.home(), &[], &["chat"], "/help\n");
+    chat.expect_code(0);
+    assert!(chat.stdout.contains("/codex_usage"), "{}", chat.stdout);
+}
+
 #[test]
 fn no_admin_refuses_to_start_naming_the_variable() {
     let home = tempfile::tempdir().unwrap();
