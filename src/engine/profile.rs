@@ -155,6 +155,18 @@ pub struct CodexProfile {
     pub fence: Fence,
 }
 
+/// `1111…0001`: the short form of an account (workspace) id every output shows; enough to
+/// tell two apart without printing the whole id.
+pub fn short_account(account_id: &str) -> String {
+    let chars: Vec<char> = account_id.chars().collect();
+    if chars.len() <= 12 {
+        return account_id.to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
 impl CodexProfile {
     /// The label users see: the email when known, else the profile id's name.
     pub fn label(&self) -> &str {

@@ -350,7 +350,10 @@ pub fn build(
                 detail: format!(
                     "Codex CLI logged in as {} (account {})",
                     ext.email.as_deref().unwrap_or("unknown email"),
-                    ext.account_id.as_deref().unwrap_or("unknown")
+                    ext.account_id.as_deref().map_or_else(
+                        || "unknown".to_owned(),
+                        crate::engine::profile::short_account
+                    )
                 ),
                 source: ext.path.display().to_string(),
             });

@@ -164,16 +164,8 @@ pub fn choose_target(
     })
 }
 
-/// `1111…0001`-style short form of an account id, for display.
-pub fn short_account(account_id: &str) -> String {
-    let chars: Vec<char> = account_id.chars().collect();
-    if chars.len() <= 12 {
-        return account_id.to_owned();
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
-}
+/// The short form of an account id, for display (one definition, in the profile model).
+pub use crate::engine::profile::short_account;
 
 #[cfg(test)]
 mod tests {

@@ -71,22 +71,14 @@ pub fn labels(profiles: &[ProfileResult]) -> Vec<String> {
             });
             match (&r.account_id, named && name != base) {
                 (_, true) => format!("{base} ({name})"),
-                (Some(acct), false) => format!("{base} (account {})", short_id(acct)),
+                (Some(acct), false) => format!(
+                    "{base} (account {})",
+                    crate::engine::profile::short_account(acct)
+                ),
                 (None, false) => format!("{base} ({})", r.profile),
             }
         })
         .collect()
-}
-
-/// `1111…0001`: enough of an account id to tell two apart.
-fn short_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 12 {
-        return id.to_owned();
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
 }
 
 /// One line per profile of a run, with labels told apart (see [`labels`]).

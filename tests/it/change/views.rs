@@ -144,7 +144,7 @@ fn layers_show_config_hiding_old_session_files_and_the_codex_cli_login() {
     let codex = profile("openai:x", "zed@example.com", "Z");
     write_json(
         &codex_home.join("auth.json"),
-        &json!({"auth_mode": "chatgpt", "tokens": {"access_token": codex["access"], "refresh_token": "rt_CODEXCLI_SECRET", "account_id": "Z"}}),
+        &json!({"auth_mode": "chatgpt", "tokens": {"access_token": codex["access"], "refresh_token": "rt_CODEXCLI_SECRET", "account_id": "99999999-aaaa-4bbb-8ccc-000000000099"}}),
     );
     let out = layers_json(
         &fx,
@@ -161,12 +161,11 @@ fn layers_show_config_hiding_old_session_files_and_the_codex_cli_login() {
     );
     assert_eq!(rows[2]["source"], "sessions/sessions.json");
     assert_eq!(rows[3]["profile"], "openai:bob@example.com");
-    assert!(
-        rows[6]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("zed@example.com")
-    );
+    let external = rows[6]["detail"].as_str().unwrap();
+    assert!(external.contains("zed@example.com"), "{external}");
+    // Account ids are shown short, as in every other output.
+    assert!(external.contains("(account 9999…0099)"), "{external}");
+    assert!(!external.contains("99999999-aaaa"), "{external}");
     let dis = &out["disagreements"];
     assert!(
         has(
