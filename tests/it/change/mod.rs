@@ -4,9 +4,11 @@
 
 mod gateway;
 mod mutations;
+mod plans;
 mod queue;
 mod restore;
 mod retire_order;
+mod sweep;
 mod views;
 
 use std::path::Path;
