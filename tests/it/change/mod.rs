@@ -2,6 +2,7 @@
 //! against the real `openclaw`, queued apply, and the `layers` and `doctor` views. Stores are
 //! real SQLite databases with OpenClaw's schema and real JSON files.
 
+mod exits;
 mod gateway;
 mod mutations;
 mod plans;
