@@ -190,6 +190,15 @@ fn json_store_with_lock(lock_body: Option<serde_json::Value>) -> (Fixture, std::
     (fx, lock)
 }
 
+/// Set the mtime of `path` (a file or folder) `secs` into the past.
+fn backdate(path: &std::path::Path, secs: u64) {
+    let old = std::time::SystemTime::now() - Duration::from_secs(secs);
+    std::fs::File::open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
 fn iso(offset_s: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(offset_s)).to_rfc3339()
 }
@@ -217,11 +226,7 @@ fn stale_locks_are_taken_over() {
     // A lock directory (older versions), stale by age.
     let (fx, lock) = json_store_with_lock(None);
     std::fs::create_dir(&lock).unwrap();
-    let old = std::time::SystemTime::now() - Duration::from_secs(120);
-    std::fs::File::open(&lock)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    backdate(&lock, 120);
     let store = open(&fx.state_dir(), "main", forced(StoreFormat::Json))
         .with_lock_wait(Duration::from_secs(3));
     store.apply(&upsert("x", "openai-codex", 1)).unwrap();
@@ -271,11 +276,7 @@ fn a_lock_created_in_the_future_is_judged_by_its_mtime() {
     // A live pid (ours) and a `createdAt` a day ahead: only the file's age can tell.
     let future = json!({"pid": std::process::id(), "createdAt": iso(86_400)});
     let (fx, lock) = json_store_with_lock(Some(future.clone()));
-    let old = std::time::SystemTime::now() - Duration::from_secs(120);
-    std::fs::File::open(&lock)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    backdate(&lock, 120);
     let store = open(&fx.state_dir(), "main", forced(StoreFormat::Json))
         .with_lock_wait(Duration::from_secs(3));
     let t = Instant::now();
