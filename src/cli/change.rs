@@ -150,6 +150,10 @@ fn text(r: &ChangeReport, confirm_needed: bool) -> String {
     for b in &r.backups {
         out.push_str(&format!("backup: {b}\n"));
     }
+    if r.backups.is_empty() {
+        // Only a layer that does not exist yet (one `openclaw` creates) has nothing to save.
+        out.push_str("backup: none needed, the layer to write does not exist yet\n");
+    }
     if r.written.is_empty() {
         out.push_str("written: nothing (already so)\n");
     }
