@@ -56,10 +56,14 @@ fn provider(store: &Store, m: &MutationArgs) -> String {
 /// Render a report: exit 4 when it only shows what `--confirm` would do, 1 when the write
 /// could not be verified.
 fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
+    let unverified = !confirm_needed && !r.dry_run && !r.verified;
     let code = if confirm_needed {
-        Some(FailureKind::ConfirmationRequired.exit_code())
-    } else if !r.dry_run && !r.verified {
-        Some(FailureKind::Runtime.exit_code())
+        Some((
+            FailureKind::ConfirmationRequired.exit_code(),
+            "nothing was changed: add --confirm to do it".to_owned(),
+        ))
+    } else if unverified {
+        Some((FailureKind::Runtime.exit_code(), unverified_sentence(r)))
     } else {
         None
     };
@@ -81,20 +85,46 @@ fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
                     json!("nothing was changed: add --confirm to do it"),
                 );
             }
+            if unverified {
+                o.insert("ok".into(), json!(false));
+                o.insert("error".into(), json!("not_verified"));
+                o.insert("message".into(), json!(unverified_sentence(r)));
+            }
         }
         Report::Json(v)
     } else {
         Report::Text(text(r, confirm_needed))
     };
     Ok(match code {
-        Some(c) => Report::WithCode(Box::new(report), c),
+        Some((c, reason)) => Report::failed(report, c, reason),
         None => report,
     })
 }
 
+/// The stderr sentence of a change that was written but did not read back as intended.
+fn unverified_sentence(r: &ChangeReport) -> String {
+    let written = if r.written.is_empty() {
+        "nothing was written".to_owned()
+    } else {
+        format!("{} layer(s) written", r.written.len())
+    };
+    format!(
+        "{}: the change could not be verified ({written}; {} difference(s) on read-back, listed in the report; backups: {})",
+        r.action,
+        r.differences.len(),
+        if r.backups.is_empty() {
+            "none".to_owned()
+        } else {
+            r.backups.join(", ")
+        }
+    )
+}
+
 fn text(r: &ChangeReport, confirm_needed: bool) -> String {
     let mut out = String::new();
-    let head = if confirm_needed {
+    let head = if r.nothing_to_change {
+        "nothing to do"
+    } else if confirm_needed {
         "would (add --confirm to do it)"
     } else if r.dry_run {
         "dry run, nothing written; would"
@@ -110,11 +140,19 @@ fn text(r: &ChangeReport, confirm_needed: bool) -> String {
         r.store.format.as_str(),
         r.store.path.display()
     ));
+    if r.nothing_to_change {
+        out.push_str("backup: none taken, nothing is written\n");
+        return out;
+    }
     if confirm_needed || r.dry_run {
         return out;
     }
     for b in &r.backups {
         out.push_str(&format!("backup: {b}\n"));
+    }
+    if r.backups.is_empty() {
+        // Only a layer that does not exist yet (one `openclaw` creates) has nothing to save.
+        out.push_str("backup: none needed, the layer to write does not exist yet\n");
     }
     if r.written.is_empty() {
         out.push_str("written: nothing (already so)\n");
@@ -289,7 +327,11 @@ pub fn doctor(g: &GlobalArgs) -> CmdResult {
     Ok(if code == 0 {
         report
     } else {
-        Report::WithCode(Box::new(report), code)
+        Report::failed(
+            report,
+            code,
+            "doctor found something that needs action (see its report)",
+        )
     })
 }
 

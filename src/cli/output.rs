@@ -14,8 +14,31 @@ pub enum Report {
     /// A JSON document for scripts.
     Json(serde_json::Value),
     /// Success, but with an exit code other than 0 (e.g. `doctor` finding problems: 1;
-    /// `delete` without `--confirm`: 4) and something to print.
+    /// `delete` without `--confirm`: 4) and something to print. A non-zero exit always says
+    /// why on stderr: prefer [`Report::failed`], which carries that sentence; without one a
+    /// generic sentence is printed.
     WithCode(Box<Report>, u8),
+    /// A report printed on stdout, an exit code, and the one sentence for stderr that says
+    /// why the exit is not 0.
+    Failed {
+        /// What is printed on stdout.
+        report: Box<Report>,
+        /// The exit code.
+        code: u8,
+        /// One sentence, no secret in it.
+        reason: String,
+    },
+}
+
+impl Report {
+    /// `report` on stdout, exit `code`, and `reason` on stderr when `code` is not 0.
+    pub fn failed(report: Report, code: u8, reason: impl Into<String>) -> Report {
+        Report::Failed {
+            report: Box::new(report),
+            code,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// A failure on its way to the user: kind, code and one sentence with no secret in it.
@@ -89,7 +112,40 @@ pub fn finish(json: bool, result: CmdResult) -> Outcome {
     }
 }
 
+/// Print a report; a non-zero exit also gets its one sentence on stderr (scripts and people
+/// reading only stderr must learn why it failed).
 fn print_report(report: Report) -> u8 {
+    let (code, reason) = print_stdout(report);
+    if code != 0 {
+        let reason = reason.unwrap_or_else(|| {
+            format!("the command ended with exit code {code}: its report is on standard output")
+        });
+        let reason = crate::secret::scrub_patterns(&reason);
+        let _ = writeln!(std::io::stderr(), "codex-profiler: {reason}");
+    }
+    code
+}
+
+/// Print the stdout part; returns the exit code and the stderr sentence, if one was given.
+fn print_stdout(report: Report) -> (u8, Option<String>) {
+    match report {
+        Report::WithCode(inner, code) => {
+            let (_, reason) = print_stdout(*inner);
+            (code, reason)
+        }
+        Report::Failed {
+            report,
+            code,
+            reason,
+        } => {
+            print_stdout(*report);
+            (code, Some(reason))
+        }
+        plain => (print_plain(plain), None),
+    }
+}
+
+fn print_plain(report: Report) -> u8 {
     let mut out = std::io::stdout().lock();
     match report {
         Report::Text(t) => {
@@ -103,10 +159,9 @@ fn print_report(report: Report) -> u8 {
             let _ = writeln!(out, "{v:#}");
             0
         }
-        Report::WithCode(inner, code) => {
+        Report::WithCode(..) | Report::Failed { .. } => {
             drop(out);
-            print_report(*inner);
-            code
+            print_stdout(report).0
         }
     }
 }

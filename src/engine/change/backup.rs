@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ChangeError;
-use super::files::{ensure_private_dir, now_ms, own_dir, write_private_atomic};
+use super::files::{create_private_atomic, ensure_private_dir, now_ms, own_dir};
 use crate::engine::health::iso_ms;
 
 /// How many backups are kept.
@@ -80,9 +80,15 @@ pub struct BackupEntry {
     pub path: PathBuf,
 }
 
-/// `<state>/codex-profiler/backups`, owner-only.
+/// `<state>/codex-profiler/backups`, created owner-only if missing (for writing).
 pub fn backups_dir(state_dir: &Path) -> Result<PathBuf, ChangeError> {
     ensure_private_dir(&own_dir(state_dir)?.join("backups"))
+}
+
+/// `<state>/codex-profiler/backups`, for reading: nothing is created (listing backups on a
+/// machine without OpenClaw must leave no folder behind).
+fn backups_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("codex-profiler").join("backups")
 }
 
 /// A file-name-safe version of an action word.
@@ -102,25 +108,45 @@ fn slug(action: &str) -> String {
 }
 
 /// Save `backup` and prune to the newest [`KEEP`]; returns the file's path.
+///
+/// The name is `<UTC stamp, ms>-<action>.json`, or `...-<action>-<n>.json` when another
+/// backup (another process, the same millisecond) took it first: the file is created
+/// exclusively, so two backups never overwrite each other. Pruning never fails the change
+/// (the backup it protects is already safe): a problem there is logged as a warning.
 pub fn save(state_dir: &Path, backup: &Backup) -> Result<PathBuf, ChangeError> {
     let dir = backups_dir(state_dir)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();
     let base = format!("{stamp}-{}", slug(&backup.action));
-    let mut path = dir.join(format!("{base}.json"));
-    let mut n = 2;
-    while path.exists() {
-        path = dir.join(format!("{base}-{n}.json"));
-        n += 1;
-    }
     let bytes = serde_json::to_vec_pretty(backup).map_err(|e| ChangeError::BadFile {
         kind: "backup",
-        path: path.clone(),
+        path: dir.join(format!("{base}.json")),
         reason: e.to_string(),
     })?;
-    write_private_atomic(&path, &bytes)?;
-    prune(&dir, KEEP)?;
+    let mut saved = None;
+    for n in 1..=MAX_SAME_NAME {
+        let path = if n == 1 {
+            dir.join(format!("{base}.json"))
+        } else {
+            dir.join(format!("{base}-{n}.json"))
+        };
+        if create_private_atomic(&path, &bytes)? {
+            saved = Some(path);
+            break;
+        }
+    }
+    let path = saved.ok_or_else(|| ChangeError::BadFile {
+        kind: "backup",
+        path: dir.join(format!("{base}.json")),
+        reason: format!("{MAX_SAME_NAME} backups already carry this name"),
+    })?;
+    if let Err(e) = prune(&dir, KEEP) {
+        tracing::warn!(error = %e, "could not prune old backups; the change goes on");
+    }
     Ok(path)
 }
+
+/// How many backups of one action in one millisecond get a name before we give up.
+const MAX_SAME_NAME: usize = 1000;
 
 /// A new backup record for `action`, stamped now.
 pub fn record(
@@ -146,23 +172,52 @@ pub fn record(
     }
 }
 
+/// The sort key of a backup name: its stem, then its collision number (`-2`, `-3`...), so a
+/// later backup of the same millisecond sorts after the first.
+fn order_key(name: &str) -> (String, u32) {
+    let stem = name.strip_suffix(".json").unwrap_or(name);
+    match stem.rsplit_once('-') {
+        Some((head, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            (head.to_owned(), n.parse().unwrap_or(1))
+        }
+        _ => (stem.to_owned(), 1),
+    }
+}
+
+/// The backup file names in `dir`, newest first; none when the folder does not exist.
 fn names(dir: &Path) -> Result<Vec<String>, ChangeError> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .map_err(|e| ChangeError::io("read", dir, e))?
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ChangeError::io("read", dir, e)),
+    };
+    let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
         .collect();
     // Names start with a UTC stamp: lexical order is time order. Newest first.
-    names.sort();
+    names.sort_by_cached_key(|n| order_key(n));
     names.reverse();
     Ok(names)
 }
 
+/// Remove all but the newest `keep`. Concurrent writers prune the same files: one already
+/// removed by another is success.
 fn prune(dir: &Path, keep: usize) -> Result<(), ChangeError> {
-    for old in names(dir)?.into_iter().skip(keep) {
+    remove_oldest(dir, names(dir)?, keep)
+}
+
+/// Remove the entries of `listed` (newest first) after the first `keep`. The listing may be
+/// out of date by the time a file is removed: another writer pruning the same folder.
+fn remove_oldest(dir: &Path, listed: Vec<String>, keep: usize) -> Result<(), ChangeError> {
+    for old in listed.into_iter().skip(keep) {
         let p = dir.join(&old);
-        fs::remove_file(&p).map_err(|e| ChangeError::io("remove", &p, e))?;
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ChangeError::io("remove", &p, e)),
+        }
     }
     Ok(())
 }
@@ -170,7 +225,7 @@ fn prune(dir: &Path, keep: usize) -> Result<(), ChangeError> {
 /// Every backup, newest first. Files that are not our backups are listed as unreadable
 /// rather than hidden.
 pub fn list(state_dir: &Path) -> Result<Vec<BackupEntry>, ChangeError> {
-    let dir = backups_dir(state_dir)?;
+    let dir = backups_path(state_dir);
     let mut out = Vec::new();
     for name in names(&dir)? {
         let entry = match read_path(&dir.join(&name)) {
@@ -207,7 +262,7 @@ pub fn read(state_dir: &Path, name: &str) -> Result<Backup, ChangeError> {
     } else {
         format!("{name}.json")
     };
-    let path = backups_dir(state_dir)?.join(&file);
+    let path = backups_path(state_dir).join(&file);
     if !path.is_file() {
         return Err(ChangeError::NoSuchBackup(name.to_owned()));
     }
@@ -291,6 +346,64 @@ mod tests {
             read(dir.path(), "nope"),
             Err(ChangeError::NoSuchBackup(_))
         ));
+    }
+
+    /// Backups of the same action in the same millisecond (threads here, processes in real
+    /// life) get distinct names: none overwrites another.
+    #[test]
+    fn concurrent_backups_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let (threads, each) = (8, 5);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (state, barrier) = (dir.path().to_path_buf(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    for i in 0..each {
+                        let mut b = sample("retire");
+                        b.layer_label = format!("t{t}-{i}");
+                        save(&state, &b).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let all = list(dir.path()).unwrap();
+        let mut labels: Vec<String> = all.iter().map(|b| b.layer.clone()).collect();
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), threads * each, "{all:?}");
+    }
+
+    /// Pruning after another process already removed a file is no failure.
+    #[test]
+    fn pruning_tolerates_files_already_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..3 {
+            save(dir.path(), &sample("retire")).unwrap();
+        }
+        let bdir = backups_path(dir.path());
+        let listed = names(&bdir).unwrap();
+        assert_eq!(listed.len(), 3);
+        // Another writer, pruning from the same listing, removed the oldest first.
+        fs::remove_file(bdir.join(&listed[2])).unwrap();
+        remove_oldest(&bdir, listed, 1).unwrap();
+        assert_eq!(names(&bdir).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn listing_creates_no_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("absent");
+        assert!(list(&state).unwrap().is_empty());
+        assert!(matches!(
+            read(&state, "x"),
+            Err(ChangeError::NoSuchBackup(_))
+        ));
+        assert!(!state.exists());
     }
 
     #[test]

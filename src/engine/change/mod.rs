@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //! - [`pipeline`]: the one path every mutation takes: preflight → backup → apply → verify.
+//! - `plan`: which layers a change writes (what the backup covers and the plan names), and
+//!   whether it writes nothing.
 //! - [`backup`]: the snapshot taken before each write, listing and restore.
 //! - [`gateway`]: gateway-native mode, running the real `openclaw`.
 //! - [`queue`]: queued apply (a coalesced background gateway restart, `apply.json`).
@@ -23,6 +25,7 @@ mod files;
 pub mod gateway;
 pub mod layers;
 pub mod pipeline;
+mod plan;
 pub mod queue;
 pub mod restore;
 pub mod session;

@@ -11,14 +11,17 @@ use serde::Serialize;
 
 use super::backup;
 use super::error::ChangeError;
+use super::files;
 use super::gateway::Gateway;
+use super::plan::{
+    change_provider, gateway_layers, layers_line, nothing_to_change, planned_layers, shared_layer,
+};
 use super::queue::{self, QueueOutcome};
 use super::verify;
 use crate::engine::profile::{Fence, ProfileId};
-use crate::engine::store::detect::agent_db_path;
 use crate::engine::store::{
-    Change, EffectiveOrder, LayerDocs, LayerId, LayerScope, Snapshot, Store, StoreChoice,
-    StoreFormat, StoreInfo, StoreOptions,
+    Change, EffectiveOrder, LayerDocs, LayerId, Snapshot, Store, StoreChoice, StoreInfo,
+    StoreOptions,
 };
 
 /// A callback run between backup and apply. Only tests use it, to change the store behind
@@ -69,6 +72,9 @@ pub struct ChangeReport {
     pub queued_apply: Option<QueueOutcome>,
     /// Worth knowing after the change, not a failure (e.g. a lastGood only the gateway moves).
     pub notes: Vec<String>,
+    /// True when the store already is as the change asks: nothing was written and no
+    /// backup taken.
+    pub nothing_to_change: bool,
     /// The provider's effective order after an order change or retire, and where it comes
     /// from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +103,7 @@ impl ChangeReport {
             differences: Vec::new(),
             queued_apply: None,
             notes: Vec::new(),
+            nothing_to_change: false,
             order_in_effect: None,
         }
     }
@@ -247,81 +254,6 @@ fn after_clear_source(snap: &Snapshot, provider: &str) -> String {
     }
 }
 
-fn shared_layer(store: &Store) -> Option<LayerId> {
-    store.layers().into_iter().next()
-}
-
-/// The layers a change will write: those whose documents it touches, and for a new order or
-/// profile where none is stored, the shared layer.
-fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) -> Vec<LayerId> {
-    let touches = |d: &LayerDocs| match change {
-        // Only layers naming the id in an order or lastGood (normalize also drops the
-        // provider's whole order, which retire may store).
-        Change::Retire { id } => {
-            let mut bare = d.clone();
-            if let Some(o) = bare.state.get_mut("order").and_then(|o| o.as_object_mut()) {
-                o.retain(|_, l| {
-                    l.as_array()
-                        .is_none_or(|a| a.iter().any(|x| x == id.as_str()))
-                });
-            }
-            verify::normalize(change, &bare) != bare
-        }
-        _ => &verify::normalize(change, d) != d,
-    };
-    let mut out: Vec<LayerId> = snap
-        .layers
-        .iter()
-        .filter(|(_, d)| touches(d))
-        .map(|(l, _)| l.clone())
-        .collect();
-    let needs_home = match change {
-        Change::SetOrder { provider, .. } => snap.stored_order(provider).is_none(),
-        Change::UpsertProfile { id, .. } => snap.raw_profile(id.as_str()).is_none(),
-        Change::Retire { id } => snap
-            .order_to_store_on_retire(id.provider_part(), id.as_str())
-            .is_some_and(|rest| !rest.is_empty()),
-        _ => false,
-    };
-    if needs_home && matches!(change, Change::Retire { .. }) {
-        if let Some(home) = shared_layer(store).filter(|h| !out.contains(h)) {
-            out.insert(0, home);
-        }
-    }
-    if out.is_empty() && needs_home {
-        out.extend(shared_layer(store));
-    }
-    if let Change::SetOrder { provider, .. } | Change::ClearOrder { provider } = change {
-        // Only the layer that owns the order is written.
-        if let Some((_, owner)) = snap.stored_order(provider) {
-            out.retain(|l| *l == owner);
-        }
-    }
-    out
-}
-
-/// Where `openclaw` writes: order changes (and retire, an order change there) go to the
-/// agent's own database, even for `main`; logout removes references from every layer.
-fn gateway_layers(store: &Store, snap: &Snapshot, change: &Change) -> (Vec<LayerId>, String) {
-    match change {
-        Change::Delete { .. } | Change::UpsertProfile { .. } => (
-            planned_layers(store, snap, change),
-            "via the gateway: `openclaw models auth logout`".into(),
-        ),
-        _ => {
-            let overlay = LayerId {
-                format: StoreFormat::AgentDb,
-                path: agent_db_path(store.state_dir(), store.agent()),
-                scope: LayerScope::Overlay {
-                    agent: store.agent().to_owned(),
-                },
-            };
-            let note = format!("via the gateway: `openclaw models auth order` writes {overlay}");
-            (vec![overlay], note)
-        }
-    }
-}
-
 /// Save a backup of each layer, returning the file names.
 fn back_up(store: &Store, layers: &[LayerId], action: &str) -> Result<Vec<String>, ChangeError> {
     let mut names = Vec::new();
@@ -363,17 +295,29 @@ pub fn execute(
 ) -> Result<ChangeReport, ChangeError> {
     let snap = store.load().map_err(ChangeError::store)?;
     let mut plan = preflight(store, &snap, &change)?;
+    let direct = planned_layers(store, &snap, &change);
+    if let Some(why) = nothing_to_change(&snap, &change, &direct) {
+        // Nothing would be written: no backup, no apply, and the report says so (instead of
+        // the steps preflight described, which would all be no-ops).
+        let mut report = ChangeReport::planned(store, opts, vec![why], Vec::new());
+        report.nothing_to_change = true;
+        report.verified = true;
+        report.order_in_effect = Some(snap.effective_order(&change_provider(&change)));
+        return Ok(report);
+    }
     let planned = if opts.via_gateway {
         let (layers, note) = gateway_layers(store, &snap, &change);
         plan.push(note);
         layers
     } else {
-        planned_layers(store, &snap, &change)
+        plan.push(layers_line(&direct, ""));
+        direct
     };
     let mut report = ChangeReport::planned(store, opts, plan, planned.clone());
     if opts.dry_run {
         return Ok(report);
     }
+    files::sweep_own(store.state_dir());
     let gateway = if opts.via_gateway {
         Some(Gateway::locate(store.state_dir(), store.agent())?)
     } else {

@@ -11,6 +11,8 @@
 //!   callback try again. A failed finish therefore needs a new `auth start`.
 //! - Concurrent writers (the bot and the CLI) are not locked against each other: each write
 //!   is atomic, and the worst case of a race is one lost start that the user repeats.
+//! - The temp file of a write is named as [`crate::engine::store::leftovers`] says; one a
+//!   killed writer left is swept by the next write once it is a minute old.
 
 use std::fs;
 use std::io::Write as _;
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::pkce::{LoginSecrets, constant_time_eq};
 use super::{LOGIN_TTL_MS, OAuthError, Requester};
 use crate::engine::store::StoreError;
+use crate::engine::store::leftovers;
 use crate::engine::store::lock::{self, LockGuard};
 use crate::secret::Secret;
 
@@ -219,13 +222,12 @@ impl PendingLogins {
             logins: file.logins.clone(),
         })
         .map_err(|_| self.err("cannot encode it"))?;
-        let tmp = self
-            .dir
-            .join(format!(".pending.json.{}.tmp", std::process::id()));
+        // A temp file a killed writer left (ours by name, over a minute old) goes first.
+        leftovers::sweep(&self.dir, Some(&["pending.json"]), leftovers::MAX_AGE);
+        let tmp = leftovers::temp_path(&self.path());
         let mut f = fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)
             .map_err(io)?;

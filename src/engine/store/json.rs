@@ -28,17 +28,22 @@ pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
 /// Best effort: a file that cannot be removed is logged and left.
 pub(crate) fn remove_stale_temp_files(file: &Path, max_age: Duration) {
     let Some(dir) = file.parent() else { return };
-    let prefixes: Vec<String> = [file.to_owned(), state_path(file)]
+    let bases: Vec<String> = [file.to_owned(), state_path(file)]
         .iter()
         .filter_map(|p| p.file_name())
-        .map(|n| format!(".{}.", n.to_string_lossy()))
+        .map(|n| n.to_string_lossy().into_owned())
         .collect();
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".tmp") || !prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+        // Only names of our pattern (`.auth-profiles.json.<pid>.<nonce>.tmp`), never a
+        // gateway file that merely starts the same way (`.auth-profiles.json.tmp`).
+        if !bases
+            .iter()
+            .any(|b| super::leftovers::is_ours(&name, Some(b)))
+        {
             continue;
         }
         let old = entry

@@ -2,7 +2,10 @@
 //! (OpenClaw: O_CREAT|O_EXCL; we: an exclusive hard link of a filled temp file, which no crash
 //! can leave empty) with mode 0600, holding `{"pid":N,"createdAt":"<ISO>"}`. A lock older than
 //! [`STALE_AFTER`] or whose pid is dead is taken over; a directory of that name (older
-//! versions) is a lock too. A live lock is waited for, up to a bound, then reported.
+//! versions) is a lock too. A lock whose `createdAt` lies in the future (a wrong clock) is
+//! judged by its file's mtime instead. A live lock is waited for, up to a bound, then reported.
+//! Our temp and aside files beside the lock are named as [`super::leftovers`] says, and the
+//! ones a crash left are swept on the next acquire.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -13,9 +16,12 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use super::error::StoreError;
+use super::leftovers;
 
 /// A lock older than this is stale.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
+/// How far in the future a lock's `createdAt` may lie before it is not believed.
+const CLOCK_SKEW: Duration = Duration::from_secs(2);
 /// How long we wait for a live lock by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
@@ -74,15 +80,20 @@ fn is_stale(path: &Path) -> bool {
         .and_then(Value::as_str)
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&chrono::Utc));
-    if let Some(t) = created {
-        if chrono::Utc::now()
+    let created_age_ms = created.map(|t| {
+        chrono::Utc::now()
             .signed_duration_since(t)
             .num_milliseconds()
-            > STALE_AFTER.as_millis() as i64
-        {
-            return true;
-        }
-    } else if age > STALE_AFTER {
+    });
+    let stale_ms = STALE_AFTER.as_millis() as i64;
+    let too_old = match created_age_ms {
+        // A `createdAt` in the future (a clock stepped back, a writer with a wrong clock)
+        // would keep the lock live for as long as the skew: the file's mtime judges instead.
+        Some(ms) if ms < -(CLOCK_SKEW.as_millis() as i64) => age > STALE_AFTER,
+        Some(ms) => ms > stale_ms,
+        None => age > STALE_AFTER,
+    };
+    if too_old {
         return true;
     }
     match doc.get("pid").and_then(Value::as_i64) {
@@ -95,13 +106,7 @@ fn is_stale(path: &Path) -> bool {
 /// first renames it aside (atomic, so only one gets it) and checks the renamed lock is still
 /// stale; if a fresh lock was caught instead, it is put back unless a newer one exists.
 fn remove_stale(path: &Path) {
-    let mut aside = path.as_os_str().to_owned();
-    aside.push(format!(
-        ".stale.{}.{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let aside = PathBuf::from(aside);
+    let aside = leftovers::aside_path(path);
     if fs::rename(path, &aside).is_err() {
         return; // someone else moved it first
     }
@@ -123,14 +128,7 @@ fn remove_stale(path: &Path) {
 /// like O_CREAT|O_EXCL, but no one (and no crash) can ever see an empty lock of ours, which
 /// could only be judged stale by age.
 fn create_with_content(path: &Path) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(
-        ".{}.{:?}.tmp",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let tmp = PathBuf::from(tmp);
-    let _ = fs::remove_file(&tmp); // a leftover of this pid and thread is ours to replace
+    let tmp = leftovers::temp_path(path);
     let body = serde_json::json!({
         "pid": std::process::id(),
         "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -152,6 +150,10 @@ fn create_with_content(path: &Path) -> std::io::Result<()> {
 /// Take the lock for `file`, waiting up to `wait` for a live holder.
 pub fn acquire(file: &Path, wait: Duration) -> Result<LockGuard, StoreError> {
     let path = lock_path(file);
+    // Temp files and aside copies a killed process left beside the lock.
+    if let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        leftovers::sweep(dir, Some(&[name]), leftovers::MAX_AGE);
+    }
     let start = Instant::now();
     loop {
         match create_with_content(&path) {

@@ -14,6 +14,7 @@ mod edit;
 mod error;
 pub mod json;
 pub mod layer;
+pub mod leftovers;
 pub mod lock;
 mod order;
 pub mod parse;

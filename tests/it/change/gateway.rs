@@ -83,6 +83,10 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     let out = run.json();
     assert_eq!(out["verified"], true, "{out:#}");
     assert_eq!(out["via_gateway"], true);
+    // The plan named the layer `openclaw` really wrote (the agent's own overlay).
+    let planned = super::plans::paths(&out["planned_layers"]);
+    assert_eq!(planned, super::plans::paths(&out["written"]), "{out:#}");
+    assert!(planned[0].ends_with("agents/main/agent/openclaw-agent.sqlite"));
     let snap = open(&fx).load().unwrap();
     let (order, _) = snap.stored_order("openai").unwrap();
     assert_eq!(
@@ -121,6 +125,11 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     run.expect_code(0);
     let out = run.json();
     assert_eq!(out["verified"], true, "{out:#}");
+    // Logout rewrote the shared layer (the credential) and the overlay (its order): the
+    // two layers the plan named.
+    let planned = super::plans::paths(&out["planned_layers"]);
+    assert_eq!(planned.len(), 2, "{out:#}");
+    assert_eq!(planned, super::plans::paths(&out["written"]), "{out:#}");
     let snap = open(&fx).load().unwrap();
     assert!(snap.raw_profile("openai:bob@example.com").is_none());
     assert!(snap.raw_profile("openai:alice@example.com").is_some());

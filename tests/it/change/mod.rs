@@ -2,11 +2,14 @@
 //! against the real `openclaw`, queued apply, and the `layers` and `doctor` views. Stores are
 //! real SQLite databases with OpenClaw's schema and real JSON files.
 
+mod exits;
 mod gateway;
 mod mutations;
+mod plans;
 mod queue;
 mod restore;
 mod retire_order;
+mod sweep;
 mod views;
 
 use std::path::Path;

@@ -190,6 +190,15 @@ fn json_store_with_lock(lock_body: Option<serde_json::Value>) -> (Fixture, std::
     (fx, lock)
 }
 
+/// Set the mtime of `path` (a file or folder) `secs` into the past.
+fn backdate(path: &std::path::Path, secs: u64) {
+    let old = std::time::SystemTime::now() - Duration::from_secs(secs);
+    std::fs::File::open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
 fn iso(offset_s: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(offset_s)).to_rfc3339()
 }
@@ -217,11 +226,7 @@ fn stale_locks_are_taken_over() {
     // A lock directory (older versions), stale by age.
     let (fx, lock) = json_store_with_lock(None);
     std::fs::create_dir(&lock).unwrap();
-    let old = std::time::SystemTime::now() - Duration::from_secs(120);
-    std::fs::File::open(&lock)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    backdate(&lock, 120);
     let store = open(&fx.state_dir(), "main", forced(StoreFormat::Json))
         .with_lock_wait(Duration::from_secs(3));
     store.apply(&upsert("x", "openai-codex", 1)).unwrap();
@@ -264,4 +269,97 @@ fn a_live_lock_is_waited_for_then_reported() {
     assert!(err.to_string().contains("try again"));
     assert_eq!(std::fs::read(fx.json_path("main")).unwrap(), before);
     assert!(lock.exists());
+}
+
+#[test]
+fn a_lock_created_in_the_future_is_judged_by_its_mtime() {
+    // A live pid (ours) and a `createdAt` a day ahead: only the file's age can tell.
+    let future = json!({"pid": std::process::id(), "createdAt": iso(86_400)});
+    let (fx, lock) = json_store_with_lock(Some(future.clone()));
+    backdate(&lock, 120);
+    let store = open(&fx.state_dir(), "main", forced(StoreFormat::Json))
+        .with_lock_wait(Duration::from_secs(3));
+    let t = Instant::now();
+    store
+        .apply(&upsert("x", "openai-codex", 1))
+        .expect("an old lock file with a future createdAt is stale");
+    assert!(t.elapsed() < Duration::from_secs(2), "it was waited for");
+    assert!(!lock.exists(), "our lock is released");
+
+    // The same lock written just now is live: waited for, then reported.
+    let (fx, lock) = json_store_with_lock(Some(future));
+    let store = open(&fx.state_dir(), "main", forced(StoreFormat::Json))
+        .with_lock_wait(Duration::from_millis(500));
+    let err = store.apply(&upsert("x", "openai-codex", 1)).unwrap_err();
+    assert!(matches!(err, StoreError::LockTimeout { .. }), "{err}");
+    assert!(lock.exists());
+}
+
+/// Concurrent `order set` through the real binary with a full backups folder (50 kept): every
+/// writer prunes, several prune the same file, and none may fail for it.
+#[test]
+fn concurrent_order_sets_with_a_full_backups_folder_all_succeed() {
+    use crate::support::fixtures::state_db_example;
+    let fx = Fixture::new();
+    let (store, state) = state_db_example();
+    fx.state_db(&store, Some(&state));
+    let backups = fx.state_dir().join("codex-profiler/backups");
+    std::fs::create_dir_all(&backups).unwrap();
+    for i in 0..50 {
+        std::fs::write(
+            backups.join(format!("20200101T0000{i:02}000Z-seed.json")),
+            b"{}",
+        )
+        .unwrap();
+    }
+    let writers = 40;
+    let state_arg = fx.state_arg();
+    // All set the same order: each still backs up the layer and prunes the folder, and a
+    // read-back is not muddled by another writer's different order.
+    let children: Vec<Child> = (0..writers)
+        .map(|_| {
+            let order = ["alice@example.com", "bob@example.com"];
+            crate::support::cli::command(fx.home())
+                .env("RUST_LOG", "warn")
+                .args(["--state-dir", &state_arg, "order", "set"])
+                .args(order)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        if !out.status.success() {
+            failed.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {writers} failed: {failed:?}",
+        failed.len()
+    );
+    let snap = open(&fx.state_dir(), "main", forced(StoreFormat::StateDb))
+        .load()
+        .expect("the store is valid");
+    let (order, _) = snap.stored_order("openai").expect("an order is stored");
+    assert_eq!(
+        order,
+        ["openai:alice@example.com", "openai:bob@example.com"]
+    );
+    let names: Vec<String> = std::fs::read_dir(&backups)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 50, "{names:?}");
+    // Two in the same millisecond are `…-order-set.json` and `…-order-set-2.json`.
+    let ours = names.iter().filter(|n| n.contains("-order-set")).count();
+    assert_eq!(
+        ours,
+        writers.min(50),
+        "the writers' backups are the newest 50: {names:?}"
+    );
 }
