@@ -70,24 +70,31 @@ fn checker(url: &str, concurrency: usize) -> UsageChecker {
     UsageChecker::new(opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Check `profiles` once; its wall time, after checking that all `ok` answered.
+async fn timed_check(
+    checker: &UsageChecker,
+    profiles: impl Iterator<Item = ProfileToCheck>,
+    ok: usize,
+) -> Duration {
+    let t = Instant::now();
+    let run = checker.check(profiles.collect()).await;
+    let took = t.elapsed();
+    assert_eq!(run.summary().remote_ok_count, ok);
+    took
+}
+
 /// Case 1: `n` profiles at `--concurrency n` against one alone, and one after another.
 fn wide(rt: &tokio::runtime::Runtime, n: usize, delay: Duration, rounds: usize) {
     let server = server(n, delay);
     let checker = checker(&server.url, n);
     let now = chrono::Utc::now().timestamp_millis();
-    let all = || (0..n).map(|i| profile(i, now)).collect::<Vec<_>>();
+    let all = || (0..n).map(move |i| profile(i, now));
     let (mut single, mut concurrent, mut sequential) = (vec![], vec![], vec![]);
     for _ in 0..rounds {
         rt.block_on(async {
-            let t = Instant::now();
-            let run = checker.check(vec![profile(0, now)]).await;
-            single.push(t.elapsed());
-            assert_eq!(run.summary().remote_ok_count, 1);
+            single.push(timed_check(&checker, (0..1).map(|i| profile(i, now)), 1).await);
 
-            let t = Instant::now();
-            let run = checker.check(all()).await;
-            concurrent.push(t.elapsed());
-            assert_eq!(run.summary().remote_ok_count, n);
+            concurrent.push(timed_check(&checker, all(), n).await);
 
             let t = Instant::now();
             for p in all() {
@@ -133,17 +140,9 @@ fn capped(rt: &tokio::runtime::Runtime, n: usize, delay: Duration, rounds: usize
     let (mut single, mut full) = (vec![], vec![]);
     for _ in 0..rounds {
         rt.block_on(async {
-            let t = Instant::now();
-            let run = checker.check(vec![profile(0, now)]).await;
-            single.push(t.elapsed());
-            assert_eq!(run.summary().remote_ok_count, 1);
+            single.push(timed_check(&checker, (0..1).map(|i| profile(i, now)), 1).await);
 
-            let t = Instant::now();
-            let run = checker
-                .check((0..n).map(|i| profile(i, now)).collect())
-                .await;
-            full.push(t.elapsed());
-            assert_eq!(run.summary().remote_ok_count, n);
+            full.push(timed_check(&checker, (0..n).map(|i| profile(i, now)), n).await);
         });
     }
     let (s, f) = (median(single), median(full));

@@ -79,7 +79,8 @@ pub struct Fetched {
     pub status: Option<u16>,
     /// Milliseconds each attempt took.
     pub attempt_ms: Vec<u64>,
-    /// The last 429's `Retry-After`, when it was too long to wait for.
+    /// When the result is a 429 that carried a `Retry-After`: that pause (too long to wait
+    /// for, or a second 429 after the one wait).
     pub retry_after: Option<Duration>,
 }
 

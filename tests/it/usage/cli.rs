@@ -125,7 +125,8 @@ fn setup() -> (tempfile::TempDir, UsageServer) {
     (home, server())
 }
 
-fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
+/// The entry of `openai:<name>@example.com` in a `usage --json` document.
+pub(super) fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["profiles"]
         .as_array()
         .unwrap()

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::cli::entry;
 use crate::support::cli::{self, Run};
 use crate::support::fixtures::Fixture;
 use crate::support::usage_server::{self, Reply, UsageServer, full_payload, shape};
@@ -49,15 +50,6 @@ fn run(fx: &Fixture, server: &UsageServer, env: &[(&str, &str)], args: &[&str]) 
     let secrets: Vec<String> = names.iter().map(|n| token(n)).collect();
     r.assert_no_secret(&secrets.iter().map(String::as_str).collect::<Vec<_>>());
     r
-}
-
-fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["profiles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["profile"] == format!("openai:{name}@example.com"))
-        .unwrap_or_else(|| panic!("no {name} in {doc}"))
 }
 
 fn shapes() -> (Fixture, UsageServer) {
