@@ -248,4 +248,17 @@ mod tests {
             Err(ConfigError::BadBool { .. })
         ));
     }
+
+    #[test]
+    fn usage_concurrency_comes_from_its_variable() {
+        assert_eq!(cfg(&[]).unwrap().usage_concurrency, 16);
+        let c = cfg(&[("CODEX_PROFILER_USAGE_CONCURRENCY", "4")]).unwrap();
+        assert_eq!(c.usage_concurrency, 4);
+        let blank = cfg(&[("CODEX_PROFILER_USAGE_CONCURRENCY", " ")]).unwrap();
+        assert_eq!(blank.usage_concurrency, 16);
+        assert!(matches!(
+            cfg(&[("CODEX_PROFILER_USAGE_CONCURRENCY", "0")]),
+            Err(ConfigError::BadConcurrency(_))
+        ));
+    }
 }
