@@ -55,6 +55,8 @@ pub struct ChatConfig {
     pub usage_timeout: Duration,
     /// Usage retries (the CLI's `--retries` default).
     pub usage_retries: u32,
+    /// `CODEX_PROFILER_USAGE_CONCURRENCY`: most usage requests in flight (default 16).
+    pub usage_concurrency: usize,
 }
 
 impl Default for ChatConfig {
@@ -69,6 +71,7 @@ impl Default for ChatConfig {
             via_gateway: false,
             usage_timeout: Duration::from_secs(25),
             usage_retries: 1,
+            usage_concurrency: crate::engine::usage::DEFAULT_CONCURRENCY,
         }
     }
 }
@@ -98,6 +101,9 @@ pub enum ConfigError {
     /// The store options do not resolve (no `HOME`, a bad agent id or store format).
     #[error("{0}")]
     Store(String),
+    /// `CODEX_PROFILER_USAGE_CONCURRENCY` is not a whole number in range.
+    #[error("{0}")]
+    BadConcurrency(String),
 }
 
 impl Failure for ConfigError {
@@ -113,6 +119,7 @@ impl Failure for ConfigError {
             ConfigError::BadBool { .. } => "bad_config_value",
             ConfigError::Store(_) => "bad_store_options",
             ConfigError::Endpoint(_) => "untrusted_endpoint",
+            ConfigError::BadConcurrency(_) => "bad_concurrency",
         }
     }
 }
@@ -150,6 +157,10 @@ impl ChatConfig {
                 get("CODEX_PROFILER_VIA_GATEWAY"),
                 false,
             )?,
+            usage_concurrency: crate::engine::usage::concurrency_from_env(
+                get(crate::engine::usage::CONCURRENCY_VAR).as_deref(),
+            )
+            .map_err(|e| ConfigError::BadConcurrency(e.to_string()))?,
             ..ChatConfig::default()
         })
     }
@@ -235,6 +246,19 @@ mod tests {
         assert!(matches!(
             cfg(&[("CODEX_PROFILER_INLINE_BUTTONS", "maybe")]),
             Err(ConfigError::BadBool { .. })
+        ));
+    }
+
+    #[test]
+    fn usage_concurrency_comes_from_its_variable() {
+        assert_eq!(cfg(&[]).unwrap().usage_concurrency, 16);
+        let c = cfg(&[("CODEX_PROFILER_USAGE_CONCURRENCY", "4")]).unwrap();
+        assert_eq!(c.usage_concurrency, 4);
+        let blank = cfg(&[("CODEX_PROFILER_USAGE_CONCURRENCY", " ")]).unwrap();
+        assert_eq!(blank.usage_concurrency, 16);
+        assert!(matches!(
+            cfg(&[("CODEX_PROFILER_USAGE_CONCURRENCY", "0")]),
+            Err(ConfigError::BadConcurrency(_))
         ));
     }
 }

@@ -134,6 +134,7 @@ mod tests {
             profiles => vec![p], command => "/x", problem => "Bad.", usage => "/x",
             length => 5000, max => 4096, what => "Usage check", message => "boom",
             lines => vec!["a · plus"], ok => 1, failed => 1, profile => "openai:a",
+            usable => 0, limited => 1, checked => 2,
             name => "a", url => "https://example.invalid", minutes => 15, email => "a@x",
             updated => true, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
             code => "ABCD-1234", layer => "state-db", verified => true, backup => "b.json",
@@ -157,6 +158,28 @@ mod tests {
         assert!(m.iter().all(|(_, d)| !d.is_empty() && d.len() <= 256));
         assert_eq!(label("confirm_delete"), "Yes, delete it");
         assert_eq!(label("nope"), "nope");
+    }
+
+    #[test]
+    fn usage_result_counts_limited_apart_from_usable() {
+        let counts = |ok: usize, failed: usize, usable: usize, limited: usize| {
+            render(
+                "usage_result",
+                context! { lines => vec!["a · plus"], ok, failed, usable, limited,
+                checked => ok + failed },
+            )
+        };
+        assert!(
+            counts(3, 1, 2, 1)
+                .starts_with("Codex usage (4 checked: 2 usable, 1 limited, 1 failed):\n"),
+            "{}",
+            counts(3, 1, 2, 1)
+        );
+        assert!(
+            counts(2, 0, 1, 1)
+                .starts_with("Codex usage (2 checked: 1 usable, 1 limited, 0 failed):")
+        );
+        assert!(counts(2, 0, 2, 0).starts_with("Codex usage:\n"));
     }
 
     #[test]

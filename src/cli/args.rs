@@ -169,6 +169,9 @@ pub struct UsageArgs {
     /// Add attempt counts and timings.
     #[arg(long)]
     pub debug: bool,
+    /// Most requests in flight at once [default: $CODEX_PROFILER_USAGE_CONCURRENCY, else 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub concurrency: Option<u64>,
 }
 
 /// `usage --format`.

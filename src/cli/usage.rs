@@ -1,7 +1,10 @@
 //! `usage`: check each selected profile's quota on the ChatGPT usage endpoint (SPEC sections 5
 //! and 6). The endpoint is checked before anything else (untrusted: exit 5, nothing sent); the
 //! store is only read; the check itself and all rendering live in [`crate::engine::usage`].
+//! While it waits, text mode on a terminal shows `3/9 checked` on stderr; `--json` and a
+//! stderr that is not a terminal get nothing.
 
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use super::args::{GlobalArgs, UsageArgs, UsageFormat};
@@ -9,7 +12,10 @@ use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::endpoint;
 use crate::engine::selector::Selector;
-use crate::engine::usage::{UsageChecker, UsageOptions, profiles_to_check, report};
+use crate::engine::usage::{
+    CONCURRENCY_VAR, Progress, UsageChecker, UsageOptions, concurrency_from_env, profiles_to_check,
+    report,
+};
 
 /// The variable that points the check at another usage endpoint (tests: loopback).
 const USAGE_URL_VAR: &str = "CODEX_PROFILER_USAGE_URL";
@@ -17,6 +23,11 @@ const USAGE_URL_VAR: &str = "CODEX_PROFILER_USAGE_URL";
 /// Run `usage`.
 pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
     let url = endpoint::usage_url(std::env::var(USAGE_URL_VAR).ok().as_deref())?;
+    let concurrency = match a.concurrency {
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        None => concurrency_from_env(std::env::var(CONCURRENCY_VAR).ok().as_deref())
+            .map_err(|e| CliError::usage(e.to_string()))?,
+    };
     let selector = Selector::parse(&a.profile)?;
     let store = open_store(g)?;
     let snap = store.load()?;
@@ -26,17 +37,35 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
     let mut opts = UsageOptions::new(url);
     opts.timeout = Duration::from_secs(a.timeout_sec);
     opts.retries = a.retries;
+    opts.concurrency = concurrency;
     let checker = UsageChecker::new(opts)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|_| CliError::runtime("runtime", "the async runtime could not be started"))?;
-    let run = runtime.block_on(checker.check(profiles));
-
     let json = g.json || a.format == Some(UsageFormat::Json);
+    let show_progress = !json && std::io::stderr().is_terminal();
+    let run = runtime.block_on(checker.check_with_progress(profiles, |p| {
+        if show_progress {
+            draw_progress(p);
+        }
+    }));
+
     Ok(if json {
         Report::Json(report::render_json(&run, &snap.info, a.debug))
     } else {
         Report::Text(report::render_text(&run, a.debug))
     })
+}
+
+/// `\r3/9 checked` on stderr, and the line wiped once every profile is done, so the result
+/// printed next starts clean. A failed write (a closed terminal) is not worth stopping for.
+fn draw_progress(p: Progress) {
+    let mut err = std::io::stderr().lock();
+    let _ = if p.done >= p.total {
+        write!(err, "\r\x1b[2K")
+    } else {
+        write!(err, "\r{}/{} checked", p.done, p.total)
+    };
+    let _ = err.flush();
 }

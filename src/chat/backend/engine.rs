@@ -121,6 +121,7 @@ impl EngineBackend {
         let mut opts = UsageOptions::new(url);
         opts.timeout = config.usage_timeout;
         opts.retries = config.usage_retries;
+        opts.concurrency = config.usage_concurrency;
         let usage = UsageChecker::new(opts).map_err(|e| ConfigError::Endpoint(e.to_string()))?;
         Ok(EngineBackend {
             store: engine_store_options(&config.store)?,
@@ -265,6 +266,8 @@ impl Backend for EngineBackend {
                 lines: report::lines(&run),
                 ok_count: summary.remote_ok_count,
                 failed_count: summary.remote_failed_count,
+                usable_count: summary.usable_count,
+                limited_count: summary.limited_count,
             })
         })
     }

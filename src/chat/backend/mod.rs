@@ -82,7 +82,7 @@ pub struct ProfileView {
 }
 
 /// A usage check's result, ready to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UsageReport {
     /// One line per profile (`alice@example.com · plus · 5h 42% left (resets 2h 13m) · ...`).
     pub lines: Vec<String>,
@@ -90,6 +90,10 @@ pub struct UsageReport {
     pub ok_count: usize,
     /// How many failed.
     pub failed_count: usize,
+    /// Of those that answered, how many can be used now.
+    pub usable_count: usize,
+    /// Of those that answered, how many have a limit reached.
+    pub limited_count: usize,
 }
 
 /// A PKCE login that was started. Its `Debug` hides the URL, as the engine's `Started` does.

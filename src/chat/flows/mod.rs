@@ -245,7 +245,11 @@ async fn usage(conv: &Arc<Conversation>, ctx: &Ctx, ids: Vec<ProfileId>, guard: 
     let text = match conv.backend.usage(ids).await {
         Ok(r) => render::render(
             "usage_result",
-            context! { lines => r.lines, ok => r.ok_count, failed => r.failed_count },
+            context! {
+                lines => r.lines, ok => r.ok_count, failed => r.failed_count,
+                usable => r.usable_count, limited => r.limited_count,
+                checked => r.ok_count + r.failed_count,
+            },
         ),
         Err(e) => failed("Usage check", &e),
     };

@@ -33,6 +33,9 @@ pub enum RemoteError {
     RefreshInProgress,
     /// The refresh failed and the token is gone: not sent.
     RefreshFailed,
+    /// This machine ran out of file descriptors (`EMFILE`/`ENFILE`) opening the connection:
+    /// a local limit, not the network.
+    TooManyOpenFiles,
 }
 
 impl RemoteError {
@@ -51,6 +54,7 @@ impl RemoteError {
             RemoteError::TokenExpiredLocally => "token_expired_locally",
             RemoteError::RefreshInProgress => "refresh_in_progress",
             RemoteError::RefreshFailed => "refresh_failed",
+            RemoteError::TooManyOpenFiles => "too_many_open_files",
         }
     }
 
@@ -71,6 +75,7 @@ impl RemoteError {
             }
             RemoteError::RefreshInProgress => "refresh in progress (not sent)",
             RemoteError::RefreshFailed => "refresh failed: log in again",
+            RemoteError::TooManyOpenFiles => "local error: out of open files (lower --concurrency)",
         }
     }
 
@@ -96,6 +101,11 @@ impl RemoteError {
             RemoteError::RefreshFailed => Some(
                 "the refresh token is gone: log in again with \
                  `codex-profiler auth start --profile NAME`",
+            ),
+            RemoteError::TooManyOpenFiles => Some(
+                "a local error, not the network: the process hit its open-file limit; lower \
+                 `--concurrency` (or CODEX_PROFILER_USAGE_CONCURRENCY), or raise the limit \
+                 with `ulimit -n`",
             ),
             _ => None,
         }
@@ -164,6 +174,7 @@ mod tests {
             RemoteError::MalformedResponse,
             RemoteError::TokenExpiredLocally,
             RemoteError::RefreshInProgress,
+            RemoteError::TooManyOpenFiles,
         ] {
             assert_eq!(
                 serde_json::to_value(e).unwrap(),
@@ -180,6 +191,7 @@ mod tests {
         assert!(!from_status(429).retryable());
         assert!(!from_status(401).retryable());
         assert!(!RemoteError::MalformedResponse.retryable());
+        assert!(!RemoteError::TooManyOpenFiles.retryable());
     }
 
     #[test]

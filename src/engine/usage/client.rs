@@ -2,12 +2,20 @@
 //! names, a timeout over the whole attempt (connect, headers and body), a cap on the body
 //! size read as a stream, and retries with exponential backoff for transient failures only.
 //!
+//! Every attempt first takes a permit of the checker's gate (a semaphore sized by
+//! `--concurrency`), so no more requests are in flight than that, however many profiles a run
+//! holds; the permit is released during backoff and `Retry-After` pauses. A 429 whose
+//! `Retry-After` fits within the timeout is tried once more after it; a longer one is reported
+//! with the time. Running out of file descriptors is told apart from a connection error.
+//!
 //! The access token leaves its [`Secret`] only to become a header value marked sensitive; no
 //! log line, error or result carries it.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use super::classify::{RemoteError, from_status};
@@ -58,6 +66,8 @@ pub struct AttemptPolicy {
     pub backoff: Duration,
     /// Largest body read; a bigger one is `malformed_response`.
     pub max_body_bytes: usize,
+    /// One permit per request in flight (the concurrency cap), shared by every profile.
+    pub gate: Arc<Semaphore>,
 }
 
 /// The outcome of all attempts for one profile.
@@ -69,12 +79,63 @@ pub struct Fetched {
     pub status: Option<u16>,
     /// Milliseconds each attempt took.
     pub attempt_ms: Vec<u64>,
+    /// When the result is a 429 that carried a `Retry-After`: that pause (too long to wait
+    /// for, or a second 429 after the one wait).
+    pub retry_after: Option<Duration>,
 }
 
 /// One failed attempt.
 struct AttemptFail {
     error: RemoteError,
     status: Option<u16>,
+    retry_after: Option<Duration>,
+}
+
+impl AttemptFail {
+    fn new(error: RemoteError, status: Option<u16>) -> AttemptFail {
+        AttemptFail {
+            error,
+            status,
+            retry_after: None,
+        }
+    }
+}
+
+/// A `Retry-After` value: delay seconds, or an HTTP date (a date already past is zero).
+/// Anything else is `None`.
+pub fn parse_retry_after(raw: &str, now: SystemTime) -> Option<Duration> {
+    let raw = raw.trim();
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(at.timestamp()).ok()?);
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let raw = h.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(raw, SystemTime::now())
+}
+
+/// Whether an error chain ends in the process or the system running out of file descriptors.
+fn out_of_files(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(io.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+                return true;
+            }
+            // A wrapping `io::Error` hides its payload from `source()`.
+            if let Some(inner) = io.get_ref() {
+                if out_of_files(inner) {
+                    return true;
+                }
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// The request headers: bearer token (sensitive), `Accept`, the account id when known.
@@ -92,7 +153,9 @@ fn headers(token: &Secret<String>, account_id: Option<&str>) -> Option<HeaderMap
 }
 
 fn transport_error(e: &reqwest::Error) -> RemoteError {
-    if e.is_timeout() {
+    if out_of_files(e) {
+        RemoteError::TooManyOpenFiles
+    } else if e.is_timeout() {
         RemoteError::Timeout
     } else {
         // Refused, reset, TLS, or the body broke off midway: all worth another try.
@@ -103,10 +166,7 @@ fn transport_error(e: &reqwest::Error) -> RemoteError {
 /// Read a 2xx body as a stream, stopping as soon as it exceeds the cap (never buffered whole).
 async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, AttemptFail> {
     let status = Some(resp.status().as_u16());
-    let too_big = AttemptFail {
-        error: RemoteError::MalformedResponse,
-        status,
-    };
+    let too_big = AttemptFail::new(RemoteError::MalformedResponse, status);
     if resp.content_length().is_some_and(|n| n > cap as u64) {
         return Err(too_big);
     }
@@ -120,12 +180,7 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>,
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(e) => {
-                return Err(AttemptFail {
-                    error: transport_error(&e),
-                    status,
-                });
-            }
+            Err(e) => return Err(AttemptFail::new(transport_error(&e), status)),
         }
     }
 }
@@ -136,22 +191,23 @@ async fn attempt(
     headers: &HeaderMap,
     policy: &AttemptPolicy,
 ) -> Result<(u16, Vec<u8>), AttemptFail> {
+    // Held until the body is read; never while pausing between attempts. The gate is never
+    // closed, so an error here cannot happen; going on without a permit would be harmless.
+    let _permit = policy.gate.acquire().await.ok();
     let work = async {
         let resp = http
             .get(url.clone())
             .headers(headers.clone())
             .send()
             .await
-            .map_err(|e| AttemptFail {
-                error: transport_error(&e),
-                status: None,
-            })?;
+            .map_err(|e| AttemptFail::new(transport_error(&e), None))?;
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
-            return Err(AttemptFail {
-                error: from_status(status),
-                status: Some(status),
-            });
+            let mut fail = AttemptFail::new(from_status(status), Some(status));
+            if status == 429 {
+                fail.retry_after = retry_after(resp.headers());
+            }
+            return Err(fail);
         }
         read_capped(resp, policy.max_body_bytes)
             .await
@@ -159,10 +215,7 @@ async fn attempt(
     };
     match tokio::time::timeout(policy.timeout, work).await {
         Ok(r) => r,
-        Err(_) => Err(AttemptFail {
-            error: RemoteError::Timeout,
-            status: None,
-        }),
+        Err(_) => Err(AttemptFail::new(RemoteError::Timeout, None)),
     }
 }
 
@@ -172,7 +225,8 @@ pub fn backoff_delay(base: Duration, n: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-/// GET the usage URL for one token, retrying transient failures.
+/// GET the usage URL for one token, retrying transient failures (up to `policy.retries`
+/// times) and one 429 whose `Retry-After` is within the timeout.
 pub async fn fetch(
     http: &reqwest::Client,
     url: &Url,
@@ -186,10 +240,12 @@ pub async fn fetch(
             result: Err(RemoteError::MissingAccessToken),
             status: None,
             attempt_ms: Vec::new(),
+            retry_after: None,
         };
     };
     let mut attempt_ms = Vec::new();
     let mut n = 0u32;
+    let mut waited_429 = false;
     loop {
         let started = Instant::now();
         let outcome = attempt(http, url, &headers, policy).await;
@@ -202,6 +258,7 @@ pub async fn fetch(
                     result: Ok(body),
                     status: Some(status),
                     attempt_ms,
+                    retry_after: None,
                 };
             }
             Err(fail) => {
@@ -218,10 +275,18 @@ pub async fn fetch(
                     tokio::time::sleep(backoff_delay(policy.backoff, n)).await;
                     continue;
                 }
+                if let Some(wait) = fail.retry_after.filter(|w| *w <= policy.timeout) {
+                    if !waited_429 {
+                        waited_429 = true;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
                 return Fetched {
                     result: Err(fail.error),
                     status: fail.status,
                     attempt_ms,
+                    retry_after: fail.retry_after,
                 };
             }
         }
@@ -239,6 +304,33 @@ mod tests {
         assert_eq!(backoff_delay(b, 2), Duration::from_millis(400));
         assert_eq!(backoff_delay(b, 3), Duration::from_millis(800));
         assert_eq!(backoff_delay(b, 40), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        // 2027-01-15T08:02:00Z, two minutes after `now`.
+        assert_eq!(
+            parse_retry_after("Fri, 15 Jan 2027 08:02:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 2026 00:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn running_out_of_files_is_told_apart() {
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        assert!(out_of_files(&emfile));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!out_of_files(&refused));
+        let wrapped = std::io::Error::other(std::io::Error::from_raw_os_error(libc::ENFILE));
+        assert!(out_of_files(&wrapped));
     }
 
     #[test]

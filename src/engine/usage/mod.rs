@@ -5,14 +5,20 @@
 //! - The caller reads the store and picks profiles with [`profiles_to_check`] (selector +
 //!   local health), then hands them in as [`ProfileToCheck`]s; nothing here opens or writes a
 //!   store (read-only by construction).
-//! - [`UsageChecker`] holds one HTTP client; [`UsageChecker::check`] runs every profile
-//!   concurrently, so a run takes about as long as its slowest profile.
+//! - [`UsageChecker`] holds one HTTP client and one gate (a semaphore of `--concurrency`
+//!   permits, default 16); [`UsageChecker::check`] starts every profile at once but each
+//!   request waits for a permit, so a run of up to that many profiles takes about as long as
+//!   its slowest one, and 1,000 profiles never open more than that many connections.
+//! - [`UsageChecker::check_with_progress`] reports each finished profile to the caller (the
+//!   CLI draws `3/9 checked` on a terminal; the engine knows nothing of terminals).
 //! - A profile whose token is missing, expired or fenced is never sent ([`classify::preflight`]).
 //! - Results are typed and `Serialize` ([`ProfileResult`]); [`report`] turns a [`UsageRun`] into
 //!   the SPEC section 6 JSON document and one-line texts, purely.
 //!
-//! Files: `client.rs` (HTTP, timeouts, retries, body cap), `parse.rs` (reply → typed),
-//! `classify.rs` (`remote_error`), `report.rs` (JSON and text), `select.rs` (store → inputs).
+//! Files: `options.rs` (defaults, concurrency), `client.rs` (HTTP, gate, timeouts, retries,
+//! `Retry-After`, body cap), `parse.rs` (reply → typed) with `window.rs` (windows and value
+//! sanity) and `spend.rs` (`spend_control`), `classify.rs` (`remote_error`), `report.rs`
+//! (JSON and text), `select.rs` (store → inputs).
 //!
 //! ```no_run
 //! # use codex_profiler::engine::{endpoint, selector::Selector, store::Store, usage};
@@ -30,59 +36,32 @@
 
 pub mod classify;
 pub mod client;
+pub mod options;
 pub mod parse;
 pub mod report;
 pub mod select;
+pub mod spend;
+pub mod window;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Serialize;
-use url::Url;
+use tokio::sync::Semaphore;
 
 pub use classify::RemoteError;
 pub use client::{ClientError, USER_AGENT};
+pub use options::{
+    BadConcurrency, CONCURRENCY_VAR, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, UsageOptions, concurrency_from_env,
+};
 pub use parse::{AdditionalLimit, RemoteUsage, UsageWindow};
 pub use select::profiles_to_check;
+pub use spend::{SpendControl, SpendLimit};
+pub use window::WindowKind;
 
 use crate::engine::health::LocalHealth;
 use crate::engine::profile::CodexProfile;
-
-/// Default per-attempt timeout (`--timeout-sec`).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25);
-/// Default retries (`--retries`).
-pub const DEFAULT_RETRIES: u32 = 1;
-/// Default pause before the first retry.
-pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
-/// Largest reply body read; real replies are a few kB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// How a check is run.
-#[derive(Debug, Clone)]
-pub struct UsageOptions {
-    /// The usage endpoint, already checked by [`crate::engine::endpoint::usage_url`].
-    pub url: Url,
-    /// Per-profile, per-attempt timeout covering the whole attempt including the body.
-    pub timeout: Duration,
-    /// Extra attempts after a timeout, connection error or 5xx.
-    pub retries: u32,
-    /// Pause before the first retry; doubled for each further one.
-    pub backoff: Duration,
-    /// Largest body read.
-    pub max_body_bytes: usize,
-}
-
-impl UsageOptions {
-    /// Defaults of SPEC section 5 for a checked URL.
-    pub fn new(url: Url) -> UsageOptions {
-        UsageOptions {
-            url,
-            timeout: DEFAULT_TIMEOUT,
-            retries: DEFAULT_RETRIES,
-            backoff: DEFAULT_BACKOFF,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-        }
-    }
-}
 
 /// One profile to check, with its local health computed by the caller from the store
 /// (`Snapshot::health`), so it is reported whatever the remote side says.
@@ -105,7 +84,8 @@ pub struct ProfileResult {
     pub email: Option<String>,
     /// Stored ChatGPT account id.
     pub account_id: Option<String>,
-    /// Stored plan, else the plan the endpoint reported.
+    /// The plan the usage endpoint reported (fresher than the token's claim), else the
+    /// stored one.
     pub plan: Option<String>,
     /// Local health from the store.
     pub local: LocalHealth,
@@ -119,6 +99,10 @@ pub struct ProfileResult {
     pub remote_status: Option<u16>,
     /// What to do about the error, when there is advice.
     pub remote_hint: Option<String>,
+    /// For `rate_limited`: the endpoint's `Retry-After`, in seconds, when it sent one.
+    pub retry_after_seconds: Option<u64>,
+    /// For `rate_limited`: when to try again (RFC 3339 UTC), when the endpoint said.
+    pub retry_at: Option<String>,
     /// Wall time for this profile, retries and backoff included.
     pub elapsed_ms: u64,
     /// Requests made (0 when the profile was not sent). Shown with `--debug`.
@@ -138,17 +122,31 @@ impl ProfileResult {
                 .map_or(self.profile.as_str(), |(_, n)| n)
         })
     }
+
+    /// Answered, and a limit is reached (rate limit, spend limit, workspace out).
+    pub fn is_limited(&self) -> bool {
+        self.remote_usage.as_ref().is_some_and(|u| u.limited)
+    }
+
+    /// Answered, and no limit is reached.
+    pub fn is_usable(&self) -> bool {
+        self.remote_usage_ok && !self.is_limited()
+    }
 }
 
-/// `summary` of SPEC section 6.
+/// `summary` of SPEC section 6, plus the usable/limited split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Profiles in the run.
     pub profiles_checked: usize,
-    /// With readable usage.
+    /// With readable usage (usable or limited).
     pub remote_ok_count: usize,
     /// Without.
     pub remote_failed_count: usize,
+    /// With readable usage and no limit reached.
+    pub usable_count: usize,
+    /// With readable usage and a limit reached.
+    pub limited_count: usize,
 }
 
 /// The outcome of one check run, profiles in the order given.
@@ -166,12 +164,24 @@ impl UsageRun {
     /// Counts for `summary`.
     pub fn summary(&self) -> Summary {
         let ok = self.profiles.iter().filter(|p| p.remote_usage_ok).count();
+        let limited = self.profiles.iter().filter(|p| p.is_limited()).count();
         Summary {
             profiles_checked: self.profiles.len(),
             remote_ok_count: ok,
             remote_failed_count: self.profiles.len() - ok,
+            usable_count: ok.saturating_sub(limited),
+            limited_count: limited,
         }
     }
+}
+
+/// How far a run has got: `done` of `total` profiles finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Profiles finished.
+    pub done: usize,
+    /// Profiles in the run.
+    pub total: usize,
 }
 
 /// Checks usage with one shared HTTP client; cheap to clone, reusable across runs.
@@ -179,14 +189,18 @@ impl UsageRun {
 pub struct UsageChecker {
     http: reqwest::Client,
     opts: UsageOptions,
+    /// One permit per request in flight, shared by every run and clone of this checker.
+    gate: Arc<Semaphore>,
 }
 
 impl UsageChecker {
     /// Build the client for these options.
     pub fn new(opts: UsageOptions) -> Result<UsageChecker, ClientError> {
+        let permits = opts.concurrency.clamp(1, MAX_CONCURRENCY);
         Ok(UsageChecker {
             http: client::build_http()?,
             opts,
+            gate: Arc::new(Semaphore::new(permits)),
         })
     }
 
@@ -195,9 +209,22 @@ impl UsageChecker {
         &self.opts
     }
 
-    /// Check every profile concurrently; results keep the input order.
+    /// Check every profile concurrently, at most `concurrency` requests at a time; results
+    /// keep the input order.
     pub async fn check(&self, profiles: Vec<ProfileToCheck>) -> UsageRun {
+        self.check_with_progress(profiles, |_| {}).await
+    }
+
+    /// [`UsageChecker::check`], calling `progress` once before the first profile finishes
+    /// (`done: 0`) and once after each.
+    pub async fn check_with_progress(
+        &self,
+        profiles: Vec<ProfileToCheck>,
+        mut progress: impl FnMut(Progress),
+    ) -> UsageRun {
         let started = Instant::now();
+        let total = profiles.len();
+        progress(Progress { done: 0, total });
         let mut tasks = tokio::task::JoinSet::new();
         for (i, p) in profiles.into_iter().enumerate() {
             let me = self.clone();
@@ -211,6 +238,10 @@ impl UsageChecker {
                 Ok(r) => results.push(r),
                 Err(e) => tracing::error!(error = %e, "a usage check task failed"),
             }
+            progress(Progress {
+                done: total - tasks.len(),
+                total,
+            });
         }
         results.sort_by_key(|(i, _)| *i);
         let run = UsageRun {
@@ -223,6 +254,7 @@ impl UsageChecker {
             checked = s.profiles_checked,
             ok = s.remote_ok_count,
             failed = s.remote_failed_count,
+            limited = s.limited_count,
             ms = run.elapsed_ms,
             "usage check finished"
         );
@@ -244,6 +276,8 @@ impl UsageChecker {
             remote_error: None,
             remote_status: None,
             remote_hint: None,
+            retry_after_seconds: None,
+            retry_at: None,
             elapsed_ms: 0,
             attempts: 0,
             attempt_ms: Vec::new(),
@@ -258,6 +292,7 @@ impl UsageChecker {
                     retries: self.opts.retries,
                     backoff: self.opts.backoff,
                     max_body_bytes: self.opts.max_body_bytes,
+                    gate: self.gate.clone(),
                 };
                 let fetched = client::fetch(
                     &self.http,
@@ -271,6 +306,13 @@ impl UsageChecker {
                 result.remote_status = fetched.status;
                 result.attempts = fetched.attempt_ms.len() as u32;
                 result.attempt_ms = fetched.attempt_ms;
+                if let Some(wait) = fetched.retry_after {
+                    result.retry_after_seconds = Some(wait.as_secs());
+                    result.retry_at = chrono::TimeDelta::from_std(wait)
+                        .ok()
+                        .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+                        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                }
                 fetched.result.and_then(|body| {
                     parse::parse(&body, chrono::Utc::now().timestamp())
                         .map_err(|_| RemoteError::MalformedResponse)
@@ -279,7 +321,9 @@ impl UsageChecker {
         };
         match outcome {
             Ok(usage) => {
-                if result.plan.is_none() {
+                // The reply's plan is fresher than the token's claim (an upgrade shows here
+                // first).
+                if usage.plan.is_some() {
                     result.plan.clone_from(&usage.plan);
                 }
                 result.remote_usage_ok = true;

@@ -1,16 +1,22 @@
 //! The usage endpoint's reply, read tolerantly into typed values: every field may be missing
 //! or null, numbers may arrive as strings, and unknown fields are ignored. Only a reply that
 //! is not a JSON object at all is malformed.
+//!
+//! Shapes read (issue 9 §4): `rate_limit` (null for usage-based plans), `code_review_rate_limit`
+//! (same shape), `additional_rate_limits[]`, `credits`, `spend_control` ([`super::spend`]),
+//! `rate_limit_reset_credits.available_count`, `rate_limit_reached_type`, `plan_type`.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::lenient::{boolean, number, text};
+use super::spend::{self, SpendControl};
+use super::window::{WindowKind, windows};
+use crate::engine::lenient::{boolean, integer, number, text};
 
-use crate::engine::health::iso_ms;
+pub use super::window::{UsageWindow, window_label};
 
-/// Seconds in an hour, for window labels.
-const HOUR_S: f64 = 3600.0;
+/// The name given to the code review windows.
+pub const CODE_REVIEW: &str = "code_review";
 
 /// What the usage endpoint said about one account, as shown to users.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,27 +33,31 @@ pub struct RemoteUsage {
     pub has_credits: Option<bool>,
     /// `credits.unlimited`.
     pub credits_unlimited: Option<bool>,
-    /// The primary then the secondary window, those present.
+    /// The Codex windows (`rate_limit`: primary, then secondary), as SPEC section 6 has them.
     pub windows: Vec<UsageWindow>,
+    /// The other windows, each tagged with its `kind` and `name`: code review first, then each
+    /// additional limit's.
+    pub other_windows: Vec<UsageWindow>,
     /// `additional_rate_limits[]`: other metered limits, each with its own windows.
     pub additional_limits: Vec<AdditionalLimit>,
+    /// `spend_control` (usage-based plans).
+    pub spend: Option<SpendControl>,
+    /// `rate_limit_reset_credits.available_count`: limit resets the account has banked.
+    pub resets_banked: Option<u64>,
+    /// `rate_limit_reached_type`, e.g. `workspace_owner_credits_depleted`.
+    pub rate_limit_reached_type: Option<String>,
+    /// The limit reached is the whole workspace's: another profile of the same workspace
+    /// will not help.
+    pub workspace_out: bool,
+    /// A limit is reached: the account answers but cannot be used for Codex now.
+    pub limited: bool,
 }
 
-/// One rate-limit window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UsageWindow {
-    /// `5h`, `day`, `week` (from `limit_window_seconds`), or `primary`/`secondary` when the
-    /// endpoint did not say.
-    pub label: String,
-    /// `used_percent`, clamped to 0..=100.
-    pub used_percent: Option<f64>,
-    /// `100 - used_percent`.
-    pub remaining_percent: Option<f64>,
-    /// `reset_at` (unix seconds) as RFC 3339 UTC.
-    #[serde(serialize_with = "ser_reset_at")]
-    pub reset_at: Option<i64>,
-    /// `reset_after_seconds`, else computed from `reset_at` at the time of the check.
-    pub reset_after_seconds: Option<i64>,
+impl RemoteUsage {
+    /// Every window: the Codex ones, then code review, then the additional limits'.
+    pub fn all_windows(&self) -> impl Iterator<Item = &UsageWindow> {
+        self.windows.iter().chain(&self.other_windows)
+    }
 }
 
 /// One entry of `additional_rate_limits`.
@@ -59,56 +69,28 @@ pub struct AdditionalLimit {
     pub windows: Vec<UsageWindow>,
 }
 
-fn ser_reset_at<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match v.and_then(|secs| iso_ms(secs.saturating_mul(1000))) {
-        Some(t) => s.serialize_str(&t),
-        None => s.serialize_none(),
-    }
-}
-
 /// The reply was not a JSON object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Malformed;
 
-/// The label SPEC section 5 gives a window: under 24 h `<n>h`, from 168 h `week`, else `day`.
-pub fn window_label(limit_window_seconds: f64) -> String {
-    let hours = (limit_window_seconds / HOUR_S).round().max(1.0);
-    if hours < 24.0 {
-        format!("{}h", hours as i64)
-    } else if hours >= 168.0 {
-        "week".to_owned()
-    } else {
-        "day".to_owned()
-    }
+/// Whether a `rate_limit_reached_type` is about the whole workspace
+/// (`workspace_owner_credits_depleted`, `workspace_member_usage_limit_reached`, ...).
+pub fn is_workspace_wide(reached_type: &str) -> bool {
+    reached_type.starts_with("workspace_")
 }
 
-fn window(v: Option<&Value>, fallback_label: &str, now_s: i64) -> Option<UsageWindow> {
-    let v = v.filter(|v| v.is_object())?;
-    let used = number(v.get("used_percent")).map(|u| u.clamp(0.0, 100.0));
-    let reset_at = number(v.get("reset_at")).map(|f| f as i64);
-    let reset_after_seconds = number(v.get("reset_after_seconds"))
-        .map(|f| f.max(0.0) as i64)
-        .or_else(|| reset_at.map(|at| at.saturating_sub(now_s).max(0)));
-    Some(UsageWindow {
-        label: number(v.get("limit_window_seconds"))
-            .filter(|s| *s > 0.0)
-            .map_or_else(|| fallback_label.to_owned(), window_label),
-        used_percent: used,
-        remaining_percent: used.map(|u| 100.0 - u),
-        reset_at,
-        reset_after_seconds,
+fn additional(v: &Value, now_s: i64) -> Option<AdditionalLimit> {
+    v.is_object().then_some(())?;
+    let name = text(v.get("limit_name")).or_else(|| text(v.get("metered_feature")));
+    Some(AdditionalLimit {
+        windows: windows(
+            v.get("rate_limit"),
+            WindowKind::Additional,
+            name.as_deref(),
+            now_s,
+        ),
+        name,
     })
-}
-
-fn windows(rate_limit: Option<&Value>, now_s: i64) -> Vec<UsageWindow> {
-    let get = |k: &str| rate_limit.and_then(|r| r.get(k));
-    [
-        window(get("primary_window"), "primary", now_s),
-        window(get("secondary_window"), "secondary", now_s),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
 }
 
 /// Read a reply body. `now_s` (unix seconds) turns `reset_at` into `reset_after_seconds` when
@@ -118,122 +100,53 @@ pub fn parse(body: &[u8], now_s: i64) -> Result<RemoteUsage, Malformed> {
     if !v.is_object() {
         return Err(Malformed);
     }
-    let rate_limit = v.get("rate_limit").filter(|r| r.is_object());
-    let credits = v.get("credits").filter(|c| c.is_object());
-    let additional_limits = v
+    let object = |k: &str| v.get(k).filter(|r| r.is_object());
+    let rate_limit = object("rate_limit");
+    let credits = object("credits");
+    let additional_limits: Vec<AdditionalLimit> = v
         .get("additional_rate_limits")
         .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter(|a| a.is_object())
-                .map(|a| AdditionalLimit {
-                    name: text(a.get("limit_name")).or_else(|| text(a.get("metered_feature"))),
-                    windows: windows(a.get("rate_limit"), now_s),
-                })
-                .collect()
-        })
+        .map(|list| list.iter().filter_map(|a| additional(a, now_s)).collect())
         .unwrap_or_default();
+    let codex = windows(rate_limit, WindowKind::Codex, None, now_s);
+    let mut other = windows(
+        object("code_review_rate_limit"),
+        WindowKind::CodeReview,
+        Some(CODE_REVIEW),
+        now_s,
+    );
+    other.extend(additional_limits.iter().flat_map(|a| a.windows.clone()));
+    let reached_type = text(v.get("rate_limit_reached_type"))
+        .or_else(|| text(rate_limit.and_then(|r| r.get("rate_limit_reached_type"))));
+    let spend = spend::parse(v.get("spend_control"), now_s);
+    let resets_banked =
+        integer(object("rate_limit_reset_credits").and_then(|r| r.get("available_count")))
+            .and_then(|n| u64::try_from(n).ok());
+    let allowed = boolean(rate_limit.and_then(|r| r.get("allowed")));
+    let limit_reached = boolean(rate_limit.and_then(|r| r.get("limit_reached")));
+    let workspace_out = reached_type.as_deref().is_some_and(is_workspace_wide);
+    let limited = limit_reached == Some(true)
+        || allowed == Some(false)
+        || reached_type.is_some()
+        || spend.as_ref().is_some_and(|s| s.reached == Some(true))
+        || codex.iter().any(|w| w.remaining_percent == Some(0.0));
     Ok(RemoteUsage {
         plan: text(v.get("plan_type")),
-        allowed: boolean(rate_limit.and_then(|r| r.get("allowed"))),
-        limit_reached: boolean(rate_limit.and_then(|r| r.get("limit_reached"))),
-        credits_balance: number(credits.and_then(|c| c.get("balance"))),
+        allowed,
+        limit_reached,
+        credits_balance: number(credits.and_then(|c| c.get("balance"))).filter(|b| *b >= 0.0),
         has_credits: boolean(credits.and_then(|c| c.get("has_credits"))),
         credits_unlimited: boolean(credits.and_then(|c| c.get("unlimited"))),
-        windows: windows(rate_limit, now_s),
+        windows: codex,
+        other_windows: other,
         additional_limits,
+        spend,
+        resets_banked,
+        rate_limit_reached_type: reached_type,
+        workspace_out,
+        limited,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    const NOW: i64 = 1_800_000_000;
-
-    #[test]
-    fn labels_follow_spec() {
-        assert_eq!(window_label(5.0 * 3600.0), "5h");
-        assert_eq!(window_label(60.0), "1h");
-        assert_eq!(window_label(23.0 * 3600.0), "23h");
-        assert_eq!(window_label(24.0 * 3600.0), "day");
-        assert_eq!(window_label(167.0 * 3600.0), "day");
-        assert_eq!(window_label(604_800.0), "week");
-    }
-
-    #[test]
-    fn full_reply() {
-        let body = json!({
-            "plan_type": "plus",
-            "rate_limit": {
-                "allowed": true, "limit_reached": false,
-                "primary_window": {"used_percent": 58, "limit_window_seconds": 18000,
-                    "reset_after_seconds": 7980, "reset_at": NOW + 7980},
-                "secondary_window": {"used_percent": "12.5", "limit_window_seconds": "604800",
-                    "reset_at": NOW + 399_600}
-            },
-            "credits": {"has_credits": true, "unlimited": false, "balance": "17.25"},
-            "additional_rate_limits": [{"limit_name": "codex_other", "metered_feature": "x",
-                "rate_limit": {"primary_window": {"used_percent": 3, "limit_window_seconds": 18000}}}],
-            "unknown": {"kept": "ignored"}
-        });
-        let u = parse(body.to_string().as_bytes(), NOW).unwrap();
-        assert_eq!(u.plan.as_deref(), Some("plus"));
-        assert_eq!(u.allowed, Some(true));
-        assert_eq!(u.limit_reached, Some(false));
-        assert_eq!(u.credits_balance, Some(17.25));
-        assert_eq!(u.windows.len(), 2);
-        assert_eq!(u.windows[0].label, "5h");
-        assert_eq!(u.windows[0].remaining_percent, Some(42.0));
-        assert_eq!(u.windows[1].label, "week");
-        assert_eq!(u.windows[1].remaining_percent, Some(87.5));
-        assert_eq!(u.windows[1].reset_after_seconds, Some(399_600));
-        assert_eq!(u.additional_limits[0].name.as_deref(), Some("codex_other"));
-        assert_eq!(u.additional_limits[0].windows[0].label, "5h");
-        let j = serde_json::to_value(&u.windows[0]).unwrap();
-        assert_eq!(j["reset_at"], json!("2027-01-15T10:13:00Z"));
-    }
-
-    #[test]
-    fn nulls_and_missing_fields_are_absent() {
-        let body = json!({"plan_type": null, "rate_limit": {"allowed": null,
-            "primary_window": {"used_percent": null, "limit_window_seconds": null,
-                "reset_at": null}, "secondary_window": null},
-            "credits": null, "additional_rate_limits": null});
-        let u = parse(body.to_string().as_bytes(), NOW).unwrap();
-        assert_eq!(u.plan, None);
-        assert_eq!(u.credits_balance, None);
-        assert_eq!(u.windows.len(), 1);
-        assert_eq!(u.windows[0].label, "primary");
-        assert_eq!(u.windows[0].remaining_percent, None);
-        assert!(u.additional_limits.is_empty());
-        assert_eq!(parse(b"{}", NOW).unwrap().windows, vec![]);
-    }
-
-    #[test]
-    fn out_of_range_percent_is_clamped() {
-        let body = json!({"rate_limit": {"primary_window": {"used_percent": 130}}});
-        let u = parse(body.to_string().as_bytes(), NOW).unwrap();
-        assert_eq!(u.windows[0].remaining_percent, Some(0.0));
-    }
-
-    #[test]
-    fn non_objects_are_malformed() {
-        assert_eq!(parse(b"<html>hi</html>", NOW), Err(Malformed));
-        assert_eq!(parse(b"[1,2]", NOW), Err(Malformed));
-        assert_eq!(parse(b"", NOW), Err(Malformed));
-    }
-
-    /// A far-past `reset_at` (any finite number is accepted) must not overflow the
-    /// subtraction that derives `reset_after_seconds`.
-    #[test]
-    fn extreme_reset_at_does_not_overflow() {
-        for at in [-1e300, 1e300, -9.3e18] {
-            let body = json!({"rate_limit": {"primary_window": {"reset_at": at}}});
-            let u = parse(body.to_string().as_bytes(), NOW).unwrap();
-            let after = u.windows[0].reset_after_seconds.unwrap();
-            assert!(after >= 0, "{at}: {after}");
-        }
-    }
-}
+mod tests;

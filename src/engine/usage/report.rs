@@ -7,7 +7,10 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{ProfileResult, Summary, UsageRun, UsageWindow};
+use super::{ProfileResult, RemoteError, Summary, UsageRun};
+
+mod parts;
+pub use parts::{spend_text, window_text};
 
 /// The message sent before any remote work (SPEC section 7).
 pub const PROGRESS_MESSAGE: &str = "Running Codex usage check…";
@@ -31,25 +34,13 @@ pub fn human_duration(secs: i64) -> String {
 }
 
 /// A percentage without noise: `42`, `12.5`.
-fn percent(p: f64) -> String {
+pub(crate) fn percent(p: f64) -> String {
     let r = (p * 10.0).round() / 10.0;
     if r.fract() == 0.0 {
         format!("{}", r as i64)
     } else {
         format!("{r:.1}")
     }
-}
-
-/// `5h 42% left (resets 2h 13m)`.
-pub fn window_text(w: &UsageWindow) -> String {
-    let mut s = match w.remaining_percent {
-        Some(r) => format!("{} {}% left", w.label, percent(r)),
-        None => format!("{} usage unknown", w.label),
-    };
-    if let Some(after) = w.reset_after_seconds {
-        s.push_str(&format!(" (resets {})", human_duration(after)));
-    }
-    s
 }
 
 /// Each profile's label, told apart where two share one (the same email in two workspaces,
@@ -102,21 +93,20 @@ pub fn line_labelled(r: &ProfileResult, label: &str) -> String {
     let mut parts: Vec<String> = vec![label.to_owned()];
     match (&r.remote_usage, r.remote_error) {
         (Some(u), _) => {
-            if let Some(plan) = r.plan.as_deref().or(u.plan.as_deref()) {
+            // The reply's plan is fresher than the token's claim.
+            if let Some(plan) = u.plan.as_deref().or(r.plan.as_deref()) {
                 parts.push(plan.to_owned());
             }
-            parts.extend(u.windows.iter().map(window_text));
-            if u.windows.is_empty() {
-                parts.push("no limits reported".to_owned());
-            }
-            if u.limit_reached == Some(true) {
-                parts.push("⚠ limit reached".to_owned());
-            }
+            parts.extend(parts::usage_parts(u));
         }
         (None, Some(e)) => {
             let mut reason = format!("⚠ {}", e.reason());
             if let Some(status) = r.remote_status {
                 reason.push_str(&format!(" ({status})"));
+            }
+            if let (RemoteError::RateLimited, Some(after)) = (e, r.retry_after_seconds) {
+                let after = i64::try_from(after).unwrap_or(i64::MAX);
+                reason.push_str(&format!(", retry in {}", human_duration(after)));
             }
             parts.push(reason);
         }
@@ -140,14 +130,11 @@ fn line_debug_labelled(r: &ProfileResult, label: &str) -> String {
     )
 }
 
-/// `3 profiles checked: 2 ok, 1 failed`.
+/// `4 checked: 2 usable, 1 limited, 1 failed`.
 pub fn summary_line(s: &Summary) -> String {
     format!(
-        "{} profile{} checked: {} ok, {} failed",
-        s.profiles_checked,
-        if s.profiles_checked == 1 { "" } else { "s" },
-        s.remote_ok_count,
-        s.remote_failed_count
+        "{} checked: {} usable, {} limited, {} failed",
+        s.profiles_checked, s.usable_count, s.limited_count, s.remote_failed_count
     )
 }
 

@@ -2,7 +2,10 @@
 //! format, for the usage tests, the chat tests and the benchmark.
 //!
 //! It answers per bearer token with a scripted [`Reply`], counts and records every request
-//! (headers included), and can add a fixed delay to every reply. It runs on its own thread
+//! (headers included), tracks how many requests are in flight at once (and the most ever),
+//! and can add a fixed delay to every reply. The reply shapes of issue 9 (usage-based plans,
+//! code review, workspace out, weekly-only, absurd values) come from
+//! `tests/fixtures/usage/*.json`, the documents the parser's unit tests read. It runs on its own thread
 //! with its own runtime, so sync tests, async tests and benches can all use it:
 //!
 //! ```ignore
@@ -15,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,6 +53,9 @@ pub enum Reply {
     /// The same body sent chunked, without `Content-Length`: the client only learns its size
     /// by reading it.
     HugeChunked(usize),
+    /// 429 with this `Retry-After` header value (seconds or an HTTP date), as chatgpt.com
+    /// sends when it throttles.
+    RetryAfter(String),
 }
 
 /// One request as the server saw it.
@@ -69,6 +76,25 @@ struct Shared {
     replies: HashMap<String, Reply>,
     delay: Duration,
     log: Mutex<Vec<Recorded>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts a request in flight for as long as it lives (a dropped, cancelled request too).
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn enter(shared: &Arc<Shared>) -> InFlight {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running server; stopped when dropped.
@@ -94,6 +120,11 @@ impl UsageServer {
     /// All requests.
     pub fn total_hits(&self) -> usize {
         self.requests().len()
+    }
+
+    /// The most requests ever in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Every request so far, in arrival order.
@@ -142,7 +173,7 @@ impl Builder {
         let shared = Arc::new(Shared {
             replies: self.replies,
             delay: self.delay,
-            log: Mutex::new(Vec::new()),
+            ..Shared::default()
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -224,6 +255,41 @@ pub fn null_payload() -> Value {
     })
 }
 
+/// One of `tests/fixtures/usage/*.json`, with every `reset_at` that sits beside a
+/// `reset_after_seconds` moved to now + that delay, as a live reply would have it.
+/// `absurd` is served as it is.
+pub fn shape(name: &str) -> Value {
+    let raw = match name {
+        "usage_based" => include_str!("../../fixtures/usage/usage_based.json"),
+        "code_review" => include_str!("../../fixtures/usage/code_review.json"),
+        "workspace_out" => include_str!("../../fixtures/usage/workspace_out.json"),
+        "weekly_only" => include_str!("../../fixtures/usage/weekly_only.json"),
+        "absurd" => {
+            return serde_json::from_str(include_str!("../../fixtures/usage/absurd.json"))
+                .expect("fixture");
+        }
+        other => panic!("no usage fixture {other}"),
+    };
+    let mut v: Value = serde_json::from_str(raw).expect("fixture");
+    refresh_resets(&mut v, chrono::Utc::now().timestamp());
+    v
+}
+
+fn refresh_resets(v: &mut Value, now_s: i64) {
+    match v {
+        Value::Object(map) => {
+            if let Some(after) = map.get("reset_after_seconds").and_then(Value::as_i64) {
+                if map.contains_key("reset_at") {
+                    map.insert("reset_at".into(), json!(now_s + after));
+                }
+            }
+            map.values_mut().for_each(|c| refresh_resets(c, now_s));
+        }
+        Value::Array(list) => list.iter_mut().for_each(|c| refresh_resets(c, now_s)),
+        _ => {}
+    }
+}
+
 /// `{"plan_type":"aaaa…"}`, `n` bytes long.
 fn huge_body(n: usize) -> Vec<u8> {
     let mut body = Vec::with_capacity(n);
@@ -238,6 +304,7 @@ fn header_text(h: &HeaderMap, name: &str) -> Option<String> {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let _in_flight = InFlight::enter(&shared);
     let token = header_text(&headers, "authorization")
         .and_then(|a| a.strip_prefix("Bearer ").map(str::to_owned));
     let nth = {
@@ -290,6 +357,15 @@ async fn answer(reply: Reply, nth: usize) -> Response {
             }
             Reply::Huge(n) => {
                 return ([(header::CONTENT_TYPE, "application/json")], huge_body(n))
+                    .into_response();
+            }
+            Reply::RetryAfter(value) => {
+                let body = json!({"detail": "Too many requests"});
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, value)],
+                    axum::Json(body),
+                )
                     .into_response();
             }
             Reply::HugeChunked(n) => {

@@ -104,6 +104,8 @@ impl Backend for Scripted {
                 lines,
                 ok_count: ids.len(),
                 failed_count: 0,
+                usable_count: ids.len(),
+                ..UsageReport::default()
             })
         })
     }

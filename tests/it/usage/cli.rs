@@ -125,7 +125,8 @@ fn setup() -> (tempfile::TempDir, UsageServer) {
     (home, server())
 }
 
-fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
+/// The entry of `openai:<name>@example.com` in a `usage --json` document.
+pub(super) fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["profiles"]
         .as_array()
         .unwrap()
@@ -162,7 +163,8 @@ fn json_document_classes_and_read_only() {
     assert_eq!(doc["profiles"].as_array().unwrap().len(), 6);
     assert_eq!(
         doc["summary"],
-        json!({"profiles_checked": 6, "remote_ok_count": 2, "remote_failed_count": 4})
+        json!({"profiles_checked": 6, "remote_ok_count": 2, "remote_failed_count": 4,
+            "usable_count": 2, "limited_count": 0})
     );
     let alice = entry(&doc, "alice");
     assert_eq!(alice["remote_usage_ok"], true);
@@ -206,10 +208,11 @@ fn text_lines_debug_and_json_flag() {
     assert_eq!(lines.len(), 7, "{}", r.stdout);
     assert_eq!(
         lines[0],
-        "alice@example.com · plus · 5h 42% left (resets 2h 13m) · week 88% left (resets 4d 15h)"
+        "alice@example.com · plus · 5h 42% left (resets 2h 13m) · week 88% left (resets 4d 15h) · \
+         credits 17.5 · codex_other 5h 97% left (resets 1m)"
     );
     assert!(lines.contains(&"bob@example.com · ⚠ rate limited (429)"));
-    assert_eq!(lines[6], "6 profiles checked: 2 ok, 4 failed");
+    assert_eq!(lines[6], "6 checked: 2 usable, 0 limited, 4 failed");
 
     // A fresh server each time: frank's 500-then-success script counts per server.
     let server = self::server();

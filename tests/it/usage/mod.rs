@@ -5,3 +5,5 @@
 mod cli;
 mod engine;
 mod labels;
+mod limits;
+mod replies;

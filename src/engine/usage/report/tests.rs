@@ -34,6 +34,8 @@ fn result(id: &str, email: Option<&str>) -> ProfileResult {
         remote_error: None,
         remote_status: None,
         remote_hint: None,
+        retry_after_seconds: None,
+        retry_at: None,
         elapsed_ms: 12,
         attempts: 1,
         attempt_ms: vec![12],
@@ -122,7 +124,8 @@ fn json_document_has_every_spec_field() {
     assert_eq!(doc["store"], store);
     assert_eq!(
         doc["summary"],
-        json!({"profiles_checked": 2, "remote_ok_count": 1, "remote_failed_count": 1})
+        json!({"profiles_checked": 2, "remote_ok_count": 1, "remote_failed_count": 1,
+            "usable_count": 1, "limited_count": 0})
     );
     let p = &doc["profiles"][0];
     for k in [
@@ -181,7 +184,7 @@ fn json_document_has_every_spec_field() {
         doc["suggested_user_message"]
             .as_str()
             .unwrap()
-            .ends_with("2 profiles checked: 1 ok, 1 failed")
+            .ends_with("2 checked: 1 usable, 0 limited, 1 failed")
     );
 }
 
@@ -197,6 +200,122 @@ fn debug_adds_attempts_and_timings() {
     assert_eq!(plain.lines().count(), 3);
     assert_eq!(
         plain.lines().last().unwrap(),
-        "2 profiles checked: 1 ok, 1 failed"
+        "2 checked: 1 usable, 0 limited, 1 failed"
     );
+}
+
+fn answered(body: serde_json::Value) -> ProfileResult {
+    let mut r = result("openai:alice@example.com", Some("alice@example.com"));
+    r.remote_usage = Some(parse(body.to_string().as_bytes(), NOW_S).unwrap());
+    r.remote_usage_ok = true;
+    r
+}
+
+fn fixture(body: &str) -> ProfileResult {
+    answered(serde_json::from_str(body).unwrap())
+}
+
+/// Usage-based plans answer `rate_limit: null`: the line shows the spend left and the
+/// credits, not "no limits reported".
+#[test]
+fn usage_based_line_shows_spend_and_credits() {
+    let r = fixture(include_str!(
+        "../../../../tests/fixtures/usage/usage_based.json"
+    ));
+    assert_eq!(
+        line(&r),
+        "alice@example.com · business_usage_based · individual spend 37.5 of 50 left (resets 12d 0h) · \
+         group default spend 60 of 100 left (resets 12d 0h) · credits 412.8"
+    );
+}
+
+#[test]
+fn code_review_additional_and_banked_resets_are_shown() {
+    let r = fixture(include_str!(
+        "../../../../tests/fixtures/usage/code_review.json"
+    ));
+    assert_eq!(
+        line(&r),
+        "alice@example.com · pro · 5h 90% left (resets 1h 0m) · week 70% left (resets 3d 0h) · \
+         code review week 20% left (resets 2d 0h) · GPT-5.3-Codex-Spark 5h 97% left (resets 10m) · \
+         2 resets banked"
+    );
+    let doc = render_json(
+        &UsageRun {
+            remote_endpoint: "http://127.0.0.1:9/usage".into(),
+            profiles: vec![r],
+            elapsed_ms: 1,
+        },
+        &json!(null),
+        false,
+    );
+    let u = &doc["profiles"][0]["remote_usage"];
+    assert_eq!(u["resets_banked"], 2);
+    assert_eq!(u["windows"][1]["kind"], "codex");
+    assert_eq!(u["other_windows"][0]["kind"], "code_review");
+    assert_eq!(u["other_windows"][1]["name"], "GPT-5.3-Codex-Spark");
+}
+
+#[test]
+fn workspace_wide_limit_says_rotation_will_not_help() {
+    let r = fixture(include_str!(
+        "../../../../tests/fixtures/usage/workspace_out.json"
+    ));
+    let l = line(&r);
+    assert!(
+        l.ends_with(
+            "⚠ workspace out of credits: the whole workspace is out, another profile of it \
+             will not help"
+        ),
+        "{l}"
+    );
+    assert!(r.is_limited() && !r.is_usable());
+}
+
+#[test]
+fn absurd_values_read_as_unknown() {
+    let r = fixture(include_str!("../../../../tests/fixtures/usage/absurd.json"));
+    let l = line(&r);
+    assert_eq!(
+        l,
+        "alice@example.com · plus · 5h usage unknown · week usage unknown"
+    );
+    assert!(!l.contains("106751991167300d"));
+    let w = answered(json!({"rate_limit": {"primary_window": {"used_percent": 10,
+        "limit_window_seconds": 18000, "reset_after_seconds": 9.2e18}}}));
+    assert_eq!(
+        line(&w),
+        "alice@example.com · plus · 5h 90% left (reset unknown)"
+    );
+}
+
+#[test]
+fn summary_counts_limited_apart_from_usable() {
+    let limited = fixture(include_str!(
+        "../../../../tests/fixtures/usage/workspace_out.json"
+    ));
+    let run = UsageRun {
+        remote_endpoint: "http://127.0.0.1:9/usage".into(),
+        profiles: vec![ok_result(), ok_result(), limited, failed_result()],
+        elapsed_ms: 1,
+    };
+    assert_eq!(
+        summary_line(&run.summary()),
+        "4 checked: 2 usable, 1 limited, 1 failed"
+    );
+}
+
+#[test]
+fn rate_limited_line_gives_the_time() {
+    let mut r = failed_result();
+    r.retry_after_seconds = Some(600);
+    assert_eq!(line(&r), "bob · ⚠ rate limited (429), retry in 10m");
+}
+
+/// The token said plus; the reply says pro: the line shows pro.
+#[test]
+fn the_reply_plan_wins_over_the_stored_one() {
+    let r = answered(json!({"plan_type": "pro"}));
+    assert_eq!(r.plan.as_deref(), Some("plus"));
+    assert_eq!(line(&r), "alice@example.com · pro · no limits reported");
 }
