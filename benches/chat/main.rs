@@ -1,4 +1,4 @@
-//! Chat latency and memory benchmark (see `docs/PERFORMANCE-chat.md`).
+//! Chat latency and memory benchmark (see `docs/PERFORMANCE.md, "Chat"`).
 //!
 //! Everything on loopback: the fake Bot API from the integration tests, a usage server, and
 //! three bots taking turns against a fresh fake each:
@@ -10,7 +10,9 @@
 //! the update being available in `getUpdates` to the bot's first `sendMessage` to that chat
 //! (progress) and to its last `editMessageText` (final result). Then memory (VmRSS) idle and
 //! after 10,000 distinct users. Run: `cargo bench --bench chat` (env `BENCH_CHATS`,
-//! `BENCH_USERS` change the sizes).
+//! `BENCH_USERS` change the sizes). Under `cargo test` (no `--bench` argument) it runs one
+//! short smoke round (20 chats, 200 users) so it keeps building and working without taking
+//! minutes of CI.
 
 #[path = "../../tests/it/support/bot_api/mod.rs"]
 #[allow(dead_code)]
@@ -243,8 +245,10 @@ async fn memory(
 }
 
 fn main() {
-    let chats = env_usize("BENCH_CHATS", 500);
-    let users = env_usize("BENCH_USERS", 10_000);
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (chats, users) = if bench { (500, 10_000) } else { (20, 200) };
+    let chats = env_usize("BENCH_CHATS", chats);
+    let users = env_usize("BENCH_USERS", users);
     // A fixture store and a loopback usage server behind the real conversation core.
     let conversation = conversation::setup();
     let runtime = tokio::runtime::Builder::new_multi_thread()
