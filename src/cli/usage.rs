@@ -9,6 +9,7 @@ use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::endpoint;
 use crate::engine::selector::Selector;
+use crate::engine::usage::select::peers;
 use crate::engine::usage::{UsageChecker, UsageOptions, profiles_to_check, report};
 
 /// The variable that points the check at another usage endpoint (tests: loopback).
@@ -35,8 +36,13 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
 
     let json = g.json || a.format == Some(UsageFormat::Json);
     Ok(if json {
-        Report::Json(report::render_json(&run, &snap.info, a.debug))
+        Report::Json(report::render_json_among(
+            &run,
+            &snap.info,
+            a.debug,
+            &peers(&snap),
+        ))
     } else {
-        Report::Text(report::render_text(&run, a.debug))
+        Report::Text(report::render_text_among(&run, a.debug, &peers(&snap)))
     })
 }
