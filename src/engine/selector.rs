@@ -72,19 +72,19 @@ pub enum SelectError {
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
-    if suggestions.is_empty() {
-        " (`codex-profiler profiles` lists them)".to_owned()
-    } else {
-        format!("; did you mean {}?", suggestions.join(", "))
+    match suggestions {
+        [] => " (`codex-profiler profiles` lists them)".to_owned(),
+        [one] => format!("; did you mean {one}?"),
+        [init @ .., last] => format!("; did you mean {} or {last}?", init.join(", ")),
     }
 }
 
 fn list(candidates: &[Candidate]) -> String {
     let each: Vec<String> = candidates
         .iter()
-        .map(|c| format!("{} ({})", c.id, c.label))
+        .map(|c| format!("{} — {}", c.id, c.label))
         .collect();
-    each.join(", ")
+    each.join("; ")
 }
 
 impl Failure for SelectError {

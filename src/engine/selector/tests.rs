@@ -196,6 +196,10 @@ fn at_most_three_suggestions_in_a_fixed_order() {
         .unwrap()
         .resolve_profiles(&many, &[])
         .unwrap_err();
+    assert!(
+        err.to_string().ends_with("did you mean ann, anna or anne?"),
+        "{err}"
+    );
     let SelectError::NoMatch { suggestions, .. } = err else {
         panic!()
     };

@@ -59,7 +59,7 @@ fn no_match_suggests_names_that_each_work() {
         .nth(1)
         .unwrap_or_else(|| panic!("no suggestion in {msg}"))
         .trim_end_matches('?');
-    let suggestions: Vec<&str> = asked.split(", ").collect();
+    let suggestions: Vec<&str> = asked.split(" or ").collect();
     assert_eq!(suggestions, ["alice@example.com-22222222", ALICE], "{msg}");
     for s in suggestions {
         assert_eq!(w.usage_ids(s).len(), 1, "{s}");
