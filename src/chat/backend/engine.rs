@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::chat::backend::unresolved::unresolved;
 use crate::chat::backend::{
     Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, LoginDone, LoginStarted,
     ProfileView, UsageReport,
 };
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
-use crate::chat::render::{self, Value, context};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::endpoint;
@@ -24,7 +24,7 @@ use crate::engine::oauth::login::SavedLogin;
 use crate::engine::oauth::pending::PendingLogins;
 use crate::engine::oauth::{Issuer, Requester, flow};
 use crate::engine::profile::ProfileId;
-use crate::engine::selector::{SelectError, Selector};
+use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store};
 use crate::engine::usage::select::peers;
 use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, profiles_to_check, report};
@@ -107,30 +107,6 @@ fn now_ms() -> i64 {
 
 fn fail(e: impl Failure) -> BackendError {
     BackendError::from_failure(&e)
-}
-
-/// A selector that named no single profile, said in chat words (no command-line flags), from
-/// the templates. Every name it suggests or lists selects one profile when sent back.
-fn unresolved(e: SelectError) -> BackendError {
-    let message = match &e {
-        SelectError::Empty => render::text("selector_empty"),
-        SelectError::NoProfiles => render::text("selector_no_profiles"),
-        SelectError::NoMatch { given, suggestions } => {
-            render::render("selector_no_match", context! { given, suggestions })
-        }
-        SelectError::Ambiguous { given, candidates } => {
-            let candidates: Vec<Value> = candidates
-                .iter()
-                .map(|c| context! { id => c.id, label => c.label })
-                .collect();
-            render::render("selector_ambiguous", context! { given, candidates })
-        }
-    };
-    BackendError {
-        kind: e.kind(),
-        code: e.code(),
-        message: crate::secret::scrub_patterns(&message),
-    }
 }
 
 /// The engine's store options from the chat's, resolved the way the CLI resolves them.

@@ -10,6 +10,7 @@ use crate::engine::profile::ProfileId;
 use crate::engine::{Failure, FailureKind};
 
 mod engine;
+mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
