@@ -65,7 +65,6 @@ pub enum Parsed {
     TooLong(usize),
 }
 
-const USAGE_USAGE: &str = "/codex_usage [all | default | PROFILE]";
 const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm]";
 
 /// Whether a word looks like an OAuth callback URL (or its query): it carries `code=` and
@@ -115,10 +114,10 @@ pub fn parse(text: &str) -> Parsed {
     match command {
         "start" => no_args(Parsed::Start, &args, "/start"),
         "help" => no_args(Parsed::Help, &args, "/help"),
+        // A selector may be a label with spaces (`alice@example.com (team, account …)`).
         "codex_usage" => match args.as_slice() {
             [] => Parsed::Usage(None),
-            [sel] => Parsed::Usage(Some((*sel).to_owned())),
-            _ => bad("/codex_usage takes at most one profile.", USAGE_USAGE),
+            sel => Parsed::Usage(Some(sel.join(" "))),
         },
         "codex_auth" => parse_auth(&args),
         _ => Parsed::Unknown(format!("/{}", command.chars().take(40).collect::<String>())),
@@ -154,21 +153,21 @@ fn parse_auth(args: &[&str]) -> Parsed {
             name: own(name),
             url: Secret::new(own(url)),
         }),
-        ["retire", sel] => Parsed::Auth(AuthCommand::Retire(own(sel))),
-        ["delete", sel] => Parsed::Auth(AuthCommand::Delete {
-            selector: own(sel),
-            confirm: false,
-        }),
-        ["delete", sel, "confirm"] => Parsed::Auth(AuthCommand::Delete {
-            selector: own(sel),
+        // Selectors may be labels with spaces: the rest of the line is the selector.
+        ["retire", sel @ ..] if !sel.is_empty() => Parsed::Auth(AuthCommand::Retire(sel.join(" "))),
+        ["delete", sel @ .., "confirm"] if !sel.is_empty() => Parsed::Auth(AuthCommand::Delete {
+            selector: sel.join(" "),
             confirm: true,
+        }),
+        ["delete", sel @ ..] if !sel.is_empty() => Parsed::Auth(AuthCommand::Delete {
+            selector: sel.join(" "),
+            confirm: false,
         }),
         ["login" | "device" | "finish" | "retire" | "delete", ..] => bad(
             &format!("Wrong arguments for /codex_auth {}.", args[0]),
             AUTH_USAGE,
         ),
-        [sel] => Parsed::Auth(AuthCommand::Status(own(sel))),
-        _ => bad("Too many arguments.", AUTH_USAGE),
+        sel => Parsed::Auth(AuthCommand::Status(sel.join(" "))),
     }
 }
 
@@ -239,9 +238,10 @@ mod tests {
 
     #[test]
     fn bad_input() {
+        // The rest of the line is one selector: labels have spaces.
         assert!(matches!(
-            parse("/codex_usage a b"),
-            Parsed::BadArguments { .. }
+            parse("/codex_usage a@x.io  (team, account 1111…0001)"),
+            Parsed::Usage(Some(s)) if s == "a@x.io (team, account 1111…0001)"
         ));
         assert!(matches!(parse("/help me"), Parsed::BadArguments { .. }));
         assert!(matches!(
@@ -249,11 +249,19 @@ mod tests {
             Parsed::BadArguments { .. }
         ));
         assert!(matches!(
-            parse("/codex_auth delete a now"),
-            Parsed::BadArguments { .. }
+            parse("/codex_auth delete a (plus) confirm"),
+            Parsed::Auth(AuthCommand::Delete { selector, confirm: true }) if selector == "a (plus)"
+        ));
+        assert!(matches!(
+            parse("/codex_auth retire a (plus)"),
+            Parsed::Auth(AuthCommand::Retire(s)) if s == "a (plus)"
         ));
         assert!(matches!(
             parse("/codex_auth a b"),
+            Parsed::Auth(AuthCommand::Status(s)) if s == "a b"
+        ));
+        assert!(matches!(
+            parse("/codex_auth retire"),
             Parsed::BadArguments { .. }
         ));
         assert!(matches!(parse("/launch"), Parsed::Unknown(c) if c == "/launch"));

@@ -59,6 +59,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "cancelled",
     "pick_one",
     "terminal_banner",
+    "selector_empty",
+    "selector_no_profiles",
+    "selector_no_match",
+    "selector_ambiguous",
 );
 
 fn env() -> &'static Environment<'static> {
@@ -138,7 +142,9 @@ mod tests {
             name => "a", url => "https://example.invalid", minutes => 15, email => "a@x",
             updated => true, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
             code => "ABCD-1234", layer => "state-db", verified => true, backup => "b.json",
-            selector => "all", count => 2
+            selector => "all", count => 2, given => "alice", suggestions => vec!["a", "b", "c"],
+            candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
+            requested => "openai:work", account => "1111…0001"
         }
     }
 

@@ -13,9 +13,9 @@ use super::store_opts::open_store;
 use crate::engine::health::iso_ms;
 use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
 use crate::engine::oauth::flow::{self, Started};
-use crate::engine::oauth::login::SavedLogin;
+use crate::engine::oauth::login::{Elsewhere, SavedLogin};
 use crate::engine::oauth::pending::PendingLogins;
-use crate::engine::oauth::status::{PendingView, ProfileStatus, login_status};
+use crate::engine::oauth::status::{PendingView, ProfileStatus, is_pending_name, login_status};
 use crate::engine::oauth::{Issuer, Requester, now_ms};
 use crate::secret::{CALLBACK_URL_PLACEHOLDER, Secret};
 
@@ -167,6 +167,8 @@ fn saved_report(
             "layer": s.layer,
             "profile": s.profile,
             "new_profile": s.new_profile,
+            "requested_profile": s.requested_profile,
+            "stored_elsewhere": s.why_elsewhere(),
             "email": s.email,
             "account": s.account,
             "plan": s.plan,
@@ -200,6 +202,10 @@ fn saved_report(
         s.store.format.as_str(),
         s.store.path.display(),
     );
+    if let Some(why) = elsewhere_text(s) {
+        text.push('\n');
+        text.push_str(&why);
+    }
     if let Some(order) = &s.order {
         text.push_str(&format!(
             "\nAdded to the stored order (the gateway skips profiles a stored order leaves out): {}.",
@@ -223,6 +229,30 @@ fn saved_report(
     Report::Text(text)
 }
 
+/// Why the login went to another id than its name asked for, and how to keep two apart.
+fn elsewhere_text(s: &SavedLogin) -> Option<String> {
+    let email = s.email.as_deref().unwrap_or("no email");
+    let asked = &s.requested_profile;
+    let name = asked.split_once(':').map_or(asked.as_str(), |(_, n)| n);
+    Some(match s.why_elsewhere()? {
+        Elsewhere::SameAccount => format!(
+            "Not saved as {asked}: {p} already holds this account (same account id {a} and \
+             email {email}), so it was updated; one account is kept once because its refresh \
+             token is single-use. To keep two profiles apart, log in with another account or \
+             choose another workspace on the login page; to name this one {name}, delete {p} \
+             and log in again as {name}.",
+            p = s.profile,
+            a = s.account,
+        ),
+        Elsewhere::NameTaken => format!(
+            "Saved as {p}, not {asked}: {asked} holds another account or workspace of the same \
+             email, which was left as it was. Both are told apart by plan and account in every \
+             list.",
+            p = s.profile,
+        ),
+    })
+}
+
 fn status(g: &GlobalArgs, selector: &str) -> CmdResult {
     let store = open_store(g)?;
     let snap = store.load()?;
@@ -233,13 +263,30 @@ fn status(g: &GlobalArgs, selector: &str) -> CmdResult {
             "ok": true, "store": snap.info, "profiles": rows, "pending": pend,
         })));
     }
-    Ok(Report::Text(status_text(&rows, &pend)))
+    Ok(Report::Text(status_text(&rows, &pend, selector)))
 }
 
-fn status_text(rows: &[ProfileStatus], pend: &[PendingView]) -> String {
+fn status_text(rows: &[ProfileStatus], pend: &[PendingView], selector: &str) -> String {
     let dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     let mut out = String::new();
-    if rows.is_empty() {
+    let pending_only: Vec<&PendingView> = pend
+        .iter()
+        .filter(|p| is_pending_name(&p.profile, selector))
+        .collect();
+    if rows.is_empty() && selector.trim() != "all" {
+        // Only a pending login gets here (else the selector failed): a profile not stored yet.
+        for p in &pending_only {
+            out.push_str(&format!(
+                "No profile `{}` is stored yet: a login for it is pending (started by {}, \
+                 until {}); finish it with `codex-profiler auth finish --profile {} \
+                 --callback-url '<the address>'`.\n",
+                p.profile,
+                p.requester,
+                dash(&p.expires_at),
+                p.profile,
+            ));
+        }
+    } else if rows.is_empty() {
         out.push_str("No Codex profiles.\n");
     }
     for r in rows {

@@ -37,12 +37,7 @@ fn one_profile(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId, 
     if s == Selector::All {
         return Err(CliError::usage("name one profile, not `all`"));
     }
-    let order = snap.effective_order(provider).ids;
-    let order: Vec<ProfileId> = order
-        .iter()
-        .filter_map(|i| ProfileId::parse(i).ok())
-        .collect();
-    let mut ids = s.resolve(&snap.codex_ids(), &order)?;
+    let mut ids = s.resolve_in(snap, provider)?;
     ids.pop()
         .ok_or_else(|| CliError::usage("the selector named no profile"))
 }

@@ -1,5 +1,6 @@
 //! `profiles`: every Codex profile with its local health (token expiry, cooldown, blocked,
-//! disabled, last use, in order, lastGood, fence), as a table or as JSON.
+//! disabled, last use, in order, lastGood, fence), as a table or as JSON. The table shows the
+//! short account id, which tells two workspaces of one email apart (and selects one).
 
 use serde_json::{Value, json};
 
@@ -7,6 +8,7 @@ use super::args::GlobalArgs;
 use super::output::{CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::health::LocalHealth;
+use crate::engine::profile::short_account;
 use crate::engine::store::Snapshot;
 
 /// Run `profiles`.
@@ -62,6 +64,7 @@ pub fn to_table(snap: &Snapshot, now_ms: i64) -> String {
     let header = [
         "ID",
         "EMAIL",
+        "ACCOUNT",
         "PLAN",
         "TOKEN",
         "EXPIRES",
@@ -79,6 +82,7 @@ pub fn to_table(snap: &Snapshot, now_ms: i64) -> String {
         rows.push(vec![
             p.id.to_string(),
             dash(&p.email),
+            dash(&p.account_id.as_deref().map(short_account)),
             dash(&p.plan),
             h.status.as_str().to_owned(),
             dash(&h.token_expires_at),

@@ -12,6 +12,7 @@ use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::endpoint;
 use crate::engine::selector::Selector;
+use crate::engine::usage::select::peers;
 use crate::engine::usage::{
     CONCURRENCY_VAR, Progress, UsageChecker, UsageOptions, concurrency_from_env, profiles_to_check,
     report,
@@ -52,9 +53,14 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
     }));
 
     Ok(if json {
-        Report::Json(report::render_json(&run, &snap.info, a.debug))
+        Report::Json(report::render_json_among(
+            &run,
+            &snap.info,
+            a.debug,
+            &peers(&snap),
+        ))
     } else {
-        Report::Text(report::render_text(&run, a.debug))
+        Report::Text(report::render_text_among(&run, a.debug, &peers(&snap)))
     })
 }
 

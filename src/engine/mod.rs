@@ -6,6 +6,7 @@ pub mod endpoint;
 pub mod error;
 pub mod health;
 pub mod jwt;
+pub mod label;
 pub mod lenient;
 pub mod oauth;
 pub mod profile;

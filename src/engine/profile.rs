@@ -168,7 +168,31 @@ pub fn short_account(account_id: &str) -> String {
 }
 
 impl CodexProfile {
-    /// The label users see: the email when known, else the profile id's name.
+    /// A stored profile with no token, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        id: &str,
+        email: Option<&str>,
+        account: Option<&str>,
+        plan: Option<&str>,
+    ) -> CodexProfile {
+        let id = ProfileId(id.to_owned());
+        CodexProfile {
+            provider: Provider::parse(id.provider_part()).unwrap_or(Provider::OpenAi),
+            id,
+            access: None,
+            has_refresh: true,
+            expires_ms: None,
+            account_id: account.map(str::to_owned),
+            email: email.map(str::to_owned),
+            plan: plan.map(str::to_owned),
+            fence: Fence::None,
+        }
+    }
+
+    /// The label users see: the email when known, else the profile id's name. Lists that
+    /// show several profiles use [`crate::engine::label::display_labels`], which tells
+    /// profiles that read the same apart.
     pub fn label(&self) -> &str {
         self.email.as_deref().unwrap_or_else(|| self.id.name())
     }

@@ -7,6 +7,7 @@ mod change;
 mod chat;
 mod interop;
 mod oauth;
+mod selectors;
 mod store;
 mod telegram;
 mod usage;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::chat::backend::unresolved::unresolved;
 use crate::chat::backend::{
     Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, LoginDone, LoginStarted,
     ProfileView, UsageReport,
@@ -17,6 +18,7 @@ use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::endpoint;
+use crate::engine::label::display_labels;
 use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
 use crate::engine::oauth::login::SavedLogin;
 use crate::engine::oauth::pending::PendingLogins;
@@ -24,6 +26,7 @@ use crate::engine::oauth::{Issuer, Requester, flow};
 use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store};
+use crate::engine::usage::select::peers;
 use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, profiles_to_check, report};
 use crate::engine::{Failure, store};
 use crate::secret::Secret;
@@ -85,6 +88,8 @@ fn requester(user: UserId) -> Requester {
 
 fn done(s: SavedLogin) -> LoginDone {
     LoginDone {
+        requested: (s.requested_profile != s.profile).then(|| s.requested_profile.clone()),
+        account: Some(s.account.clone()),
         profile: s.profile,
         email: s.email,
         plan: s.plan,
@@ -208,15 +213,17 @@ impl Backend for EngineBackend {
             let loaded = self.snapshot().await?;
             let snap = &loaded.1;
             let now = now_ms();
+            let labels = display_labels(&peers(snap));
             Ok(snap
                 .codex
                 .iter()
-                .map(|p| {
+                .zip(labels)
+                .map(|(p, label)| {
                     let h = snap.health(p, now);
                     let stats = snap.usage_stats(p.id.as_str());
                     ProfileView {
                         id: p.id.clone(),
-                        label: p.label().to_owned(),
+                        label,
                         plan: p.plan.clone(),
                         status: h.status.as_str().to_owned(),
                         expires_at: h.token_expires_at,
@@ -234,13 +241,13 @@ impl Backend for EngineBackend {
 
     fn resolve<'a>(&'a self, selector: &'a str) -> BoxFuture<'a, BackendResult<Vec<ProfileId>>> {
         Box::pin(async move {
-            let sel = Selector::parse(selector).map_err(fail)?;
+            let sel = Selector::parse(selector).map_err(unresolved)?;
             let loaded = self.snapshot().await?;
             let (store, snap) = (&loaded.0, &loaded.1);
             // The same selection step as the CLI's `usage --profile SEL`.
             let picked = profiles_to_check(snap, store.codex_provider(), &sel, now_ms());
             Ok(picked
-                .map_err(fail)?
+                .map_err(unresolved)?
                 .into_iter()
                 .map(|p| p.profile.id)
                 .collect())
@@ -263,7 +270,7 @@ impl Backend for EngineBackend {
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
             Ok(UsageReport {
-                lines: report::lines(&run),
+                lines: report::lines_among(&run, &peers(snap)),
                 ok_count: summary.remote_ok_count,
                 failed_count: summary.remote_failed_count,
                 usable_count: summary.usable_count,

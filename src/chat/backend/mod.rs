@@ -10,6 +10,7 @@ use crate::engine::profile::ProfileId;
 use crate::engine::{Failure, FailureKind};
 
 mod engine;
+mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
@@ -63,7 +64,9 @@ pub type BackendResult<T> = Result<T, BackendError>;
 pub struct ProfileView {
     /// The profile id.
     pub id: ProfileId,
-    /// What users read: the email, else the id's name.
+    /// What users read: the email, else the id's name, told apart from the store's other
+    /// profiles (plan and short account id) where they would read the same
+    /// ([`crate::engine::label`]). Sent back as a selector, it names this profile.
     pub label: String,
     /// The plan, when known.
     pub plan: Option<String>,
@@ -129,6 +132,11 @@ pub struct LoginDone {
     pub plan: Option<String>,
     /// Whether an existing profile was updated (same account) rather than added.
     pub updated: bool,
+    /// The profile id the login's name asked for, when it was stored under another one
+    /// (`updated`: that account was already stored there; else the id held another account).
+    pub requested: Option<String>,
+    /// The account id, shortened, when known.
+    pub account: Option<String>,
 }
 
 /// A device login waiting for the user.
@@ -160,7 +168,8 @@ pub struct ChangeDone {
 pub trait Backend: Send + Sync {
     /// Every Codex profile of the effective store, sorted by id.
     fn profiles(&self) -> BoxFuture<'_, BackendResult<Vec<ProfileView>>>;
-    /// Resolve a selector (`all`, `default`, an id or a suffix) to profile ids.
+    /// Resolve a selector (`all`, `default`, an id, a name, an email, a label, an account or
+    /// an id suffix) to profile ids. A failure's message is already in chat words.
     fn resolve<'a>(&'a self, selector: &'a str) -> BoxFuture<'a, BackendResult<Vec<ProfileId>>>;
     /// Check usage of these profiles (concurrently) and render one line each.
     fn usage(&self, ids: Vec<ProfileId>) -> BoxFuture<'_, BackendResult<UsageReport>>;

@@ -27,6 +27,8 @@ fn done_text(template: &str, d: &LoginDone) -> String {
             email => d.email.as_deref(),
             plan => d.plan.as_deref(),
             updated => d.updated,
+            requested => d.requested.as_deref(),
+            account => d.account.as_deref(),
         },
     )
 }

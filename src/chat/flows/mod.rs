@@ -195,8 +195,15 @@ pub(crate) async fn claim(
     }
 }
 
-/// An engine failure as one chat sentence.
+/// An engine failure as one chat sentence. A selector that named no single profile is said
+/// as it is (the backend wrote it from the templates, with its suggestions or candidates).
 pub(crate) fn failed(what: &str, e: &BackendError) -> String {
+    if matches!(
+        e.code,
+        "no_matching_profile" | "ambiguous_selector" | "empty_selector"
+    ) {
+        return e.message.clone();
+    }
     render::render("failed", context! { what, message => e.message.as_str() })
 }
 

@@ -108,6 +108,10 @@ pub struct Target {
     pub provider: Provider,
     /// True when no profile had this id before.
     pub is_new: bool,
+    /// The id the name asked for (`<provider>:<name>`): differs from `id` when the account
+    /// is already stored under another id (updated there), or when that id holds another
+    /// account (a new id with the account's short form appended).
+    pub requested: ProfileId,
 }
 
 /// Pick the profile id (rules in the module header). `codex` are the stored Codex profiles;
@@ -137,6 +141,7 @@ pub fn choose_target(
             id: p.id.clone(),
             provider: p.provider,
             is_new: false,
+            requested: wanted,
         });
     }
     let short: String = who
@@ -145,7 +150,7 @@ pub fn choose_target(
         .filter(|c| c.is_ascii_alphanumeric())
         .take(8)
         .collect();
-    let mut candidate = wanted;
+    let mut candidate = wanted.clone();
     let mut n = 1;
     while taken(candidate.as_str()) {
         let suffix = if n == 1 {
@@ -161,6 +166,7 @@ pub fn choose_target(
         id: candidate,
         provider,
         is_new: true,
+        requested: wanted,
     })
 }
 
@@ -170,7 +176,6 @@ pub use crate::engine::profile::short_account;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::profile::Fence;
     use crate::secret::Secret;
 
     fn tokens(account: Option<&str>, email: &str) -> Tokens {
@@ -193,18 +198,7 @@ mod tests {
     }
 
     fn stored(id: &str, account: &str, email: &str) -> CodexProfile {
-        let id = ProfileId::parse(id).unwrap();
-        CodexProfile {
-            provider: Provider::parse(id.provider_part()).unwrap(),
-            id,
-            access: None,
-            has_refresh: true,
-            expires_ms: None,
-            account_id: Some(account.into()),
-            email: Some(email.into()),
-            plan: None,
-            fence: Fence::None,
-        }
+        CodexProfile::for_tests(id, Some(email), Some(account), None)
     }
 
     #[test]
@@ -235,6 +229,7 @@ mod tests {
         let t = choose_target(&codex, &|_| true, Provider::OpenAi, "a@x.io", &who).unwrap();
         assert_eq!(t.id.as_str(), "openai:old-name");
         assert!(!t.is_new);
+        assert_eq!(t.requested.as_str(), "openai:a@x.io");
     }
 
     #[test]

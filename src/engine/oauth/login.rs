@@ -19,6 +19,9 @@ pub struct SavedLogin {
     pub profile: String,
     /// `true` when the profile did not exist before.
     pub new_profile: bool,
+    /// The profile id the given name asked for. When it differs from `profile`, see
+    /// [`SavedLogin::why_elsewhere`].
+    pub requested_profile: String,
     /// Email from the tokens.
     pub email: Option<String>,
     /// The account id, shortened for display.
@@ -41,6 +44,29 @@ pub struct SavedLogin {
     /// is stored, or the profile was not new). A stored order the profile is not in would
     /// keep the gateway from ever using it.
     pub order: Option<Vec<String>>,
+}
+
+/// Why a login was not stored under the id its name asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Elsewhere {
+    /// The account (same account id and email) is already stored under another id, which
+    /// was updated: one account is kept once, since its refresh token is single-use.
+    SameAccount,
+    /// The id asked for holds another account (another workspace of the email, or another
+    /// login), so the new profile got the account's short form appended.
+    NameTaken,
+}
+
+impl SavedLogin {
+    /// Why `profile` is not `requested_profile` (`None` when it is).
+    pub fn why_elsewhere(&self) -> Option<Elsewhere> {
+        match (self.profile == self.requested_profile, self.new_profile) {
+            (true, _) => None,
+            (false, false) => Some(Elsewhere::SameAccount),
+            (false, true) => Some(Elsewhere::NameTaken),
+        }
+    }
 }
 
 /// Work out the identity and id, then write the profile through the store (which refuses to
@@ -89,6 +115,7 @@ pub fn save_login(
     Ok(SavedLogin {
         profile: id.to_string(),
         new_profile: target.is_new,
+        requested_profile: target.requested.to_string(),
         email: who.email,
         account: short_account(&who.account_id),
         plan: who.plan,

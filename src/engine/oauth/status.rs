@@ -7,7 +7,6 @@ use super::OAuthError;
 use super::identity::short_account;
 use super::pending::{PendingLogins, PendingSummary};
 use crate::engine::health::{TokenStatus, iso_ms, token_status};
-use crate::engine::profile::ProfileId;
 use crate::engine::selector::{SelectError, Selector};
 use crate::engine::store::Snapshot;
 
@@ -71,7 +70,9 @@ impl crate::engine::Failure for StatusError {
     }
 }
 
-/// The status of the profiles `selector` names, and every unexpired pending login.
+/// The status of the profiles `selector` names, and every unexpired pending login. A
+/// selector that names no stored profile but a login pending under that name (a new profile
+/// not finished yet) shows no rows and that pending login, instead of failing.
 pub fn login_status(
     snap: &Snapshot,
     pending: &PendingLogins,
@@ -79,19 +80,19 @@ pub fn login_status(
     now_ms: i64,
 ) -> Result<(Vec<ProfileStatus>, Vec<PendingView>), StatusError> {
     let pend: Vec<PendingSummary> = pending.list(now_ms)?;
-    let ids = snap.codex_ids();
-    let profiles = if ids.is_empty() && selector.trim() == "all" {
+    let profiles = if snap.codex.is_empty() && selector.trim() == "all" {
         Vec::new()
     } else {
-        let order: Vec<ProfileId> = snap
-            .codex
-            .first()
-            .map(|p| snap.effective_order(p.provider.as_str()).ids)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| ProfileId::parse(s).ok())
-            .collect();
-        Selector::parse(selector)?.resolve(&ids, &order)?
+        let provider = snap.codex.first().map_or("openai", |p| p.provider.as_str());
+        match Selector::parse(selector)?.resolve_in(snap, provider) {
+            Ok(ids) => ids,
+            Err(SelectError::NoMatch { .. } | SelectError::NoProfiles)
+                if pend.iter().any(|x| pending_for(x, selector)) =>
+            {
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     let rows = profiles
         .iter()
@@ -122,4 +123,17 @@ pub fn login_status(
         })
         .collect();
     Ok((rows, views))
+}
+
+/// Whether a pending login was started under the name `selector` gives (`work` or
+/// `openai:work`, any case).
+pub fn pending_for(p: &PendingSummary, selector: &str) -> bool {
+    is_pending_name(&p.profile, selector)
+}
+
+/// Whether the pending login name `pending` is the one `selector` gives.
+pub fn is_pending_name(pending: &str, selector: &str) -> bool {
+    let s = selector.trim();
+    let name = s.split_once(':').map_or(s, |(_, n)| n);
+    pending.eq_ignore_ascii_case(name)
 }

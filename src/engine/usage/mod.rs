@@ -114,6 +114,16 @@ pub struct ProfileResult {
 }
 
 impl ProfileResult {
+    /// What its label is made of (see [`crate::engine::label`]).
+    pub fn label_parts(&self) -> crate::engine::label::LabelParts<'_> {
+        crate::engine::label::LabelParts {
+            id: &self.profile,
+            email: self.email.as_deref(),
+            account_id: self.account_id.as_deref(),
+            plan: self.plan.as_deref(),
+        }
+    }
+
     /// The name users see: the email, else the part of the id after `<provider>:`.
     pub fn label(&self) -> &str {
         self.email.as_deref().unwrap_or_else(|| {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ProfileResult, RemoteError, Summary, UsageRun};
+use crate::engine::label::LabelParts;
 
 mod parts;
 pub use parts::{spend_text, window_text};
@@ -44,40 +45,33 @@ pub(crate) fn percent(p: f64) -> String {
 }
 
 /// Each profile's label, told apart where two share one (the same email in two workspaces,
-/// or one account under two ids): the profile id's name, else a short account id.
+/// or one account under two ids): [`crate::engine::label::display_labels`] over the run.
 pub fn labels(profiles: &[ProfileResult]) -> Vec<String> {
-    profiles
-        .iter()
-        .map(|r| {
-            let base = r.label();
-            if profiles.iter().filter(|o| o.label() == base).count() < 2 {
-                return base.to_owned();
-            }
-            let name = r
-                .profile
-                .split_once(':')
-                .map_or(r.profile.as_str(), |(_, n)| n);
-            let named = profiles.iter().filter(|o| o.label() == base).all(|o| {
-                std::ptr::eq(o, r) || o.profile.split_once(':').map(|(_, n)| n) != Some(name)
-            });
-            match (&r.account_id, named && name != base) {
-                (_, true) => format!("{base} ({name})"),
-                (Some(acct), false) => format!(
-                    "{base} (account {})",
-                    crate::engine::profile::short_account(acct)
-                ),
-                (None, false) => format!("{base} ({})", r.profile),
-            }
-        })
-        .collect()
+    labels_among(profiles, &[])
+}
+
+/// Each profile's label, told apart from every profile in `peers` too (the store's Codex
+/// profiles: a check of one profile still names it the way it selects).
+pub fn labels_among(profiles: &[ProfileResult], peers: &[LabelParts<'_>]) -> Vec<String> {
+    let parts: Vec<LabelParts<'_>> = profiles.iter().map(ProfileResult::label_parts).collect();
+    crate::engine::label::labels_among(&parts, peers)
 }
 
 /// One line per profile of a run, with labels told apart (see [`labels`]).
 pub fn lines(run: &UsageRun) -> Vec<String> {
+    lines_labelled(run, &labels(&run.profiles))
+}
+
+/// [`lines`] with labels told apart among `peers` (see [`labels_among`]).
+pub fn lines_among(run: &UsageRun, peers: &[LabelParts<'_>]) -> Vec<String> {
+    lines_labelled(run, &labels_among(&run.profiles, peers))
+}
+
+fn lines_labelled(run: &UsageRun, labels: &[String]) -> Vec<String> {
     run.profiles
         .iter()
-        .zip(labels(&run.profiles))
-        .map(|(r, l)| line_labelled(r, &l))
+        .zip(labels)
+        .map(|(r, l)| line_labelled(r, l))
         .collect()
 }
 
@@ -140,15 +134,24 @@ pub fn summary_line(s: &Summary) -> String {
 
 /// The message a chat or script can pass on as is: every line, then the summary.
 pub fn suggested_user_message(run: &UsageRun) -> String {
-    let mut out = lines(run);
+    suggested_labelled(run, &labels(&run.profiles))
+}
+
+fn suggested_labelled(run: &UsageRun, labels: &[String]) -> String {
+    let mut out = lines_labelled(run, labels);
     out.push(summary_line(&run.summary()));
     out.join("\n")
 }
 
 /// `--format text`: one line per profile, then the summary line.
 pub fn render_text(run: &UsageRun, debug: bool) -> String {
+    render_text_among(run, debug, &[])
+}
+
+/// [`render_text`] with labels told apart among `peers` (see [`labels_among`]).
+pub fn render_text_among(run: &UsageRun, debug: bool, peers: &[LabelParts<'_>]) -> String {
     let mut out = String::new();
-    for (p, l) in run.profiles.iter().zip(labels(&run.profiles)) {
+    for (p, l) in run.profiles.iter().zip(labels_among(&run.profiles, peers)) {
         out.push_str(&if debug {
             line_debug_labelled(p, &l)
         } else {
@@ -167,6 +170,17 @@ pub fn render_text(run: &UsageRun, debug: bool) -> String {
 /// The SPEC section 6 document. `store` is the store's `{format, path}`; `debug` adds
 /// `attempts` and `attempt_ms` to each profile and `elapsed_ms` at the top.
 pub fn render_json(run: &UsageRun, store: &impl Serialize, debug: bool) -> Value {
+    render_json_among(run, store, debug, &[])
+}
+
+/// [`render_json`] with labels told apart among `peers` (see [`labels_among`]).
+pub fn render_json_among(
+    run: &UsageRun,
+    store: &impl Serialize,
+    debug: bool,
+    peers: &[LabelParts<'_>],
+) -> Value {
+    let labels = labels_among(&run.profiles, peers);
     let profiles: Vec<Value> = run
         .profiles
         .iter()
@@ -185,8 +199,8 @@ pub fn render_json(run: &UsageRun, store: &impl Serialize, debug: bool) -> Value
         "remote_endpoint": run.remote_endpoint,
         "profiles": profiles,
         "summary": run.summary(),
-        "formatted_profiles": lines(run),
-        "suggested_user_message": suggested_user_message(run),
+        "formatted_profiles": lines_labelled(run, &labels),
+        "suggested_user_message": suggested_labelled(run, &labels),
         "progress_message": PROGRESS_MESSAGE,
     });
     if let (true, Some(obj)) = (debug, doc.as_object_mut()) {

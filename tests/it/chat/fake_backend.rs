@@ -173,6 +173,8 @@ impl Backend for Fake {
                 email: Some(format!("{name}@example.com")),
                 plan: Some("plus".into()),
                 updated: false,
+                requested: None,
+                account: None,
             })
         })
     }

@@ -456,10 +456,8 @@ async fn a_long_report_continues_in_follow_up_messages() {
 async fn bad_input_gets_a_short_answer_and_changes_nothing() {
     let h = two();
     for (input, expect) in [
-        (
-            "/codex_usage a b",
-            "/codex_usage takes at most one profile.",
-        ),
+        // The rest of the line is one selector (labels have spaces).
+        ("/codex_usage a b", "no Codex profile matches `a b`"),
         ("/codex_auth login", "Wrong arguments"),
         ("/frobnicate", "I do not know /frobnicate"),
         ("/codex_usage carol", "no Codex profile matches `carol`"),
@@ -501,6 +499,8 @@ async fn device_login_edits_its_message_when_it_completes() {
         email: Some("work@example.com".into()),
         plan: None,
         updated: true,
+        requested: None,
+        account: None,
     }))
     .unwrap();
     for _ in 0..200 {

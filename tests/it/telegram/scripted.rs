@@ -154,6 +154,8 @@ impl Backend for Scripted {
                     email: Some(format!("{n}@example.com")),
                     plan: Some("plus".into()),
                     updated: false,
+                    requested: None,
+                    account: None,
                 })
             }
             _ => Err(BackendError::runtime(

@@ -45,7 +45,8 @@ fn same_email_profiles_get_distinct_lines_and_hints_name_the_profile() {
     assert_eq!(lines.len(), 2, "{}", r.stdout);
     assert_ne!(lines[0], lines[1], "{}", r.stdout);
     assert!(
-        r.stdout.contains("alice@example.com (alice-team)"),
+        r.stdout
+            .contains("alice@example.com (plus, account 2222…0002) · plus"),
         "{}",
         r.stdout
     );
@@ -71,7 +72,7 @@ fn same_email_profiles_get_distinct_lines_and_hints_name_the_profile() {
     assert!(!hint.contains("NAME"), "{hint}");
     let formatted = doc["formatted_profiles"].to_string();
     assert!(
-        formatted.contains("alice@example.com (alice-team)"),
+        formatted.contains("alice@example.com (plus, account 2222…0002)"),
         "{formatted}"
     );
 }
