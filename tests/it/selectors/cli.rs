@@ -103,7 +103,7 @@ fn same_email_workspaces_are_told_apart_in_profiles_and_usage() {
     r.expect_code(0);
     assert!(
         r.stdout
-            .starts_with("alice@example.com (team, account 2222…0002) · team"),
+            .starts_with("alice@example.com (team, account 2222…0002) · "),
         "{}",
         r.stdout
     );
