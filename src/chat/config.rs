@@ -55,6 +55,8 @@ pub struct ChatConfig {
     pub usage_timeout: Duration,
     /// Usage retries (the CLI's `--retries` default).
     pub usage_retries: u32,
+    /// `CODEX_PROFILER_HISTORY_DAYS`, raw; checked by the backend at startup.
+    pub history_days: Option<String>,
 }
 
 impl Default for ChatConfig {
@@ -69,6 +71,7 @@ impl Default for ChatConfig {
             via_gateway: false,
             usage_timeout: Duration::from_secs(25),
             usage_retries: 1,
+            history_days: None,
         }
     }
 }
@@ -98,6 +101,9 @@ pub enum ConfigError {
     /// The store options do not resolve (no `HOME`, a bad agent id or store format).
     #[error("{0}")]
     Store(String),
+    /// `CODEX_PROFILER_HISTORY_DAYS` is not a number of days.
+    #[error("{0}")]
+    History(String),
 }
 
 impl Failure for ConfigError {
@@ -110,7 +116,7 @@ impl Failure for ConfigError {
     fn code(&self) -> &'static str {
         match self {
             ConfigError::BadUserId { .. } => "bad_user_id",
-            ConfigError::BadBool { .. } => "bad_config_value",
+            ConfigError::BadBool { .. } | ConfigError::History(_) => "bad_config_value",
             ConfigError::Store(_) => "bad_store_options",
             ConfigError::Endpoint(_) => "untrusted_endpoint",
         }
@@ -145,6 +151,7 @@ impl ChatConfig {
             store,
             auth_issuer: non_empty("CODEX_PROFILER_AUTH_ISSUER"),
             usage_url: non_empty("CODEX_PROFILER_USAGE_URL"),
+            history_days: non_empty("CODEX_PROFILER_HISTORY_DAYS"),
             via_gateway: parse_bool(
                 "CODEX_PROFILER_VIA_GATEWAY",
                 get("CODEX_PROFILER_VIA_GATEWAY"),

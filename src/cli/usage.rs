@@ -2,12 +2,15 @@
 //! and 6). The endpoint is checked before anything else (untrusted: exit 5, nothing sent); the
 //! store is only read; the check itself and all rendering live in [`crate::engine::usage`].
 
+use std::io::Write;
 use std::time::Duration;
 
 use super::args::{GlobalArgs, UsageArgs, UsageFormat};
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::endpoint;
+use crate::engine::forecast::render as forecast_render;
+use crate::engine::history::{self, Retention};
 use crate::engine::selector::Selector;
 use crate::engine::usage::{UsageChecker, UsageOptions, profiles_to_check, report};
 
@@ -32,11 +35,24 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
         .build()
         .map_err(|_| CliError::runtime("runtime", "the async runtime could not be started"))?;
     let run = runtime.block_on(checker.check(profiles));
+    // History and forecast never change the check's outcome: a fault is a warning.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let after = history::after_check(store.state_dir(), &run, Retention::from_env(), now_ms);
+    for w in &after.warnings {
+        let _ = writeln!(std::io::stderr(), "codex-profiler: warning: {w}");
+    }
 
     let json = g.json || a.format == Some(UsageFormat::Json);
     Ok(if json {
-        Report::Json(report::render_json(&run, &snap.info, a.debug))
+        let mut doc = report::render_json(&run, &snap.info, a.debug);
+        if let Some(obj) = doc.as_object_mut() {
+            let forecast = forecast_render::json(after.forecast.as_ref(), &after.warnings);
+            obj.insert("forecast".into(), forecast);
+        }
+        Report::Json(doc)
     } else {
-        Report::Text(report::render_text(&run, a.debug))
+        let mut text = report::render_text(&run, a.debug);
+        text.push_str(&forecast_render::text(after.forecast.as_ref()));
+        Report::Text(text)
     })
 }

@@ -17,6 +17,8 @@ use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::endpoint;
+use crate::engine::forecast::render as forecast_render;
+use crate::engine::history::{self, Retention};
 use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
 use crate::engine::oauth::login::SavedLogin;
 use crate::engine::oauth::pending::PendingLogins;
@@ -35,6 +37,7 @@ pub struct EngineBackend {
     issuer: Issuer,
     via_gateway: bool,
     snapshots: Arc<SnapshotCache>,
+    retention: Retention,
 }
 
 /// How long a store read serves further read-only requests. Many chats tapping at once (a
@@ -128,6 +131,8 @@ impl EngineBackend {
             issuer,
             via_gateway: config.via_gateway,
             snapshots: Arc::default(),
+            retention: Retention::parse(config.history_days.as_deref())
+                .map_err(|e| ConfigError::History(e.to_string()))?,
         })
     }
 
@@ -261,10 +266,21 @@ impl Backend for EngineBackend {
             }
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
+            let lines = report::lines(&run);
+            // Record the check and forecast from the history; a history fault is logged by
+            // the hook and leaves the report without a forecast.
+            let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
+            let forecast = blocking(move || {
+                let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
+                Ok(after.forecast.map(|f| forecast_render::lines(&f)))
+            })
+            .await?
+            .unwrap_or_default();
             Ok(UsageReport {
-                lines: report::lines(&run),
+                lines,
                 ok_count: summary.remote_ok_count,
                 failed_count: summary.remote_failed_count,
+                forecast,
             })
         })
     }

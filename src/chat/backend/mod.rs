@@ -90,6 +90,9 @@ pub struct UsageReport {
     pub ok_count: usize,
     /// How many failed.
     pub failed_count: usize,
+    /// The forecast after this check, one line per profile then the pool's; empty when the
+    /// history could not be used.
+    pub forecast: Vec<String>,
 }
 
 /// A PKCE login that was started. Its `Debug` hides the URL, as the engine's `Started` does.

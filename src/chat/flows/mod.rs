@@ -245,7 +245,10 @@ async fn usage(conv: &Arc<Conversation>, ctx: &Ctx, ids: Vec<ProfileId>, guard: 
     let text = match conv.backend.usage(ids).await {
         Ok(r) => render::render(
             "usage_result",
-            context! { lines => r.lines, ok => r.ok_count, failed => r.failed_count },
+            context! {
+                lines => r.lines, ok => r.ok_count, failed => r.failed_count,
+                forecast => r.forecast,
+            },
         ),
         Err(e) => failed("Usage check", &e),
     };

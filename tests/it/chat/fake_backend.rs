@@ -123,6 +123,7 @@ impl Backend for Fake {
                 lines: ids.iter().map(|i| line(i.name())).collect(),
                 ok_count: ids.len(),
                 failed_count: 0,
+                forecast: Vec::new(),
             })
         })
     }

@@ -104,6 +104,7 @@ impl Backend for Scripted {
                 lines,
                 ok_count: ids.len(),
                 failed_count: 0,
+                forecast: Vec::new(),
             })
         })
     }

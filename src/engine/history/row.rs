@@ -1,0 +1,112 @@
+//! One history row: what one usage check learned about one profile. No token, code or URL.
+
+use serde::Serialize;
+
+use crate::engine::usage::{ProfileResult, UsageWindow};
+
+/// One (check, profile) row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// When the check ran, ms since the epoch (the checking machine's clock).
+    pub at_ms: i64,
+    /// Profile id.
+    pub profile: String,
+    /// ChatGPT account id, if known.
+    pub account_id: Option<String>,
+    /// Plan, if known.
+    pub plan: Option<String>,
+    /// Every window the endpoint reported: the main ones, then additional limits'.
+    pub windows: Vec<WindowSample>,
+    /// Credits balance.
+    pub credits_balance: Option<f64>,
+    /// Spend remaining, where the endpoint reports a spend limit.
+    pub spend_remaining: Option<f64>,
+    /// `rate_limit.limit_reached`.
+    pub limit_reached: Option<bool>,
+    /// `remote_error` class, when the check failed.
+    pub remote_error: Option<String>,
+    /// Local token status (`ok`, `expiring`, `expired`, ...).
+    pub local_status: String,
+}
+
+/// One window in a row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowSample {
+    /// `None` for the main rate limit, else the additional limit's name.
+    pub limit: Option<String>,
+    /// `5h`, `day`, `week`, `primary`, ...
+    pub label: String,
+    /// Window length in seconds, if known.
+    pub window_seconds: Option<i64>,
+    /// Used percent, 0..=100.
+    pub used_percent: Option<f64>,
+    /// When the window resets, unix seconds.
+    pub reset_at: Option<i64>,
+}
+
+impl Row {
+    /// The row for one profile's check result at `at_ms`. This is the only place that reads
+    /// the usage check's parsed types, so a change there is a change here only.
+    pub fn from_result(r: &ProfileResult, at_ms: i64) -> Row {
+        let usage = r.remote_usage.as_ref();
+        let sample = |limit: Option<&str>, w: &UsageWindow| WindowSample {
+            limit: limit.map(str::to_owned),
+            label: w.label.clone(),
+            window_seconds: window_seconds_for_label(&w.label),
+            used_percent: w.used_percent,
+            reset_at: w.reset_at,
+        };
+        let mut windows: Vec<WindowSample> = usage
+            .map(|u| u.windows.iter().map(|w| sample(None, w)).collect())
+            .unwrap_or_default();
+        for extra in usage.map(|u| u.additional_limits.as_slice()).unwrap_or(&[]) {
+            let name = extra.name.as_deref().unwrap_or("additional");
+            windows.extend(extra.windows.iter().map(|w| sample(Some(name), w)));
+        }
+        Row {
+            at_ms,
+            profile: r.profile.clone(),
+            account_id: r.account_id.clone(),
+            plan: r.plan.clone(),
+            windows,
+            credits_balance: usage.and_then(|u| u.credits_balance),
+            spend_remaining: None,
+            limit_reached: usage.and_then(|u| u.limit_reached),
+            remote_error: r.remote_error.map(|e| e.as_str().to_owned()),
+            local_status: r.local.status.as_str().to_owned(),
+        }
+    }
+
+    /// The windows of the main rate limit.
+    pub fn main_windows(&self) -> impl Iterator<Item = &WindowSample> {
+        self.windows.iter().filter(|w| w.limit.is_none())
+    }
+}
+
+/// A window's length from its label (`5h`, `day`, `week`), for results that carry only the
+/// label. `day` stands for the whole 24 h..168 h band; `primary`/`secondary` are unknown.
+pub fn window_seconds_for_label(label: &str) -> Option<i64> {
+    match label {
+        "day" => Some(86_400),
+        "week" => Some(604_800),
+        _ => label
+            .strip_suffix('h')
+            .and_then(|h| h.parse::<i64>().ok())
+            .filter(|h| (1..24).contains(h))
+            .map(|h| h * 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_lengths_from_labels() {
+        assert_eq!(window_seconds_for_label("5h"), Some(18_000));
+        assert_eq!(window_seconds_for_label("day"), Some(86_400));
+        assert_eq!(window_seconds_for_label("week"), Some(604_800));
+        assert_eq!(window_seconds_for_label("primary"), None);
+        assert_eq!(window_seconds_for_label("99h"), None);
+    }
+}
