@@ -272,7 +272,7 @@ impl Backend for EngineBackend {
             let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
             let forecast = blocking(move || {
                 let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
-                Ok(after.forecast.map(|f| forecast_render::lines(&f)))
+                Ok(after.forecast.map(|f| forecast_render::shown_lines(&f)))
             })
             .await?
             .unwrap_or_default();

@@ -179,12 +179,37 @@ pub fn json(f: Option<&Forecast>, warnings: &[String]) -> serde_json::Value {
     serde_json::Value::Object(doc)
 }
 
+/// The lines people see: each profile with usage to forecast from, then the pool; or one
+/// line saying there is not enough history yet when nothing can be forecast at all (the first
+/// checks), so a fresh install is not flooded with "not enough history" per window.
+pub fn shown_lines(f: &Forecast) -> Vec<String> {
+    let anything = f.profiles.iter().any(|p| {
+        p.windows
+            .iter()
+            .any(|w| w.status != Status::InsufficientData)
+    });
+    if !anything {
+        return vec![
+            "not enough history yet: a forecast needs 3 checks over 10 minutes or more".to_owned(),
+        ];
+    }
+    let mut out: Vec<String> = f
+        .profiles
+        .iter()
+        .filter(|p| !p.windows.is_empty())
+        .map(|p| profile_line(p, f.now_ms))
+        .collect();
+    out.push(pool_line(&f.pool, f.now_ms));
+    out
+}
+
 /// The `Forecast:` block `usage` prints after its summary line.
 pub fn text(f: Option<&Forecast>) -> String {
-    match f {
-        Some(f) => {
+    match f.map(shown_lines) {
+        Some(lines) if lines.len() == 1 => format!("Forecast: {}\n", lines[0]),
+        Some(lines) => {
             let mut out = String::from("Forecast:\n");
-            for l in lines(f) {
+            for l in lines {
                 out.push_str("  ");
                 out.push_str(&l);
                 out.push('\n');

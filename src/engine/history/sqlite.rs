@@ -162,7 +162,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), HistoryError> {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err)?;
     let found = user_version(&tx).map_err(err)?;
-    if found > SCHEMA_VERSION || found < 0 {
+    if !(0..=SCHEMA_VERSION).contains(&found) {
         return Err(HistoryError::NewerSchema {
             path: path.display().to_string(),
             found,

@@ -239,3 +239,41 @@ fn terminal_retires_and_deletes_through_reply_words() {
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     run.assert_no_secret(&refs);
 }
+
+/// A chat usage check appends one history row per profile, like the CLI's, and its result
+/// carries the forecast block from the template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_usage_checks_append_history_and_show_the_forecast() {
+    use codex_profiler::engine::history::{HistoryStore, SqliteHistory};
+    let r = real(false);
+    let now = chrono::Utc::now().timestamp_millis();
+    let seeded = crate::support::history::burning_to_58(ALICE, now);
+    SqliteHistory::open_in(&r.fx.state_dir())
+        .unwrap()
+        .append(&seeded)
+        .unwrap();
+
+    r.say("/codex_usage all").await;
+    let shown = r.t.all_text();
+    assert!(
+        shown.contains(&format!(
+            "{ALICE_LINE}\nbob@example.com · ⚠ rate limited (429)\n\nForecast:\nalice@example.com · 5h runs out in ~1h 45m ("
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("pool (1 usable profile) · all usable quota runs out in ~1h 45m"),
+        "{shown}"
+    );
+    r.say("/codex_usage bob@example.com").await;
+
+    let h = SqliteHistory::open_in(&r.fx.state_dir()).unwrap();
+    assert_eq!(h.rows(ALICE, 0).unwrap().len(), seeded.len() + 1);
+    let bob = h.rows(BOB, 0).unwrap();
+    assert_eq!(bob.len(), 2);
+    assert!(
+        bob.iter()
+            .all(|b| b.remote_error.as_deref() == Some("rate_limited"))
+    );
+    r.assert_no_token();
+}

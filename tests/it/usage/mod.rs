@@ -4,4 +4,5 @@
 
 mod cli;
 mod engine;
+mod history;
 mod labels;

@@ -48,7 +48,7 @@ fn rows_come_back_whole_in_append_order() {
         ..row("openai:bob", 2_000, 0.0)
     };
     // The third row's clock is behind the second's: order of appending is kept.
-    let rows = vec![
+    let rows = [
         row("openai:alice", 1_000, 10.0),
         row("openai:alice", 3_000, 20.0),
         failed.clone(),
