@@ -97,10 +97,19 @@ pub fn window_text(w: &WindowForecast, now_ms: i64) -> String {
 /// One line for a profile.
 pub fn profile_line(p: &ProfileForecast, now_ms: i64) -> String {
     let mut parts = vec![p.label.clone()];
+    let insufficient = |w: &WindowForecast| w.status == Status::InsufficientData;
     if p.windows.is_empty() {
         parts.push("no usage reported to forecast from".to_owned());
+    } else if p.windows.iter().all(insufficient) {
+        // One short verdict instead of the same words per window.
+        let n = p.windows.iter().map(|w| w.samples).max().unwrap_or(0);
+        parts.push(format!(
+            "not enough history yet ({n} check{} in this window)",
+            if n == 1 { "" } else { "s" }
+        ));
+    } else {
+        parts.extend(p.windows.iter().map(|w| window_text(w, now_ms)));
     }
-    parts.extend(p.windows.iter().map(|w| window_text(w, now_ms)));
     parts.join(SEP)
 }
 

@@ -188,11 +188,22 @@ pub fn estimate(rows: &[Row], limit: Option<&str>, label: &str, now_ms: i64) -> 
     out
 }
 
+/// A reset further from its check than the window is long (plus slack for clock skew) is
+/// not believed: it would print "resets in 3 years" for a 5h window.
+fn plausible_reset_ms(last: &Sample) -> Option<i64> {
+    let at = last.reset_at_s?.saturating_mul(1000);
+    let slack_ms = 10 * 60_000;
+    match last.window_s {
+        Some(w) if at.saturating_sub(last.at_ms) > w.saturating_mul(1100) + slack_ms => None,
+        _ => Some(at),
+    }
+}
+
 fn fill(out: &mut WindowForecast, last: &Sample, est: &Ewma, now_ms: i64) {
     out.samples = est.samples;
     out.used_percent = Some(last.used);
     out.as_of_ms = Some(last.at_ms);
-    out.reset_at_ms = last.reset_at_s.map(|s| s.saturating_mul(1000));
+    out.reset_at_ms = plausible_reset_ms(last);
     out.reset_in_seconds = out
         .reset_at_ms
         .map(|r| (r.saturating_sub(now_ms) / 1000).max(0));

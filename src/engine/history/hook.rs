@@ -75,38 +75,47 @@ pub fn record_and_forecast(
         }
     }
     let since = lookback_since(&rows, now_ms).max(retention.cutoff_ms(now_ms));
-    let mut inputs = Vec::with_capacity(rows.len());
-    for (row, label) in rows.iter().zip(report::labels(&run.profiles)) {
-        match store.rows(&row.profile, since) {
-            Ok(mut hist) => {
-                if !appended {
-                    hist.push(row.clone());
+    let targets: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| r.profile.clone())
+        .zip(report::labels(&run.profiles))
+        .collect();
+    let forecast = match histories(store, &targets, since) {
+        Ok(mut inputs) => {
+            if !appended {
+                for (h, row) in inputs.iter_mut().zip(&rows) {
+                    h.rows.push(row.clone());
                 }
-                inputs.push(ProfileHistory {
-                    profile: row.profile.clone(),
-                    label,
-                    rows: hist,
-                });
             }
-            Err(e) => {
-                warnings.push(format!("history not read, no forecast: {e}"));
-                for w in &warnings {
-                    tracing::warn!(warning = %w, "usage history");
-                }
-                return AfterCheck {
-                    forecast: None,
-                    warnings,
-                };
-            }
+            Some(forecast::forecast(&inputs, now_ms))
         }
-    }
+        Err(e) => {
+            warnings.push(format!("history not read, no forecast: {e}"));
+            None
+        }
+    };
     for w in &warnings {
         tracing::warn!(warning = %w, "usage history");
     }
-    AfterCheck {
-        forecast: Some(forecast::forecast(&inputs, now_ms)),
-        warnings,
-    }
+    AfterCheck { forecast, warnings }
+}
+
+/// Each `(profile id, label)`'s rows since `since_ms`, ready for [`forecast::forecast`].
+pub fn histories(
+    store: &impl HistoryStore,
+    targets: &[(String, String)],
+    since_ms: i64,
+) -> Result<Vec<ProfileHistory>, super::HistoryError> {
+    targets
+        .iter()
+        .map(|(profile, label)| {
+            Ok(ProfileHistory {
+                profile: profile.clone(),
+                label: label.clone(),
+                rows: store.rows(profile, since_ms)?,
+            })
+        })
+        .collect()
 }
 
 /// How far back a forecast of these rows reads: the longest window they report (a week when

@@ -20,7 +20,7 @@ mod retention;
 mod row;
 mod sqlite;
 
-pub use hook::{AfterCheck, after_check, lookback_since};
+pub use hook::{AfterCheck, after_check, histories, lookback_since, record_and_forecast};
 pub use retention::{DEFAULT_DAYS, HISTORY_DAYS_VAR, Retention, RetentionError};
 pub use row::{Row, WindowSample, window_seconds_for_label};
 pub use sqlite::{SCHEMA_VERSION, SqliteHistory, history_path};

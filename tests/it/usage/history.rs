@@ -193,8 +193,13 @@ fn the_forecast_reads_the_history_in_text_and_json() {
         out.contains("  alice@example.com · 5h runs out in ~1h 45m ("),
         "{out}"
     );
-    assert!(out.contains("before its reset at Mar 17 "), "{out}");
-    assert!(out.contains("· week idle, resets at"), "{out}");
+    // The server's fixture resets years away: not believed, so not compared or printed.
+    assert!(!out.contains("reset at Mar 17"), "{out}");
+    assert!(out.contains("· week lasts at this pace"), "{out}");
+    assert!(
+        out.contains("  frank@example.com · not enough history yet (1 check in this window)\n"),
+        "{out}"
+    );
     assert!(
         out.contains("  pool (2 usable profiles) · not enough history yet for 1 of them"),
         "{out}"
@@ -213,7 +218,7 @@ fn the_forecast_reads_the_history_in_text_and_json() {
     let range = w["runs_out_range_seconds"].as_array().unwrap();
     assert!(range[0].as_i64().unwrap() <= t && t <= range[1].as_i64().unwrap());
     assert!(w["runs_out_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(w["reset_at"], "2030-03-17T19:59:40Z");
+    assert_eq!(w["reset_at"], Value::Null);
     // The existing fields are untouched.
     assert_eq!(doc["summary"]["profiles_checked"], 6);
     assert_eq!(
