@@ -267,11 +267,14 @@ impl Backend for EngineBackend {
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
             let lines = report::lines(&run);
-            // Record the check and forecast from the history; a history fault is logged by
-            // the hook and leaves the report without a forecast.
+            // Record the check and forecast from the history; a history fault is logged and
+            // leaves the report without a forecast.
             let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
             let forecast = blocking(move || {
                 let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
+                for w in &after.warnings {
+                    tracing::warn!(warning = %w, "usage history");
+                }
                 Ok(after.forecast.map(|f| forecast_render::shown_lines(&f)))
             })
             .await?

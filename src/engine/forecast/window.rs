@@ -236,10 +236,12 @@ fn fill(out: &mut WindowForecast, last: &Sample, est: &Ewma, now_ms: i64) {
     let sd = est.var.max(0.0).sqrt();
     let hi = (rate + sd).max(rate * (1.0 + MIN_SPREAD));
     let lo = (rate - sd).min(rate * (1.0 - MIN_SPREAD)).max(0.0);
-    out.rate_percent_per_hour = Some(per_h(rate));
+    // Rounded to 0.001, far finer than any line shows, so JSON readers get clean numbers.
+    let shown = |v: f64| (v * 1000.0).round() / 1000.0;
+    out.rate_percent_per_hour = Some(shown(per_h(rate)));
     out.rate_range_per_hour = Some([per_h(lo), per_h(hi)]);
     let remaining = (100.0 - last.used - rate * age_s).clamp(0.0, 100.0);
-    out.remaining_percent = Some(remaining);
+    out.remaining_percent = Some(shown(remaining));
     if remaining <= 0.0 {
         out.status = Status::Exhausted;
         return;

@@ -19,7 +19,7 @@ const LOOKBACK_MARGIN_MS: i64 = 3_600_000;
 pub struct AfterCheck {
     /// The forecast, unless the history could not be read.
     pub forecast: Option<Forecast>,
-    /// One sentence per history fault, for stderr or the log.
+    /// One sentence per history fault; the caller shows them (CLI: stderr; chat: the log).
     pub warnings: Vec<String>,
 }
 
@@ -41,7 +41,6 @@ pub fn after_check(
 }
 
 fn unavailable(warning: String) -> AfterCheck {
-    tracing::warn!(%warning, "usage history unavailable");
     AfterCheck {
         forecast: None,
         warnings: vec![warning],
@@ -94,9 +93,6 @@ pub fn record_and_forecast(
             None
         }
     };
-    for w in &warnings {
-        tracing::warn!(warning = %w, "usage history");
-    }
     AfterCheck { forecast, warnings }
 }
 

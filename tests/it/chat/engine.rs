@@ -277,3 +277,34 @@ async fn chat_usage_checks_append_history_and_show_the_forecast() {
     );
     r.assert_no_token();
 }
+
+/// A bad `CODEX_PROFILER_HISTORY_DAYS` stops the chat at startup with one clear sentence, as
+/// every other bad chat setting does.
+#[test]
+fn a_bad_history_retention_refuses_to_start_the_chat() {
+    let config = ChatConfig::from_lookup(|k| {
+        (k == "CODEX_PROFILER_HISTORY_DAYS").then(|| "soon".to_owned())
+    })
+    .unwrap();
+    let e = Conversation::new(config).err().expect("refused");
+    assert!(
+        e.to_string()
+            .contains("CODEX_PROFILER_HISTORY_DAYS must be a whole number of days"),
+        "{e}"
+    );
+}
+
+/// A corrupt history does not stop the chat's usage result; it only loses its forecast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_usage_with_a_corrupt_history_still_reports() {
+    let r = real(false);
+    let path = codex_profiler::engine::history::history_path(&r.fx.state_dir());
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let junk = b"not a database at all. ".repeat(200);
+    std::fs::write(&path, &junk).unwrap();
+    r.say("/codex_usage all").await;
+    let shown = r.t.all_text();
+    assert!(shown.contains(ALICE_LINE), "{shown}");
+    assert!(!shown.contains("Forecast"), "{shown}");
+    assert_eq!(std::fs::read(&path).unwrap(), junk);
+}
