@@ -346,3 +346,39 @@ fn erratic_histories_never_print_nonsense() {
         }
     }
 }
+
+/// A forecast reads at most `MEMORY_S` (+ margin) of history: for a week window three days
+/// into its week, the estimate from the last 13 hours matches the one from all of them.
+#[test]
+fn the_bounded_lookback_matches_the_whole_history() {
+    let week_s = 604_800;
+    let reset = T0 + 5 * 86_400_000;
+    let all: Vec<Row> = (0..864)
+        .map(|i| {
+            let mut r = row(T0 + i * 5 * MIN, 0.0, reset);
+            r.windows[0] = WindowSample {
+                limit: None,
+                label: "week".into(),
+                window_seconds: Some(week_s),
+                // An uneven pace: faster in the day than at night.
+                used_percent: Some(i as f64 * 0.02 + ((i % 288) as f64 / 288.0) * 3.0),
+                reset_at: Some(reset / 1000),
+            };
+            r
+        })
+        .collect();
+    let now = all.last().unwrap().at_ms;
+    let since = now - (window::lookback_seconds(Some(week_s)) + 3600) * 1000;
+    let recent: Vec<Row> = all.iter().filter(|r| r.at_ms >= since).cloned().collect();
+    assert!(recent.len() < all.len() / 4);
+    let (a, b) = (
+        window::estimate(&all, None, "week", now),
+        window::estimate(&recent, None, "week", now),
+    );
+    let (ra, rb) = (
+        a.rate_percent_per_hour.unwrap(),
+        b.rate_percent_per_hour.unwrap(),
+    );
+    assert!((ra - rb).abs() <= ra * 0.01, "{ra} vs {rb}");
+    assert_eq!(a.status, b.status);
+}

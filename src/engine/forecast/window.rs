@@ -18,6 +18,17 @@ const MIN_SPREAD: f64 = 0.1;
 const MAX_HORIZON_S: f64 = 400.0 * 86_400.0;
 /// Time constant when the window length is unknown.
 const DEFAULT_TAU_S: f64 = 1800.0;
+/// The longest time constant (a week's window would otherwise get 16.8 h).
+const MAX_TAU_S: f64 = 7200.0;
+/// How much history a window's estimate depends on: its whole window, but never more than
+/// six of the longest time constant (older samples weigh under 0.25 %). This bounds what a
+/// forecast reads to 12 h, whatever the retention.
+pub const MEMORY_S: i64 = 6 * MAX_TAU_S as i64;
+
+/// Seconds of history a forecast of a window of `window_s` needs (see [`MEMORY_S`]).
+pub fn lookback_seconds(window_s: Option<i64>) -> i64 {
+    window_s.unwrap_or(MEMORY_S).clamp(1, MEMORY_S)
+}
 
 /// What can be said about a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,7 +59,7 @@ pub struct WindowForecast {
     pub label: String,
     /// The verdict.
     pub status: Status,
-    /// Checks in the current window (since its last reset).
+    /// Checks in the current window (since its last reset) within the history read.
     pub samples: usize,
     /// Used percent at the newest check.
     pub used_percent: Option<f64>,
@@ -105,7 +116,7 @@ impl Ewma {
 }
 
 fn tau_s(window_s: Option<i64>) -> f64 {
-    window_s.map_or(DEFAULT_TAU_S, |w| (w as f64 / 10.0).clamp(300.0, 7200.0))
+    window_s.map_or(DEFAULT_TAU_S, |w| (w as f64 / 10.0).clamp(300.0, MAX_TAU_S))
 }
 
 fn is_reset(prev: &Sample, next: &Sample) -> bool {

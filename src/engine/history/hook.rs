@@ -9,8 +9,6 @@ use super::{HistoryStore, Retention, RetentionError, Row, SqliteHistory};
 use crate::engine::forecast::{self, Forecast, ProfileHistory};
 use crate::engine::usage::{UsageRun, report};
 
-/// A week, the longest window the endpoint reports today.
-const DEFAULT_LOOKBACK_S: i64 = 604_800;
 /// Extra history read before the oldest window start, so the reset itself is seen.
 const LOOKBACK_MARGIN_MS: i64 = 3_600_000;
 
@@ -114,15 +112,16 @@ pub fn histories(
         .collect()
 }
 
-/// How far back a forecast of these rows reads: the longest window they report (a week when
-/// none says), plus a margin.
+/// How far back a forecast of these rows reads: what its longest window's estimate depends on
+/// ([`forecast::window::lookback_seconds`], at most 12 h), plus a margin so the reset that
+/// began the window is seen.
 pub fn lookback_since(rows: &[Row], now_ms: i64) -> i64 {
     let longest = rows
         .iter()
-        .flat_map(|r| r.windows.iter().filter_map(|w| w.window_seconds))
+        .flat_map(|r| r.windows.iter())
+        .map(|w| forecast::window::lookback_seconds(w.window_seconds))
         .max()
-        .unwrap_or(DEFAULT_LOOKBACK_S)
-        .clamp(3600, DEFAULT_LOOKBACK_S * 5);
+        .unwrap_or(forecast::window::MEMORY_S);
     now_ms
         .saturating_sub(longest.saturating_mul(1000))
         .saturating_sub(LOOKBACK_MARGIN_MS)
