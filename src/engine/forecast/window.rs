@@ -138,10 +138,7 @@ pub fn estimate(rows: &[Row], limit: Option<&str>, label: &str, now_ms: i64) -> 
     let samples: Vec<Sample> = rows
         .iter()
         .filter_map(|r| {
-            let w = r
-                .windows
-                .iter()
-                .find(|w| w.limit.as_deref() == limit && w.label == label)?;
+            let w = r.window(limit, label)?;
             Some(Sample {
                 at_ms: r.at_ms,
                 used: w.used_percent.filter(|u| u.is_finite())?.clamp(0.0, 100.0),

@@ -77,6 +77,13 @@ impl Row {
         }
     }
 
+    /// The window `label` of limit `limit` (`None`: the main rate limit), if this check saw it.
+    pub fn window(&self, limit: Option<&str>, label: &str) -> Option<&WindowSample> {
+        self.windows
+            .iter()
+            .find(|w| w.limit.as_deref() == limit && w.label == label)
+    }
+
     /// The windows of the main rate limit.
     pub fn main_windows(&self) -> impl Iterator<Item = &WindowSample> {
         self.windows.iter().filter(|w| w.limit.is_none())
