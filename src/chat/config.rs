@@ -57,6 +57,8 @@ pub struct ChatConfig {
     pub usage_retries: u32,
     /// `CODEX_PROFILER_USAGE_CONCURRENCY`: most usage requests in flight (default 16).
     pub usage_concurrency: usize,
+    /// `CODEX_PROFILER_HISTORY_DAYS`, raw; checked by the backend at startup.
+    pub history_days: Option<String>,
 }
 
 impl Default for ChatConfig {
@@ -72,6 +74,7 @@ impl Default for ChatConfig {
             usage_timeout: Duration::from_secs(25),
             usage_retries: 1,
             usage_concurrency: crate::engine::usage::DEFAULT_CONCURRENCY,
+            history_days: None,
         }
     }
 }
@@ -104,6 +107,9 @@ pub enum ConfigError {
     /// `CODEX_PROFILER_USAGE_CONCURRENCY` is not a whole number in range.
     #[error("{0}")]
     BadConcurrency(String),
+    /// `CODEX_PROFILER_HISTORY_DAYS` is not a number of days.
+    #[error("{0}")]
+    History(String),
 }
 
 impl Failure for ConfigError {
@@ -116,7 +122,7 @@ impl Failure for ConfigError {
     fn code(&self) -> &'static str {
         match self {
             ConfigError::BadUserId { .. } => "bad_user_id",
-            ConfigError::BadBool { .. } => "bad_config_value",
+            ConfigError::BadBool { .. } | ConfigError::History(_) => "bad_config_value",
             ConfigError::Store(_) => "bad_store_options",
             ConfigError::Endpoint(_) => "untrusted_endpoint",
             ConfigError::BadConcurrency(_) => "bad_concurrency",
@@ -152,6 +158,7 @@ impl ChatConfig {
             store,
             auth_issuer: non_empty("CODEX_PROFILER_AUTH_ISSUER"),
             usage_url: non_empty("CODEX_PROFILER_USAGE_URL"),
+            history_days: non_empty("CODEX_PROFILER_HISTORY_DAYS"),
             via_gateway: parse_bool(
                 "CODEX_PROFILER_VIA_GATEWAY",
                 get("CODEX_PROFILER_VIA_GATEWAY"),

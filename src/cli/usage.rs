@@ -11,6 +11,8 @@ use super::args::{GlobalArgs, UsageArgs, UsageFormat};
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
 use crate::engine::endpoint;
+use crate::engine::forecast::render as forecast_render;
+use crate::engine::history::{self, Retention};
 use crate::engine::selector::Selector;
 use crate::engine::usage::select::peers;
 use crate::engine::usage::{
@@ -51,16 +53,24 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
             draw_progress(p);
         }
     }));
+    // History and forecast never change the check's outcome: a fault is a warning.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let after = history::after_check(store.state_dir(), &run, Retention::from_env(), now_ms);
+    for w in &after.warnings {
+        let _ = writeln!(std::io::stderr(), "codex-profiler: warning: {w}");
+    }
 
     Ok(if json {
-        Report::Json(report::render_json_among(
-            &run,
-            &snap.info,
-            a.debug,
-            &peers(&snap),
-        ))
+        let mut doc = report::render_json_among(&run, &snap.info, a.debug, &peers(&snap));
+        if let Some(obj) = doc.as_object_mut() {
+            let forecast = forecast_render::json(after.forecast.as_ref(), &after.warnings);
+            obj.insert("forecast".into(), forecast);
+        }
+        Report::Json(doc)
     } else {
-        Report::Text(report::render_text_among(&run, a.debug, &peers(&snap)))
+        let mut text = report::render_text_among(&run, a.debug, &peers(&snap));
+        text.push_str(&forecast_render::text(after.forecast.as_ref()));
+        Report::Text(text)
     })
 }
 

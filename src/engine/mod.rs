@@ -4,7 +4,9 @@
 pub mod change;
 pub mod endpoint;
 pub mod error;
+pub mod forecast;
 pub mod health;
+pub mod history;
 pub mod jwt;
 pub mod label;
 pub mod lenient;

@@ -18,6 +18,8 @@ use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::endpoint;
+use crate::engine::forecast::render as forecast_render;
+use crate::engine::history::{self, Retention};
 use crate::engine::label::display_labels;
 use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
 use crate::engine::oauth::login::SavedLogin;
@@ -38,6 +40,7 @@ pub struct EngineBackend {
     issuer: Issuer,
     via_gateway: bool,
     snapshots: Arc<SnapshotCache>,
+    retention: Retention,
 }
 
 /// How long a store read serves further read-only requests. Many chats tapping at once (a
@@ -134,6 +137,8 @@ impl EngineBackend {
             issuer,
             via_gateway: config.via_gateway,
             snapshots: Arc::default(),
+            retention: Retention::parse(config.history_days.as_deref())
+                .map_err(|e| ConfigError::History(e.to_string()))?,
         })
     }
 
@@ -269,12 +274,26 @@ impl Backend for EngineBackend {
             }
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
+            let lines = report::lines_among(&run, &peers(snap));
+            // Record the check and forecast from the history; a history fault is logged and
+            // leaves the report without a forecast.
+            let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
+            let forecast = blocking(move || {
+                let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
+                for w in &after.warnings {
+                    tracing::warn!(warning = %w, "usage history");
+                }
+                Ok(after.forecast.map(|f| forecast_render::shown_lines(&f)))
+            })
+            .await?
+            .unwrap_or_default();
             Ok(UsageReport {
-                lines: report::lines_among(&run, &peers(snap)),
+                lines,
                 ok_count: summary.remote_ok_count,
                 failed_count: summary.remote_failed_count,
                 usable_count: summary.usable_count,
                 limited_count: summary.limited_count,
+                forecast,
             })
         })
     }

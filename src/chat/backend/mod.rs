@@ -97,6 +97,9 @@ pub struct UsageReport {
     pub usable_count: usize,
     /// Of those that answered, how many have a limit reached.
     pub limited_count: usize,
+    /// The forecast after this check, one line per profile then the pool's; empty when the
+    /// history could not be used.
+    pub forecast: Vec<String>,
 }
 
 /// A PKCE login that was started. Its `Debug` hides the URL, as the engine's `Started` does.

@@ -256,6 +256,7 @@ async fn usage(conv: &Arc<Conversation>, ctx: &Ctx, ids: Vec<ProfileId>, guard: 
                 lines => r.lines, ok => r.ok_count, failed => r.failed_count,
                 usable => r.usable_count, limited => r.limited_count,
                 checked => r.ok_count + r.failed_count,
+                forecast => r.forecast,
             },
         ),
         Err(e) => failed("Usage check", &e),

@@ -21,7 +21,7 @@ pub mod backup;
 pub mod doctor;
 pub mod error;
 pub mod external;
-mod files;
+pub(crate) mod files;
 pub mod gateway;
 pub mod layers;
 pub mod pipeline;

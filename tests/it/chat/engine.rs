@@ -239,3 +239,72 @@ fn terminal_retires_and_deletes_through_reply_words() {
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     run.assert_no_secret(&refs);
 }
+
+/// A chat usage check appends one history row per profile, like the CLI's, and its result
+/// carries the forecast block from the template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_usage_checks_append_history_and_show_the_forecast() {
+    use codex_profiler::engine::history::{HistoryStore, SqliteHistory};
+    let r = real(false);
+    let now = chrono::Utc::now().timestamp_millis();
+    let seeded = crate::support::history::burning_to_58(ALICE, now);
+    SqliteHistory::open_in(&r.fx.state_dir())
+        .unwrap()
+        .append(&seeded)
+        .unwrap();
+
+    r.say("/codex_usage all").await;
+    let shown = r.t.all_text();
+    assert!(
+        shown.contains(&format!(
+            "{ALICE_LINE}\nbob@example.com · ⚠ rate limited (429)\n\nForecast:\nalice@example.com · 5h runs out in ~1h 45m ("
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("pool (1 usable profile) · all usable quota runs out in ~1h 45m"),
+        "{shown}"
+    );
+    r.say("/codex_usage bob@example.com").await;
+
+    let h = SqliteHistory::open_in(&r.fx.state_dir()).unwrap();
+    assert_eq!(h.rows(ALICE, 0).unwrap().len(), seeded.len() + 1);
+    let bob = h.rows(BOB, 0).unwrap();
+    assert_eq!(bob.len(), 2);
+    assert!(
+        bob.iter()
+            .all(|b| b.remote_error.as_deref() == Some("rate_limited"))
+    );
+    r.assert_no_token();
+}
+
+/// A bad `CODEX_PROFILER_HISTORY_DAYS` stops the chat at startup with one clear sentence, as
+/// every other bad chat setting does.
+#[test]
+fn a_bad_history_retention_refuses_to_start_the_chat() {
+    let config = ChatConfig::from_lookup(|k| {
+        (k == "CODEX_PROFILER_HISTORY_DAYS").then(|| "soon".to_owned())
+    })
+    .unwrap();
+    let e = Conversation::new(config).err().expect("refused");
+    assert!(
+        e.to_string()
+            .contains("CODEX_PROFILER_HISTORY_DAYS must be a whole number of days"),
+        "{e}"
+    );
+}
+
+/// A corrupt history does not stop the chat's usage result; it only loses its forecast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_usage_with_a_corrupt_history_still_reports() {
+    let r = real(false);
+    let path = codex_profiler::engine::history::history_path(&r.fx.state_dir());
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let junk = b"not a database at all. ".repeat(200);
+    std::fs::write(&path, &junk).unwrap();
+    r.say("/codex_usage all").await;
+    let shown = r.t.all_text();
+    assert!(shown.contains(ALICE_LINE), "{shown}");
+    assert!(!shown.contains("Forecast"), "{shown}");
+    assert_eq!(std::fs::read(&path).unwrap(), junk);
+}

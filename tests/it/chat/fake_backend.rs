@@ -124,6 +124,7 @@ impl Backend for Fake {
                 ok_count: ids.len(),
                 failed_count: 0,
                 usable_count: ids.len(),
+                forecast: Vec::new(),
                 ..UsageReport::default()
             })
         })

@@ -5,6 +5,7 @@
 pub mod bot_api;
 pub mod cli;
 pub mod fixtures;
+pub mod history;
 pub mod oauth_server;
 pub mod openclaw;
 pub mod usage_server;

@@ -105,6 +105,7 @@ impl Backend for Scripted {
                 ok_count: ids.len(),
                 failed_count: 0,
                 usable_count: ids.len(),
+                forecast: Vec::new(),
                 ..UsageReport::default()
             })
         })

@@ -12,7 +12,7 @@ use crate::support::usage_server::{self, Reply, UsageServer, full_payload};
 const DAY_MS: i64 = 86_400_000;
 
 /// Opaque tokens the scrubber would not recognise: a leak must show up as itself.
-fn access(name: &str) -> String {
+pub(super) fn access(name: &str) -> String {
     format!("tok-usage-{name}-8f3a9c2b7d41e6")
 }
 fn refresh(name: &str) -> String {
@@ -21,14 +21,14 @@ fn refresh(name: &str) -> String {
 
 const NAMES: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
 
-fn secrets() -> Vec<String> {
+pub(super) fn secrets() -> Vec<String> {
     NAMES.iter().flat_map(|n| [access(n), refresh(n)]).collect()
 }
 
 /// A state-db store as OpenClaw 2026.9.6 keeps it: alice (full usage), bob (429), carol (401),
 /// dave (expired locally), erin (refresh in flight), frank (500 then success), and one
 /// non-Codex profile.
-fn state_db(dir: &Path) -> PathBuf {
+pub(super) fn state_db(dir: &Path) -> PathBuf {
     let now = chrono::Utc::now().timestamp_millis();
     let oauth = |name: &str, expires: i64| {
         json!({"type": "oauth", "provider": "openai", "email": format!("{name}@example.com"),
@@ -80,7 +80,7 @@ fn state_db(dir: &Path) -> PathBuf {
     db
 }
 
-fn server() -> UsageServer {
+pub(super) fn server() -> UsageServer {
     usage_server::spawn([
         (access("alice").as_str(), Reply::Json(full_payload())),
         (access("bob").as_str(), Reply::Status(429)),
@@ -92,13 +92,17 @@ fn server() -> UsageServer {
     ])
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+/// Every file under `dir` with its bytes, except codex-profiler's own folder (its history is
+/// written by every check; the gateway's files are what must not change).
+pub(super) fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
+            if p.file_name().is_some_and(|n| n == "codex-profiler") {
+                continue;
+            }
             if p.is_dir() {
                 stack.push(p);
             } else {
@@ -109,7 +113,7 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn usage(home: &Path, url: &str, args: &[&str]) -> Run {
+pub(super) fn usage(home: &Path, url: &str, args: &[&str]) -> Run {
     let state = home.join("state-dir");
     let mut all = vec!["--state-dir", state.to_str().unwrap()];
     all.extend_from_slice(args);
@@ -119,7 +123,7 @@ fn usage(home: &Path, url: &str, args: &[&str]) -> Run {
     r
 }
 
-fn setup() -> (tempfile::TempDir, UsageServer) {
+pub(super) fn setup() -> (tempfile::TempDir, UsageServer) {
     let home = tempfile::tempdir().unwrap();
     state_db(&home.path().join("state-dir"));
     (home, server())
@@ -204,7 +208,12 @@ fn text_lines_debug_and_json_flag() {
     let (home, server) = setup();
     let r = usage(home.path(), &server.url, &["usage", "--timeout-sec", "2"]);
     r.expect_code(0);
-    let lines: Vec<&str> = r.stdout.lines().collect();
+    // The usage lines and the summary; the forecast follows them (see `history.rs`).
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .take_while(|l| !l.starts_with("Forecast"))
+        .collect();
     assert_eq!(lines.len(), 7, "{}", r.stdout);
     assert_eq!(
         lines[0],

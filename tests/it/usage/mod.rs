@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod history;
 mod labels;
 mod limits;
 mod replies;
