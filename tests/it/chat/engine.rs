@@ -257,7 +257,7 @@ async fn chat_usage_checks_append_history_and_show_the_forecast() {
     let shown = r.t.all_text();
     assert!(
         shown.contains(&format!(
-            "{ALICE_LINE}\nbob@example.com · ⚠ rate limited (429)\n\nForecast:\nalice@example.com · 5h runs out in ~1h 45m ("
+            "{ALICE_LINE} · credits 17.5 · codex_other 5h 97% left (resets 1m)\nbob@example.com · ⚠ rate limited (429)\n\nForecast:\nalice@example.com · 5h runs out in ~1h 45m ("
         )),
         "{shown}"
     );

@@ -160,8 +160,9 @@ fn every_reply_shape_in_json_and_text() {
         line("absurd"),
         "absurd@example.com · plus · 5h usage unknown · week usage unknown"
     );
+    // The summary closes the usage lines; the forecast block follows it.
     assert_eq!(
-        text.lines().last(),
+        text.lines().find(|l| l.ends_with(" failed")),
         Some("7 checked: 5 usable, 1 limited, 1 failed")
     );
 }
