@@ -5,6 +5,7 @@ pub mod change;
 pub mod endpoint;
 pub mod error;
 pub mod health;
+pub mod http;
 pub mod jwt;
 pub mod lenient;
 pub mod oauth;

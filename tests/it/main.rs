@@ -9,4 +9,5 @@ mod interop;
 mod oauth;
 mod store;
 mod telegram;
+mod trust;
 mod usage;

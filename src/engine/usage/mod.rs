@@ -185,7 +185,7 @@ impl UsageChecker {
     /// Build the client for these options.
     pub fn new(opts: UsageOptions) -> Result<UsageChecker, ClientError> {
         Ok(UsageChecker {
-            http: client::build_http()?,
+            http: client::build_http(&opts.url)?,
             opts,
         })
     }

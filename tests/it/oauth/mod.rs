@@ -4,7 +4,7 @@
 //! secrets.
 
 mod device;
-mod env;
+pub(crate) mod env;
 mod import;
 mod order;
 mod pkce;

@@ -7,4 +7,5 @@ pub mod cli;
 pub mod fixtures;
 pub mod oauth_server;
 pub mod openclaw;
+pub mod proxy;
 pub mod usage_server;
