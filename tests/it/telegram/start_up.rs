@@ -72,6 +72,26 @@ async fn a_menu_the_server_answers_with_500_does_not_stop_the_bot() {
     assert_no_secret_in(&ended.stderr, &[TOKEN, &w.access]);
 }
 
+/// A `setMyCommands` that hangs (longer than the client's 17 s timeout): the bot answers
+/// meanwhile, because the menu is published beside polling, not before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_menu_does_not_hold_up_the_answers() {
+    let w = World::new();
+    let api = FakeBotApi::start().await;
+    api.always("setMyCommands", Injection::Slow(Duration::from_secs(30)));
+    let bot = w.start(&api.url, &[]);
+    api.wait_calls("setMyCommands", 1, WAIT).await;
+    let asked = std::time::Instant::now();
+    answers_a_usage_check(&api).await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+    let ended = bot.terminate(WAIT).await;
+    assert_eq!(ended.code, Some(0), "stderr:\n{}", ended.stderr);
+}
+
 /// A server that does not know `setMyCommands`, then one that answers `result: null`: the
 /// bot polls and answers meanwhile, retries in the background, and publishes the menu once
 /// the server takes it.
