@@ -1,6 +1,7 @@
 //! Endpoint trust: tokens, codes and verifiers are only ever sent to the OpenAI hosts SPEC
 //! names or to a loopback address (for tests). Every override is checked here, once, before
-//! any request is made.
+//! any request is made. That the request then really goes there (no proxy in between for a
+//! loopback target, `localhost` never resolved) is [`crate::engine::http`]'s job.
 
 use url::{Host, Url};
 

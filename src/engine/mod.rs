@@ -7,6 +7,7 @@ pub mod error;
 pub mod forecast;
 pub mod health;
 pub mod history;
+pub mod http;
 pub mod jwt;
 pub mod label;
 pub mod lenient;

@@ -10,4 +10,5 @@ mod oauth;
 mod selectors;
 mod store;
 mod telegram;
+mod trust;
 mod usage;

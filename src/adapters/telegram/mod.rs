@@ -8,6 +8,8 @@
 //! - [`polling`] / [`webhook`]: where updates come from.
 //! - [`transport`]: `chat::transport::Transport` over a teloxide `Bot`.
 //! - [`retry`]: 429 `retry_after` on every call, "not modified" as success, token scrubbing.
+//! - [`startup`]: `getMe` with backoff (only a refused token stops the bot), the command
+//!   menu published in the background.
 //! - [`cli`]: the `bot` command: environment, conversation core, signals, exit code.
 //!
 //! # Invariants
@@ -21,6 +23,7 @@ pub mod config;
 pub mod dispatch;
 pub mod polling;
 pub mod retry;
+pub mod startup;
 pub mod transport;
 pub mod updates;
 pub mod webhook;
@@ -28,11 +31,13 @@ pub mod webhook;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use teloxide::Bot;
 use teloxide::prelude::Requester;
 use teloxide::requests::Request;
 use teloxide::types::{BotCommand, Update};
+use url::Url;
 
 pub use cli::cli_main;
 pub use config::{TelegramConfig, UpdateSource};
@@ -62,9 +67,17 @@ pub enum TelegramError {
         /// What is wrong with it.
         why: &'static str,
     },
-    /// The Bot API refused a start-up call (bad token, unreachable server).
+    /// The Bot API refused a start-up call (the webhook registration).
     #[error("the Telegram Bot API did not accept the bot: {0}")]
     Startup(String),
+    /// `getMe` answered 401: the token is wrong or revoked.
+    #[error(
+        "the bot token was refused (401): check TELEGRAM_BOT_TOKEN against the token @BotFather shows for your bot"
+    )]
+    TokenRefused,
+    /// The HTTP client for the Bot API could not be built.
+    #[error("the HTTP client for the Telegram Bot API could not be set up")]
+    HttpClient,
     /// The webhook server could not listen.
     #[error("cannot listen for the webhook on {addr}: {reason}")]
     WebhookBind {
@@ -97,6 +110,8 @@ impl Failure for TelegramError {
             TelegramError::NoAdmin => "no_admin",
             TelegramError::BadSetting { .. } => "bad_setting",
             TelegramError::Startup(_) => "bot_api_refused",
+            TelegramError::TokenRefused => "bot_token_refused",
+            TelegramError::HttpClient => "http_client",
             TelegramError::WebhookBind { .. } => "webhook_bind",
             TelegramError::Chat(_) => "chat_config",
             TelegramError::Runtime(_) => "runtime",
@@ -104,26 +119,40 @@ impl Failure for TelegramError {
     }
 }
 
-/// Build the teloxide `Bot` for `config` (the only place the token leaves its `Secret`).
-pub fn bot_for(config: &TelegramConfig) -> Bot {
-    let bot = Bot::new(config.token.expose_secret().clone());
-    match &config.api_url {
-        Some(url) => bot.set_api_url(url.clone()),
-        None => bot,
-    }
+/// Telegram's own Bot API server, when `TELEGRAM_API_URL` is not set.
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
+
+/// Build the teloxide `Bot` for `config` (the only place the token leaves its `Secret`). Its
+/// HTTP client comes from [`crate::engine::http::builder`]: the token is in every request's
+/// path, so a loopback `TELEGRAM_API_URL` is never reached through a proxy. Timeouts are
+/// teloxide's defaults (the client's 17 s outlasts the long poll's wait).
+pub fn bot_for(config: &TelegramConfig) -> Result<Bot, TelegramError> {
+    let api_url = match &config.api_url {
+        Some(url) => url.clone(),
+        None => Url::parse(DEFAULT_API_URL).map_err(|_| TelegramError::HttpClient)?,
+    };
+    let client = crate::engine::http::builder(&api_url)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(17))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|_| TelegramError::HttpClient)?;
+    Ok(Bot::with_client(config.token.expose_secret().clone(), client).set_api_url(api_url))
 }
 
-/// Run the bot until `shutdown` resolves: publish `menu` with `setMyCommands`, take updates
-/// (polling or webhook), hand them to `handler`, then drain in-flight handlers for at most
-/// `config.shutdown_grace`.
+/// Run the bot until `shutdown` resolves: check the token with `getMe` (retried while the
+/// server is unreachable; only a refused token is an error), publish `menu` with
+/// `setMyCommands` in the background, take updates (polling or webhook), hand them to
+/// `handler`, then drain in-flight handlers for at most `config.shutdown_grace`.
 pub async fn run(
     config: TelegramConfig,
     menu: Vec<(String, String)>,
     handler: Handler,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TelegramError> {
+    tokio::pin!(shutdown);
     let token = Arc::new(config.token.clone());
-    let bot = bot_for(&config);
+    let bot = bot_for(&config)?;
     let transport = Arc::new(TelegramTransport::new(
         bot.clone(),
         token.clone(),
@@ -136,34 +165,40 @@ pub async fn run(
             description,
         })
         .collect();
-    retry::call(
-        "setMyCommands",
-        &token,
-        || (),
-        || {
-            let req = bot.set_my_commands(commands.clone());
-            async move { req.send().await.map(|_| ()) }
-        },
-    )
-    .await
-    .map_err(|e| TelegramError::Startup(e.0))?;
-    tracing::info!(commands = commands.len(), "command menu published");
+    if !startup::check_token(&bot, &token, &mut shutdown).await? {
+        tracing::info!("stopped during start-up");
+        return Ok(());
+    }
+    let menu_task = startup::publish_menu(bot.clone(), token.clone(), commands);
+    let result = take_updates(&config, &bot, &token, handler, transport, shutdown).await;
+    menu_task.abort();
+    result
+}
 
+/// Take updates until `shutdown`, then drain.
+async fn take_updates(
+    config: &TelegramConfig,
+    bot: &Bot,
+    token: &redact::Secret<String>,
+    handler: Handler,
+    transport: Arc<TelegramTransport>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), TelegramError> {
     let dispatch = Dispatch::new(handler, transport, DEFAULT_IDLE);
     match &config.source {
         UpdateSource::Polling => {
             tracing::info!("taking updates by long polling");
-            let offset = polling::run(&bot, &token, config.poll_timeout, &dispatch, shutdown).await;
+            let offset = polling::run(bot, token, config.poll_timeout, &dispatch, shutdown).await;
             tracing::info!("shutting down: finishing in-flight requests");
             let drained = dispatch.shutdown(config.shutdown_grace).await;
             if let Some(offset) = offset {
-                polling::confirm(&bot, &token, offset).await;
+                polling::confirm(bot, token, offset).await;
             }
             log_drain(drained);
         }
         UpdateSource::Webhook { url, listen } => {
             tracing::info!(%listen, "taking updates by webhook");
-            webhook::run(&bot, &token, url, *listen, &dispatch, shutdown).await?;
+            webhook::run(bot, token, url, *listen, &dispatch, shutdown).await?;
             tracing::info!("shutting down: finishing in-flight requests");
             log_drain(dispatch.shutdown(config.shutdown_grace).await);
         }

@@ -25,13 +25,13 @@ use super::error::safe_code;
 use super::{CLIENT_ID, Issuer, OAuthError, REQUEST_TIMEOUT, Tokens};
 use crate::secret::Secret;
 
-/// The HTTP client every OAuth request uses: no redirects, 30 s per request.
-pub fn http_client() -> Result<reqwest::Client, OAuthError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+/// The HTTP client every OAuth request to `issuer` uses (token and device endpoints): no
+/// redirects, no proxy for a loopback issuer ([`crate::engine::http::builder`]), 30 s per
+/// request.
+pub fn http_client(issuer: &Issuer) -> Result<reqwest::Client, OAuthError> {
+    crate::engine::http::builder(issuer.as_url())
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
-        .user_agent(concat!("codex-profiler/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|_| OAuthError::Network("the HTTP client could not be set up"))
 }

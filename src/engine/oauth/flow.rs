@@ -88,7 +88,7 @@ pub async fn finish_login(
         PendingLogins::at(&dir).take(profile.as_deref(), &who, &callback.state, now_ms())
     })
     .await?;
-    let http = http_client()?;
+    let http = http_client(issuer)?;
     let tokens =
         exchange_code(&http, issuer, &callback.code, &taken.verifier, REDIRECT_URI).await?;
     save_off_runtime(store, taken.profile, tokens).await
@@ -104,7 +104,7 @@ pub async fn device_and_save(
     on_event: &mut (dyn FnMut(DeviceEvent) + Send),
 ) -> Result<SavedLogin, OAuthError> {
     let profile = parse_name(name)?;
-    let http = http_client()?;
+    let http = http_client(issuer)?;
     let tokens = device_login(&http, issuer, opts, on_event).await?;
     save_off_runtime(store, profile, tokens).await
 }

@@ -22,7 +22,7 @@ use super::classify::{RemoteError, from_status};
 use crate::secret::Secret;
 
 /// `User-Agent` of every request.
-pub const USER_AGENT: &str = concat!("codex-profiler/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = crate::engine::http::USER_AGENT;
 
 /// The header carrying the ChatGPT workspace id.
 const ACCOUNT_HEADER: &str = "ChatGPT-Account-Id";
@@ -44,13 +44,10 @@ impl crate::engine::Failure for ClientError {
     }
 }
 
-/// Build the one client every check shares (connection pooling across profiles).
-pub fn build_http() -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
-        .use_rustls_tls()
-        .user_agent(USER_AGENT)
-        // A redirect would carry the bearer token to a host nobody checked.
-        .redirect(reqwest::redirect::Policy::none())
+/// Build the one client every check against `url` shares (connection pooling across
+/// profiles); see [`crate::engine::http::builder`] for what it never does.
+pub fn build_http(url: &Url) -> Result<reqwest::Client, ClientError> {
+    crate::engine::http::builder(url)
         .build()
         .map_err(|_| ClientError)
 }

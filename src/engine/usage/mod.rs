@@ -208,7 +208,7 @@ impl UsageChecker {
     pub fn new(opts: UsageOptions) -> Result<UsageChecker, ClientError> {
         let permits = opts.concurrency.clamp(1, MAX_CONCURRENCY);
         Ok(UsageChecker {
-            http: client::build_http()?,
+            http: client::build_http(&opts.url)?,
             opts,
             gate: Arc::new(Semaphore::new(permits)),
         })

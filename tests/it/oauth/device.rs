@@ -107,7 +107,7 @@ async fn the_engine_reports_progress_and_gives_up_at_the_deadline() {
     let opts = DeviceOptions {
         max_wait: std::time::Duration::from_millis(2500),
     };
-    let r = device_login(&http_client().unwrap(), &issuer, opts, &mut on_event).await;
+    let r = device_login(&http_client(&issuer).unwrap(), &issuer, opts, &mut on_event).await;
     assert!(matches!(r, Err(OAuthError::DeviceExpired)), "{r:?}");
     assert!(
         matches!(&events[0], DeviceEvent::Code { user_code, verification_url, .. }

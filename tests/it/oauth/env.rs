@@ -174,14 +174,22 @@ impl Env {
 
     /// `auth finish --json` with a callback.
     pub fn finish(&self, name: &str, callback: &str) -> Run {
-        self.run(&[
-            "--json",
-            "auth",
-            "finish",
-            "--profile",
-            name,
-            "--callback-url",
-            callback,
-        ])
+        self.finish_with(&[], name, callback)
+    }
+
+    /// The same with extra environment.
+    pub fn finish_with(&self, env: &[(&str, &str)], name: &str, callback: &str) -> Run {
+        self.run_with(
+            env,
+            &[
+                "--json",
+                "auth",
+                "finish",
+                "--profile",
+                name,
+                "--callback-url",
+                callback,
+            ],
+        )
     }
 }

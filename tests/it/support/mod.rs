@@ -8,4 +8,5 @@ pub mod fixtures;
 pub mod history;
 pub mod oauth_server;
 pub mod openclaw;
+pub mod proxy;
 pub mod usage_server;

@@ -204,8 +204,9 @@ async fn other_errors_reach_the_core_without_the_token() {
 }
 
 #[tokio::test]
-async fn network_errors_never_show_the_token() {
-    // A port nobody listens on: reqwest's error quotes the URL, which holds the token.
+async fn network_errors_at_start_are_retried_and_never_show_the_token() {
+    // A port nobody listens on: reqwest's error quotes the URL, which holds the token. The
+    // bot keeps trying (logging each failure) until it is stopped, which ends it cleanly.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}/", listener.local_addr().unwrap());
     drop(listener);
@@ -216,12 +217,54 @@ async fn network_errors_never_show_the_token() {
         _ => None,
     })
     .unwrap();
-    let err = telegram::run(cfg, vec![], echo(Arc::default()), std::future::pending())
+    let logs = Logs::default();
+    // A current-thread test runtime: every task runs on this thread, under this subscriber.
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish(),
+    );
+    let stop = tokio::time::sleep(Duration::from_millis(1_700));
+    telegram::run(cfg, vec![], echo(Arc::default()), stop)
         .await
-        .expect_err("no server");
-    let text = err.to_string();
-    assert!(text.contains("Telegram Bot API"), "{text}");
+        .expect("stopped cleanly while waiting for the Bot API");
+    let text = logs.text();
+    assert!(
+        text.matches("the Bot API did not answer getMe; retrying")
+            .count()
+            >= 2,
+        "{text}"
+    );
     crate::support::cli::assert_no_secret_in(&text, &[TOKEN, &TOKEN[7..]]);
+}
+
+/// Log lines captured in memory.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
 }
 
 #[tokio::test]

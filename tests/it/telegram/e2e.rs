@@ -115,10 +115,11 @@ async fn publishes_menu_answers_and_stops_cleanly_on_sigterm() {
 async fn sigterm_during_start_up_still_exits_cleanly() {
     let home = tempfile::tempdir().unwrap();
     let api = FakeBotApi::start().await;
-    // setMyCommands hangs for a second: the signal arrives while the bot is starting.
+    // getMe (the first call) hangs for a second: the signal arrives while the bot is
+    // starting.
     api.set_delay(Some(Duration::from_secs(1)));
     let bot = BotProcess::start(home.path(), &api, &[]);
-    api.wait_calls("setMyCommands", 1, WAIT).await;
+    api.wait_calls("getMe", 1, WAIT).await;
     let ended = bot.terminate(WAIT).await;
     assert_eq!(ended.code, Some(0), "stderr:\n{}", ended.stderr);
 }

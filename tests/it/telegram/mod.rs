@@ -4,6 +4,8 @@
 //! - `flows`: every chat flow over the Telegram wire, real conversation core, scripted engine.
 //! - `e2e`: the `codex-profiler bot` binary: no token, no admin, menu, SIGTERM.
 //! - `real`: the binary with the real engine, fixture store, usage server and OAuth issuer.
+//! - `start_up`: the binary against a Bot API that fails at start (500, unknown method,
+//!   `result: null`, down, 401) and behind a proxy it must not use.
 
 mod adapter;
 mod e2e;
@@ -11,3 +13,4 @@ mod flows;
 mod process;
 mod real;
 mod scripted;
+mod start_up;

@@ -48,10 +48,15 @@ fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 impl BotProcess {
     /// Start `codex-profiler bot` under `home` against `api`, admin user 1, with `env` on top.
     pub fn start(home: &Path, api: &FakeBotApi, env: &[(&str, &str)]) -> BotProcess {
+        BotProcess::start_at(home, &api.url, env)
+    }
+
+    /// The same against the Bot API at `api_url` (which may not be listening yet).
+    pub fn start_at(home: &Path, api_url: &str, env: &[(&str, &str)]) -> BotProcess {
         let mut c = cli::command(home);
         c.arg("bot")
             .env("TELEGRAM_BOT_TOKEN", TOKEN)
-            .env("TELEGRAM_API_URL", &api.url)
+            .env("TELEGRAM_API_URL", api_url)
             .env("CODEX_PROFILER_ADMINS", "1")
             .env("CODEX_PROFILER_POLL_TIMEOUT_SEC", "1")
             .stdout(Stdio::piped())
@@ -70,12 +75,17 @@ impl BotProcess {
     }
 
     /// Send SIGTERM and wait (at most `timeout`) for the exit.
-    pub async fn terminate(mut self, timeout: Duration) -> Ended {
+    pub async fn terminate(self, timeout: Duration) -> Ended {
         let pid = libc::pid_t::try_from(self.child.id()).expect("pid");
         // SAFETY: plain kill(2) on our own child's pid.
         unsafe {
             libc::kill(pid, libc::SIGTERM);
         }
+        self.wait_exit(timeout).await
+    }
+
+    /// Wait (at most `timeout`) for the process to exit on its own.
+    pub async fn wait_exit(mut self, timeout: Duration) -> Ended {
         let deadline = Instant::now() + timeout;
         let status = loop {
             if let Some(s) = self.child.try_wait().expect("wait") {
@@ -84,7 +94,7 @@ impl BotProcess {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 panic!(
-                    "bot did not exit after SIGTERM; stderr:\n{}",
+                    "bot did not exit in time; stderr:\n{}",
                     self.stderr.lock().unwrap()
                 );
             }

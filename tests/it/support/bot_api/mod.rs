@@ -3,8 +3,14 @@
 //! `getUpdates` long polling from a queue the test pushes updates into (confirmed by
 //! `offset`, like the real server), message ids from `sendMessage`. Every request is recorded
 //! at wire level (method + body) so tests can check what the bot sent, including that no
-//! secret is in it. Method names match case-insensitively; a 429 with `retry_after` or
-//! "message is not modified" can be injected for the next call of a method.
+//! secret is in it. Method names match case-insensitively.
+//!
+//! It can be as unfriendly as real servers and what stands in front of them, per method: a
+//! 429 with `retry_after`, "message is not modified", an HTTP 500, an HTML 502 from a proxy,
+//! Telegram's answer for a method it does not know, `result: null`, a 401, a slow reply;
+//! for the next call ([`FakeBotApi::inject`]) or every call ([`FakeBotApi::always`]). A
+//! connection refused at start is [`FakeBotApi::reserve`]: the port is known, nothing listens
+//! until [`Reserved::start`].
 
 mod recorded;
 mod wire;
@@ -37,6 +43,18 @@ pub enum Injection {
     NotModified,
     /// HTTP 400 with this description.
     BadRequest(String),
+    /// HTTP 500 `{"ok":false,"error_code":500,"description":"Internal Server Error"}`.
+    ServerError,
+    /// HTTP 502 with an HTML body, as a reverse proxy in front of the server gives.
+    BadGateway,
+    /// HTTP 404 `Not Found: method not found`, the real answer for an unknown method.
+    UnknownMethod,
+    /// HTTP 200 `{"ok":true,"result":null}`.
+    NullResult,
+    /// HTTP 401 `Unauthorized`, what Telegram says to a wrong token.
+    Unauthorized,
+    /// Wait this long, then answer normally.
+    Slow(Duration),
 }
 
 #[derive(Default)]
@@ -44,6 +62,7 @@ pub(crate) struct Inner {
     requests: Mutex<Vec<Recorded>>,
     updates: Mutex<VecDeque<(i64, Value)>>,
     injections: Mutex<HashMap<String, VecDeque<Injection>>>,
+    always: Mutex<HashMap<String, Injection>>,
     new_update: Notify,
     new_request: Notify,
     next_update: AtomicI64,
@@ -67,18 +86,72 @@ impl Drop for FakeBotApi {
     }
 }
 
+/// A loopback port where the fake will listen, refusing connections until started.
+pub struct Reserved {
+    /// Base URL to give the bot as `TELEGRAM_API_URL`.
+    pub url: String,
+    addr: std::net::SocketAddr,
+    inner: Arc<Inner>,
+}
+
+impl Reserved {
+    /// Make the first call of `method` after the start fail (no race with the bot's tries).
+    pub fn inject(&self, method: &str, injection: Injection) {
+        inject_into(&self.inner, method, injection);
+    }
+
+    /// Start listening on the reserved port.
+    pub async fn start(self) -> FakeBotApi {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("bind the reserved port");
+        FakeBotApi::serve(listener, self.inner)
+    }
+}
+
+fn new_inner() -> Arc<Inner> {
+    let inner = Arc::new(Inner::default());
+    inner.next_update.store(1, Ordering::SeqCst);
+    inner.next_message.store(1_000, Ordering::SeqCst);
+    inner
+}
+
+fn inject_into(inner: &Inner, method: &str, injection: Injection) {
+    inner
+        .injections
+        .lock()
+        .unwrap()
+        .entry(method.to_ascii_lowercase())
+        .or_default()
+        .push_back(injection);
+}
+
 impl FakeBotApi {
     /// Start a fake on a free loopback port.
     pub async fn start() -> FakeBotApi {
-        let inner = Arc::new(Inner::default());
-        inner.next_update.store(1, Ordering::SeqCst);
-        inner.next_message.store(1_000, Ordering::SeqCst);
-        let app = Router::new()
-            .route("/{bot}/{method}", post(handle))
-            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake Bot API");
+        FakeBotApi::serve(listener, new_inner())
+    }
+
+    /// A free loopback port with nothing listening yet: connections are refused until
+    /// [`Reserved::start`].
+    pub fn reserve() -> Reserved {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a probe");
+        let addr = probe.local_addr().expect("local addr");
+        drop(probe);
+        Reserved {
+            url: format!("http://{addr}/"),
+            addr,
+            inner: new_inner(),
+        }
+    }
+
+    fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> FakeBotApi {
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .with_state(inner.clone());
         let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -131,13 +204,26 @@ impl FakeBotApi {
 
     /// Make the next call of `method` fail with `injection`.
     pub fn inject(&self, method: &str, injection: Injection) {
+        inject_into(&self.inner, method, injection);
+    }
+
+    /// Make every call of `method` fail with `injection` (after any one-shot injection),
+    /// until [`FakeBotApi::heal`].
+    pub fn always(&self, method: &str, injection: Injection) {
         self.inner
-            .injections
+            .always
             .lock()
             .unwrap()
-            .entry(method.to_ascii_lowercase())
-            .or_default()
-            .push_back(injection);
+            .insert(method.to_ascii_lowercase(), injection);
+    }
+
+    /// Stop failing `method` every time.
+    pub fn heal(&self, method: &str) {
+        self.inner
+            .always
+            .lock()
+            .unwrap()
+            .remove(&method.to_ascii_lowercase());
     }
 
     /// Every request so far.

@@ -105,17 +105,32 @@ pub(super) async fn handle(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
+    let body = parse_body(&headers, &bytes);
     if bot != format!("bot{TOKEN}") {
+        // Recorded too, so a test sees that the bot asked and what it asked.
+        inner.requests.lock().unwrap().push(Recorded {
+            method: method.clone(),
+            body,
+            raw: String::from_utf8_lossy(&bytes).into_owned(),
+            at: Instant::now(),
+            sent_id: None,
+        });
+        inner.new_request.notify_waiters();
         return fail(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     }
-    let body = parse_body(&headers, &bytes);
     let lower = method.to_ascii_lowercase();
     let injected = inner
         .injections
         .lock()
         .unwrap()
         .get_mut(&lower)
-        .and_then(VecDeque::pop_front);
+        .and_then(VecDeque::pop_front)
+        .or_else(|| inner.always.lock().unwrap().get(&lower).cloned());
+    let slow = match injected {
+        Some(Injection::Slow(d)) => Some(d),
+        _ => None,
+    };
+    let injected = injected.filter(|i| !matches!(i, Injection::Slow(_)));
     let sent_id = (injected.is_none() && lower == "sendmessage")
         .then(|| inner.next_message.fetch_add(1, Ordering::SeqCst));
     inner.requests.lock().unwrap().push(Recorded {
@@ -126,6 +141,9 @@ pub(super) async fn handle(
         sent_id,
     });
     inner.new_request.notify_waiters();
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     match injected {
         Some(Injection::RetryAfter(s)) => {
             return fail(
@@ -142,7 +160,35 @@ pub(super) async fn handle(
             );
         }
         Some(Injection::BadRequest(d)) => return fail(StatusCode::BAD_REQUEST, &d, None),
-        None => {}
+        Some(Injection::ServerError) => {
+            return fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                None,
+            );
+        }
+        Some(Injection::BadGateway) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                [("content-type", "text/html")],
+                "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+            )
+                .into_response();
+        }
+        Some(Injection::UnknownMethod) => {
+            return fail(StatusCode::NOT_FOUND, "Not Found: method not found", None);
+        }
+        Some(Injection::NullResult) => {
+            return (
+                StatusCode::OK,
+                axum::Json(json!({"ok": true, "result": null})),
+            )
+                .into_response();
+        }
+        Some(Injection::Unauthorized) => {
+            return fail(StatusCode::UNAUTHORIZED, "Unauthorized", None);
+        }
+        Some(Injection::Slow(_)) | None => {}
     }
     if lower != "getupdates" {
         let delay = *inner.delay.lock().unwrap();
