@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`pipeline`]: the one path every mutation takes: preflight → backup → apply → verify.
+//! - `order_plan`: the preflight of `order set` (who may be named, who leaves service).
 //! - [`backup`]: the snapshot taken before each write, listing and restore.
 //! - [`gateway`]: gateway-native mode, running the real `openclaw`.
 //! - [`queue`]: queued apply (a coalesced background gateway restart, `apply.json`).
@@ -22,6 +23,7 @@ pub mod external;
 mod files;
 pub mod gateway;
 pub mod layers;
+mod order_plan;
 pub mod pipeline;
 pub mod queue;
 pub mod restore;

@@ -73,6 +73,9 @@ pub struct ChangeReport {
     /// from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_in_effect: Option<EffectiveOrder>,
+    /// For an `order set`: the profiles in use now that the new order leaves out (the
+    /// gateway stops trying them), also on a dry run.
+    pub leaving_service: Vec<String>,
 }
 
 impl ChangeReport {
@@ -98,6 +101,7 @@ impl ChangeReport {
             queued_apply: None,
             notes: Vec::new(),
             order_in_effect: None,
+            leaving_service: Vec::new(),
         }
     }
 }
@@ -124,30 +128,15 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
             });
         }
         Change::SetOrder { provider, ids } => {
-            if ids.is_empty() {
-                return Err(ChangeError::Refused(
-                    "an order needs at least one profile: use `order clear` to remove it".into(),
-                ));
-            }
-            for (i, id) in ids.iter().enumerate() {
-                if !exists(id) {
-                    return Err(ChangeError::UnknownProfile(id.to_string()));
-                }
-                if ids[..i].contains(id) {
-                    return Err(ChangeError::DuplicateInOrder(id.to_string()));
-                }
-            }
-            let list: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
             let target = match snap.stored_order(provider) {
                 Some((_, layer)) => layer.to_string(),
                 None => {
                     shared_layer(store).map_or_else(|| "the store".to_owned(), |l| l.to_string())
                 }
             };
-            plan.push(format!(
-                "set the {provider} order to {} in {target}",
-                list.join(", ")
-            ));
+            plan.extend(super::order_plan::plan_set_order(
+                snap, provider, ids, &target,
+            )?);
         }
         Change::ClearOrder { provider } => match snap.stored_order(provider) {
             Some((_, layer)) => {
@@ -371,6 +360,7 @@ pub fn execute(
         planned_layers(store, &snap, &change)
     };
     let mut report = ChangeReport::planned(store, opts, plan, planned.clone());
+    report.leaving_service = super::order_plan::leaving_service(&snap, &change);
     if opts.dry_run {
         return Ok(report);
     }

@@ -30,6 +30,8 @@
 //!   the shared store has one, the overlay's profiles are put in front of the shared order.
 //!   A merged `lastGood` naming a missing profile is dropped (not replaced by the shared one).
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::layer::{LayerDocs, LayerId};
@@ -48,15 +50,12 @@ fn non_blank(v: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Keep the first of each id.
+/// Keep the first of each id (linear: a set remembers what was seen).
 pub(crate) fn dedupe(ids: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
+    let mut seen: HashSet<String> = HashSet::with_capacity(ids.len());
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
 }
 
 /// A layer's value for `provider` in a provider-keyed state map, normalised by `norm`; when
@@ -80,7 +79,11 @@ fn order_list(v: &Value) -> Option<Vec<String>> {
     (!list.is_empty()).then_some(list)
 }
 
-/// The merged stored order of `provider` and the layer it comes from (see the module doc).
+/// The merged stored order of `provider` and the layer it comes from (see the module doc),
+/// exactly as `openclaw models auth order get` reports it: a layer's list is taken as stored
+/// (`normalizeAuthProfileOrder` trims and drops blanks but keeps duplicates and ids of
+/// missing profiles); only where an overlay holds profiles of the provider does
+/// `mergeProfileOrderWithOverridePrecedence` de-duplicate (`uniqueStrings`).
 pub(crate) fn merged_order(
     layers: &[(LayerId, LayerDocs)],
     provider: &str,
@@ -88,21 +91,23 @@ pub(crate) fn merged_order(
     let key = provider_key(provider);
     let mut merged: Option<(Vec<String>, LayerId)> = None;
     for (i, (layer, docs)) in layers.iter().enumerate() {
-        if let Some(ids) = provider_entry(docs, "order", provider, order_list) {
-            merged = Some((dedupe(ids), layer.clone()));
-        } else if i > 0
-            && let Some((ids, _)) = merged.as_mut()
-        {
-            let own: Vec<String> = docs
-                .profiles()
+        let own: Vec<String> = if i == 0 {
+            Vec::new()
+        } else {
+            docs.profiles()
                 .into_iter()
                 .flatten()
                 .filter(|(id, e)| provider_key(entry_provider(id, e)) == key)
                 .map(|(id, _)| id.clone())
-                .collect();
-            if !own.is_empty() {
-                *ids = dedupe(own.into_iter().chain(ids.drain(..)).collect());
-            }
+                .collect()
+        };
+        if let Some(ids) = provider_entry(docs, "order", provider, order_list) {
+            let ids = if own.is_empty() { ids } else { dedupe(ids) };
+            merged = Some((ids, layer.clone()));
+        } else if !own.is_empty()
+            && let Some((ids, _)) = merged.as_mut()
+        {
+            *ids = dedupe(own.into_iter().chain(ids.drain(..)).collect());
         }
     }
     merged
@@ -170,11 +175,11 @@ pub(crate) struct Facts<'a> {
     /// The raw entry, if the profile exists.
     pub entry: Option<&'a Value>,
     /// Its effective usage stats.
-    pub usage: UsageStats,
+    pub usage: &'a UsageStats,
 }
 
 /// When a profile becomes usable again, if it is in cooldown, blocked or disabled at `now`.
-fn unusable_until(f: &Facts<'_>, id: &str, now: i64) -> Option<i64> {
+pub(crate) fn unusable_until(f: &Facts<'_>, id: &str, now: i64) -> Option<i64> {
     let provider = f.entry.map_or("", |e| entry_provider(id, e));
     // OpenClaw leaves cooldowns of these providers to the provider itself.
     if matches!(provider_key(provider).as_str(), "openrouter" | "kilocode") {
@@ -193,7 +198,7 @@ fn type_score(e: Option<&Value>) -> u8 {
 }
 
 /// `resolveTokenExpiryState(...) === "expired"` for an oauth entry.
-fn oauth_expired(e: Option<&Value>, now: i64) -> bool {
+pub(crate) fn oauth_expired(e: Option<&Value>, now: i64) -> bool {
     let Some(e) = e.filter(|e| e.get("type").and_then(Value::as_str) == Some("oauth")) else {
         return false;
     };
@@ -246,13 +251,17 @@ mod tests {
     const NOW: i64 = 1_000_000;
 
     fn arrange_with(ids: &[&str], explicit: bool, profiles: &Value, usage: &Value) -> Vec<String> {
+        let stats: std::collections::HashMap<&str, UsageStats> = ids
+            .iter()
+            .map(|id| (*id, UsageStats::from_value(usage.get(id))))
+            .collect();
         arrange(
             ids.iter().map(|s| s.to_string()).collect(),
             explicit,
             NOW,
             |id| Facts {
                 entry: profiles.get(id),
-                usage: UsageStats::from_value(usage.get(id)),
+                usage: &stats[id],
             },
         )
     }

@@ -4,6 +4,7 @@
 
 mod gateway;
 mod mutations;
+mod order_set;
 mod queue;
 mod restore;
 mod retire_order;

@@ -5,6 +5,7 @@ mod bad_input;
 mod concurrency;
 mod json_files;
 mod order;
+mod order_truth;
 mod read;
 mod write;
 
