@@ -46,21 +46,15 @@ pub struct LayersReport {
     pub disagreements: Vec<String>,
 }
 
-/// The auth order as the gateway walks it: the effective order with unusable profiles
-/// (cooldown, blocked, disabled) moved last, and each one's reason.
+/// The auth order as the gateway walks it (the effective order: unusable profiles, in
+/// cooldown, blocked or disabled, already last), and when each unusable one is usable again.
 pub fn runtime_order(snap: &Snapshot, provider: &str) -> (Vec<String>, Vec<(String, i64)>) {
     let now = snap.read_at_ms;
-    let ids = snap.effective_order(provider).ids;
-    let mut usable = Vec::new();
-    let mut unusable = Vec::new();
-    for id in ids {
-        match snap.usage_stats(&id).unusable_until(now) {
-            Some(until) => unusable.push((id, until)),
-            None => usable.push(id),
-        }
-    }
-    let mut order = usable;
-    order.extend(unusable.iter().map(|(i, _)| i.clone()));
+    let order = snap.effective_order(provider).ids;
+    let unusable = order
+        .iter()
+        .filter_map(|id| Some((id.clone(), snap.usage_stats(id).unusable_until(now)?)))
+        .collect();
     (order, unusable)
 }
 

@@ -14,6 +14,10 @@ fn snap(state: serde_json::Value) -> Snapshot {
     let store = json!({"version": 1, "profiles": {
         "openai:a": entry("openai"), "openai:b": entry("openai"), "openai-codex:c": entry("openai-codex"),
     }});
+    snap_of(store, state)
+}
+
+fn snap_of(store: serde_json::Value, state: serde_json::Value) -> Snapshot {
     let layer = LayerId {
         format: StoreFormat::StateDb,
         path: "/s/openclaw.sqlite".into(),
@@ -95,22 +99,8 @@ fn a_token_profile_is_named_as_one_and_is_not_the_usage_source() {
         "openai:tok": {"type": "token", "provider": "openai", "token": "t"},
         "openai:a": {"type": "oauth", "provider": "openai", "access": "a.b.c", "expires": NOW * 10},
     }});
-    let layer = LayerId {
-        format: StoreFormat::StateDb,
-        path: "/s/openclaw.sqlite".into(),
-        scope: LayerScope::Shared,
-    };
-    let info = StoreInfo {
-        format: StoreFormat::StateDb,
-        path: layer.path.clone(),
-    };
     let state = json!({"order": {"openai": ["openai:tok", "openai:a"]}});
-    let s = Snapshot::build(
-        info,
-        vec![(layer, LayerDocs { store, state })],
-        AuthConfig::default(),
-        NOW,
-    );
+    let s = snap_of(store, state);
     let r = build(&s, "openai", None, None, &[], None);
     assert_eq!(r.layers[3].profile.as_deref(), Some("openai:tok"));
     assert_eq!(r.layers[3].detail, "openai:tok (token profile)");

@@ -441,9 +441,10 @@ fn run_via_gateway(gw: &Gateway, snap: &Snapshot, change: &Change) -> Result<(),
         Change::ClearOrder { provider } => gw.order_clear(provider).map(drop),
         Change::Retire { id } => {
             let p = provider_of(id);
+            // Every profile the order names stays (skipped ones too), only `id` leaves.
             let rest: Vec<ProfileId> = snap
                 .effective_order(&p)
-                .ids
+                .members()
                 .iter()
                 .filter(|i| i.as_str() != id.as_str())
                 .filter_map(|i| ProfileId::parse(i).ok())

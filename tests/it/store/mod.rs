@@ -7,6 +7,7 @@ mod json_files;
 mod order;
 mod order_truth;
 mod read;
+mod scale;
 mod write;
 
 use std::path::Path;
