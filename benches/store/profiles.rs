@@ -90,25 +90,30 @@ pub fn run(bench: bool, time: &dyn Fn(usize, &mut dyn FnMut()) -> Duration) {
         "\n`profiles` and `usage` before the first request, state-db store, against a bare parse\n"
     );
     println!(
-        "| profiles | bare parse | profiles: engine | ratio | usage (before requests) | ratio |"
+        "| profiles | bare parse | open + load alone | ratio | profiles: engine | ratio | usage (before requests) | ratio |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for n in SIZES {
         let iters = match (bench, n) {
             (false, _) => 1,
-            (true, 5_000) => 10,
-            (true, 2_000) => 15,
+            (true, 5_000) => 25,
+            (true, 2_000) => 30,
             (true, _) => 40,
         };
         let fx = store_of(n);
         let db = fx.state_db_path();
         let bare = time(iters, &mut || super::sql_load(&db, super::STATE_DB_CELLS));
+        let load = time(iters, &mut || {
+            black_box(open(&fx).load().expect("load"));
+        });
         let prof = time(iters, &mut || profiles_work(&fx));
         let usage = time(iters, &mut || usage_work(&fx));
         let r = |d: Duration| d.as_secs_f64() / bare.as_secs_f64();
         println!(
-            "| {n} | {} | {} | {:.1}x | {} | {:.1}x |",
+            "| {n} | {} | {} | {:.1}x | {} | {:.1}x | {} | {:.1}x |",
             super::ms(bare),
+            super::ms(load),
+            r(load),
             super::ms(prof),
             r(prof),
             super::ms(usage),

@@ -18,7 +18,7 @@
 //! profiles in cooldown, blocked or disabled go last, soonest usable first (see the `order`
 //! module).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -173,6 +173,14 @@ fn eligibility(
     }
 }
 
+/// The list an effective order starts from.
+struct Base {
+    ids: Vec<String>,
+    source: OrderSource,
+    explicit: bool,
+    skipped: Vec<OrderEntry>,
+}
+
 /// The active unusable windows of a profile, as reasons.
 fn windows(u: &UsageStats, now: i64) -> Vec<OrderReason> {
     let at = |t: Option<i64>| {
@@ -206,6 +214,55 @@ impl Snapshot {
     /// module doc); for every source, profiles in cooldown, blocked or disabled go last,
     /// soonest usable first.
     pub fn effective_order_at(&self, provider: &str, now_ms: i64) -> EffectiveOrder {
+        let Base {
+            ids,
+            source,
+            explicit,
+            mut skipped,
+        } = self.base_list(provider);
+        let key = provider_key(provider);
+        let mut eligible = Vec::with_capacity(ids.len());
+        for id in ids {
+            match eligibility(self.raw_profile(&id), &id, &key, now_ms) {
+                Err(reason) => skipped.push(OrderEntry {
+                    id,
+                    reasons: vec![reason],
+                }),
+                Ok(caveat) => {
+                    let facts = Facts {
+                        entry: self.raw_profile(&id),
+                        usage: self.usage_stats(&id),
+                    };
+                    eligible.push((id, facts, caveat));
+                }
+            }
+        }
+        let arranged = arrange(eligible, explicit, now_ms);
+        let mut ids = Vec::with_capacity(arranged.len());
+        let mut tried = Vec::with_capacity(arranged.len());
+        for (id, f, caveat) in arranged {
+            let mut reasons = if unusable_until(&f, &id, now_ms).is_some() {
+                windows(&f.usage, now_ms)
+            } else {
+                Vec::new()
+            };
+            reasons.extend(caveat);
+            ids.push(id.clone());
+            tried.push(OrderEntry { id, reasons });
+        }
+        EffectiveOrder {
+            ids,
+            source,
+            tried,
+            skipped,
+        }
+    }
+
+    /// The list the gateway starts from (see [`Snapshot::effective_order_at`]), which does
+    /// not depend on the time: the stored order, config `auth.order`, config `auth.profiles`
+    /// ids or every stored profile, de-duplicated, with an order naming only missing
+    /// profiles repaired to the automatic one (its ids then listed as skipped).
+    fn base_list(&self, provider: &str) -> Base {
         let (ids, source, explicit) =
             if let Some((ids, layer)) = merged_order(&self.layers, provider) {
                 (ids, OrderSource::Store { layer }, true)
@@ -220,70 +277,44 @@ impl Snapshot {
                     (listed, OrderSource::ConfigProfiles, false)
                 }
             };
-        let mut ids = dedupe(ids);
-        let mut skipped = Vec::new();
+        let ids = dedupe(ids);
         let all_missing = ids.iter().all(|id| self.raw_profile(id).is_none());
-        let (source, explicit) =
-            if !ids.is_empty() && all_missing && !matches!(source, OrderSource::ConfigOrder) {
-                // OpenClaw repairs an order of only missing profiles to the automatic one.
-                skipped.extend(ids.drain(..).map(|id| OrderEntry {
+        if !ids.is_empty() && all_missing && !matches!(source, OrderSource::ConfigOrder) {
+            // OpenClaw repairs an order of only missing profiles to the automatic one.
+            let skipped = ids
+                .into_iter()
+                .map(|id| OrderEntry {
                     id,
                     reasons: vec![OrderReason::NotStored],
-                }));
-                ids = self.provider_profile_ids(provider);
-                (OrderSource::Automatic, false)
-            } else {
-                (source, explicit)
+                })
+                .collect();
+            return Base {
+                ids: self.provider_profile_ids(provider),
+                source: OrderSource::Automatic,
+                explicit: false,
+                skipped,
             };
-        let key = provider_key(provider);
-        let mut caveats: HashMap<String, OrderReason> = HashMap::new();
-        let mut eligible = Vec::with_capacity(ids.len());
-        for id in ids {
-            match eligibility(self.raw_profile(&id), &id, &key, now_ms) {
-                Err(reason) => skipped.push(OrderEntry {
-                    id,
-                    reasons: vec![reason],
-                }),
-                Ok(caveat) => {
-                    if let Some(c) = caveat {
-                        caveats.insert(id.clone(), c);
-                    }
-                    eligible.push(id);
-                }
-            }
         }
-        let stats: HashMap<String, UsageStats> = eligible
-            .iter()
-            .map(|id| (id.clone(), self.usage_stats(id)))
-            .collect();
-        let none = UsageStats::default();
-        let facts = |id: &str| Facts {
-            entry: self.raw_profile(id),
-            usage: stats.get(id).unwrap_or(&none),
-        };
-        let ids = arrange(eligible, explicit, now_ms, facts);
-        let tried = ids
-            .iter()
-            .map(|id| {
-                let f = facts(id);
-                let mut reasons = if unusable_until(&f, id, now_ms).is_some() {
-                    windows(f.usage, now_ms)
-                } else {
-                    Vec::new()
-                };
-                reasons.extend(caveats.remove(id));
-                OrderEntry {
-                    id: id.clone(),
-                    reasons,
-                }
-            })
-            .collect();
-        EffectiveOrder {
+        Base {
             ids,
             source,
-            tried,
-            skipped,
+            explicit,
+            skipped: Vec::new(),
         }
+    }
+
+    /// The ids [`EffectiveOrder::members`] holds, as a set, without the time-dependent work
+    /// (eligibility windows and sorting cannot add or remove a member).
+    pub(crate) fn order_members(&self, provider: &str) -> HashSet<String> {
+        let key = provider_key(provider);
+        self.base_list(provider)
+            .ids
+            .into_iter()
+            .filter(|id| {
+                self.raw_profile(id)
+                    .is_some_and(|e| provider_key(entry_provider(id, e)) == key)
+            })
+            .collect()
     }
 
     /// Why the gateway reads no order of `provider` for this store, if it does not:

@@ -70,6 +70,7 @@ fn automatic_order_puts_a_pending_fence_after_unexpired_oauth_and_skips_a_failed
     );
     // Still named by the order: a new login brings it back.
     assert!(o.members().contains(&"openai:failed".to_owned()));
+    assert_eq!(s.order_members("openai"), o.members().into_iter().collect());
 }
 
 #[test]
@@ -108,6 +109,7 @@ fn ineligible_profiles_are_skipped_with_the_reason() {
         [OrderReason::MissingCredential]
     );
     assert!(!o.members().contains(&"openai:gone".to_owned()));
+    assert_eq!(s.order_members("openai"), o.members().into_iter().collect());
 }
 
 #[test]

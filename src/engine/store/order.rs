@@ -175,7 +175,7 @@ pub(crate) struct Facts<'a> {
     /// The raw entry, if the profile exists.
     pub entry: Option<&'a Value>,
     /// Its effective usage stats.
-    pub usage: &'a UsageStats,
+    pub usage: UsageStats,
 }
 
 /// When a profile becomes usable again, if it is in cooldown, blocked or disabled at `now`.
@@ -207,27 +207,25 @@ pub(crate) fn oauth_expired(e: Option<&Value>, now: i64) -> bool {
         .is_some_and(|t| t.is_finite() && t > 0.0 && t <= 8.64e15 && t <= now as f64)
 }
 
-/// Order `ids` the way the gateway tries them. `explicit`: keep the given sequence for
-/// usable profiles (a stored order or `auth.order`); otherwise sort by mode. Either way,
-/// unusable profiles go last, soonest usable first.
-pub(crate) fn arrange<'a>(
-    ids: Vec<String>,
+/// Order `items` (id, facts, anything carried along) the way the gateway tries them.
+/// `explicit`: keep the given sequence for usable profiles (a stored order or `auth.order`);
+/// otherwise sort by mode. Either way, unusable profiles go last, soonest usable first.
+pub(crate) fn arrange<'a, T>(
+    items: Vec<(String, Facts<'a>, T)>,
     explicit: bool,
     now: i64,
-    facts: impl Fn(&str) -> Facts<'a>,
-) -> Vec<String> {
+) -> Vec<(String, Facts<'a>, T)> {
     let mut usable = Vec::new();
     let mut waiting = Vec::new();
-    for id in ids {
-        let f = facts(&id);
-        match unusable_until(&f, &id, now) {
-            Some(until) => waiting.push((until, id)),
-            None => usable.push((f, id)),
+    for item in items {
+        match unusable_until(&item.1, &item.0, now) {
+            Some(until) => waiting.push((until, item)),
+            None => usable.push(item),
         }
     }
     if !explicit {
         // `sort_by_key` is stable, like JS `toSorted`.
-        usable.sort_by_key(|(f, _)| {
+        usable.sort_by_key(|(_, f, _)| {
             (
                 type_score(f.entry),
                 oauth_expired(f.entry, now),
@@ -238,8 +236,7 @@ pub(crate) fn arrange<'a>(
     waiting.sort_by_key(|(until, _)| *until);
     usable
         .into_iter()
-        .map(|(_, id)| id)
-        .chain(waiting.into_iter().map(|(_, id)| id))
+        .chain(waiting.into_iter().map(|(_, item)| item))
         .collect()
 }
 
@@ -251,19 +248,20 @@ mod tests {
     const NOW: i64 = 1_000_000;
 
     fn arrange_with(ids: &[&str], explicit: bool, profiles: &Value, usage: &Value) -> Vec<String> {
-        let stats: std::collections::HashMap<&str, UsageStats> = ids
+        let items = ids
             .iter()
-            .map(|id| (*id, UsageStats::from_value(usage.get(id))))
+            .map(|id| {
+                let f = Facts {
+                    entry: profiles.get(id),
+                    usage: UsageStats::from_value(usage.get(id)),
+                };
+                (id.to_string(), f, ())
+            })
             .collect();
-        arrange(
-            ids.iter().map(|s| s.to_string()).collect(),
-            explicit,
-            NOW,
-            |id| Facts {
-                entry: profiles.get(id),
-                usage: &stats[id],
-            },
-        )
+        arrange(items, explicit, NOW)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect()
     }
 
     #[test]

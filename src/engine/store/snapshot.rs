@@ -100,10 +100,10 @@ struct Membership {
     last_good: Option<String>,
 }
 
-/// Memberships computed so far, per (provider, instant): health asks once per profile, the
-/// order is computed once per provider.
+/// Memberships computed so far, per provider (who an order names does not depend on the
+/// time): health asks once per profile, the order is computed once per provider.
 #[derive(Default)]
-struct OrderMemo(Mutex<HashMap<(String, i64), Arc<Membership>>>);
+struct OrderMemo(Mutex<HashMap<String, Arc<Membership>>>);
 
 impl Clone for OrderMemo {
     fn clone(&self) -> Self {
@@ -269,10 +269,10 @@ impl Snapshot {
     }
 
     /// Local health with `in_order` (named by the order the gateway follows, tried or
-    /// skipped for now) and `last_good` filled in. The provider's order is computed once per
-    /// snapshot and instant, however many profiles ask.
+    /// skipped for now) and `last_good` filled in. Who the provider's order names is computed
+    /// once per snapshot, however many profiles ask.
     pub fn health(&self, p: &CodexProfile, now_ms: i64) -> LocalHealth {
-        let m = self.membership(p.provider.as_str(), now_ms);
+        let m = self.membership(p.provider.as_str());
         let id = p.id.as_str();
         local_health(
             p,
@@ -283,21 +283,16 @@ impl Snapshot {
         )
     }
 
-    fn membership(&self, provider: &str, now_ms: i64) -> Arc<Membership> {
-        let key = (provider.to_owned(), now_ms);
+    fn membership(&self, provider: &str) -> Arc<Membership> {
         let mut memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(m) = memo.get(&key) {
+        if let Some(m) = memo.get(provider) {
             return Arc::clone(m);
         }
         let m = Arc::new(Membership {
-            members: self
-                .effective_order_at(provider, now_ms)
-                .members()
-                .into_iter()
-                .collect(),
+            members: self.order_members(provider),
             last_good: self.last_good(provider),
         });
-        memo.insert(key, Arc::clone(&m));
+        memo.insert(provider.to_owned(), Arc::clone(&m));
         m
     }
 }
