@@ -6,11 +6,16 @@
 //!
 //!     cargo bench --bench store              # the table in docs/PERFORMANCE.md
 //!
+//! Then `profiles` and `usage` (before the first request) at 10 to 5,000 profiles against a
+//! bare parse of the same store (`store/profiles.rs`).
+//!
 //! Under `cargo test` (no `--bench` argument) it runs each case a few times as a smoke test.
 
 #[path = "../tests/it/support/fixtures.rs"]
 #[allow(dead_code)]
 mod fixtures;
+#[path = "store/profiles.rs"]
+mod profiles;
 
 use std::hint::black_box;
 use std::io::Write;
@@ -123,10 +128,7 @@ fn setup(format: Format) -> Case {
 
 fn baseline_load(case: &Case) {
     match case.format {
-        Format::StateDb => sql_load(
-            &case.main_file,
-            "SELECT value_json FROM config_machine_state WHERE state_key IN ('authProfiles.store','authProfiles.state')",
-        ),
+        Format::StateDb => sql_load(&case.main_file, STATE_DB_CELLS),
         Format::AgentDb => sql_load(
             &case.main_file,
             "SELECT store_json FROM auth_profile_store WHERE store_key='primary' UNION ALL SELECT state_json FROM auth_profile_state WHERE state_key='primary'",
@@ -142,6 +144,9 @@ fn baseline_load(case: &Case) {
         }
     }
 }
+
+/// The two auth cells of a state-db store.
+const STATE_DB_CELLS: &str = "SELECT value_json FROM config_machine_state WHERE state_key IN ('authProfiles.store','authProfiles.state')";
 
 fn sql_load(db: &Path, sql: &str) {
     let conn = Connection::open(db).expect("open");
@@ -283,4 +288,5 @@ fn main() {
             we.as_secs_f64() / wb.as_secs_f64(),
         );
     }
+    profiles::run(bench, &|iters, f| time(iters, |_| f()));
 }

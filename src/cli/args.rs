@@ -110,7 +110,8 @@ pub enum Command {
 /// `order` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum OrderCmd {
-    /// The effective order and the layer it came from.
+    /// The stored order (as `openclaw models auth order get` shows it) and the layer holding
+    /// it, then the order the gateway tries now and why.
     Get {
         /// Provider id (default: the Codex provider the store uses).
         #[arg(long)]

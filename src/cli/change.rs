@@ -42,6 +42,36 @@ fn one_profile(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId, 
         .ok_or_else(|| CliError::usage("the selector named no profile"))
 }
 
+/// Resolve one id of `order set`: any stored profile id as given (the engine checks its
+/// provider), else a selector over every stored profile of `provider`, token and api_key
+/// ones too, as `openclaw models auth order set` accepts them.
+fn order_member(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId, CliError> {
+    if snap.raw_profile(sel.trim()).is_some()
+        && let Ok(id) = ProfileId::parse(sel.trim())
+    {
+        return Ok(id);
+    }
+    let s = Selector::parse(sel)?;
+    if s == Selector::All {
+        return Err(CliError::usage("name one profile, not `all`"));
+    }
+    let ids: Vec<ProfileId> = snap
+        .provider_profile_ids(provider)
+        .iter()
+        .filter_map(|i| ProfileId::parse(i).ok())
+        .collect();
+    let order: Vec<ProfileId> = snap
+        .effective_order(provider)
+        .ids
+        .iter()
+        .filter_map(|i| ProfileId::parse(i).ok())
+        .collect();
+    let mut found = s.resolve(&ids, &order)?;
+    found
+        .pop()
+        .ok_or_else(|| CliError::usage("the selector named no profile"))
+}
+
 fn provider(store: &Store, m: &MutationArgs) -> String {
     m.provider
         .clone()
@@ -200,7 +230,7 @@ pub fn order_set(g: &GlobalArgs, a: OrderSetArgs) -> CmdResult {
     let ids = a
         .ids
         .iter()
-        .map(|s| one_profile(&snap, &provider, s))
+        .map(|s| order_member(&snap, &provider, s))
         .collect::<Result<Vec<_>, _>>()?;
     let change = Change::SetOrder { provider, ids };
     let r = change::execute(&store, change, &opts(&a.m, "order-set")?)?;

@@ -6,6 +6,7 @@ mod support;
 mod change;
 mod chat;
 mod interop;
+mod interop_order;
 mod oauth;
 mod selectors;
 mod store;

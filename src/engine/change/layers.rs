@@ -4,7 +4,8 @@
 //! `auth.order`, else its `auth.profiles` ids, else every stored profile, with unusable
 //! profiles last; a session's `authProfileOverride` wins for that session; usage is read with
 //! the session's override when it is an `openai` profile, else with the first OAuth profile
-//! of the auth order.
+//! of the auth order (`type: "oauth"`: the usage endpoint takes a ChatGPT OAuth token, never a
+//! pasted token or an API key). Every row names what kind of profile it points at.
 
 use std::path::Path;
 
@@ -45,21 +46,15 @@ pub struct LayersReport {
     pub disagreements: Vec<String>,
 }
 
-/// The auth order as the gateway walks it: the effective order with unusable profiles
-/// (cooldown, blocked, disabled) moved last, and each one's reason.
+/// The auth order as the gateway walks it (the effective order: unusable profiles, in
+/// cooldown, blocked or disabled, already last), and when each unusable one is usable again.
 pub fn runtime_order(snap: &Snapshot, provider: &str) -> (Vec<String>, Vec<(String, i64)>) {
     let now = snap.read_at_ms;
-    let ids = snap.effective_order(provider).ids;
-    let mut usable = Vec::new();
-    let mut unusable = Vec::new();
-    for id in ids {
-        match snap.usage_stats(&id).unusable_until(now) {
-            Some(until) => unusable.push((id, until)),
-            None => usable.push(id),
-        }
-    }
-    let mut order = usable;
-    order.extend(unusable.iter().map(|(i, _)| i.clone()));
+    let order = snap.effective_order(provider).ids;
+    let unusable = order
+        .iter()
+        .filter_map(|id| Some((id.clone(), snap.usage_stats(id).unusable_until(now)?)))
+        .collect();
     (order, unusable)
 }
 
@@ -80,6 +75,21 @@ pub fn hidden_by_config(snap: &Snapshot, provider: &str) -> Option<(Vec<String>,
         .map(|p| p.id.to_string())
         .collect();
     (!hidden.is_empty()).then_some((listed, hidden))
+}
+
+/// What a profile is, in words: `OAuth profile`, `token profile`, `API-key profile`.
+pub fn kind_of(snap: &Snapshot, id: &str) -> &'static str {
+    match snap
+        .raw_profile(id)
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+    {
+        None => "profile not in the store",
+        Some("oauth") => "OAuth profile",
+        Some("token") => "token profile",
+        Some("api_key") => "API-key profile",
+        Some(_) => "profile of an unknown type",
+    }
 }
 
 fn when(ms: i64) -> String {
@@ -175,7 +185,11 @@ pub fn build(
         detail: if order.is_empty() {
             "empty".into()
         } else {
-            order.join(", ")
+            let named: Vec<String> = order
+                .iter()
+                .map(|i| format!("{i} ({})", kind_of(snap, i)))
+                .collect();
+            named.join(", ")
         },
         source: eff.source.describe(),
     });
@@ -266,9 +280,10 @@ pub fn build(
     rows.push(LayerRow {
         layer: "effective_runtime_profile",
         profile: runtime.clone(),
-        detail: runtime
-            .clone()
-            .unwrap_or_else(|| "none: no usable profile".into()),
+        detail: runtime.as_deref().map_or_else(
+            || "none: no usable profile".into(),
+            |r| format!("{r} ({})", kind_of(snap, r)),
+        ),
         source: if pin_valid.is_some() {
             "session override".into()
         } else {
@@ -281,13 +296,15 @@ pub fn build(
         snap.raw_profile(id)
             .and_then(|e| e.get("type"))
             .and_then(Value::as_str)
-            .is_some_and(|t| t == "oauth" || t == "token")
+            == Some("oauth")
     };
     let pin_for_usage = pin_valid.clone().filter(|p| {
-        snap.raw_profile(p)
-            .and_then(|e| e.get("provider"))
-            .and_then(Value::as_str)
-            == Some("openai")
+        is_oauth(p)
+            && snap
+                .raw_profile(p)
+                .and_then(|e| e.get("provider"))
+                .and_then(Value::as_str)
+                == Some("openai")
     });
     let usage = pin_for_usage
         .clone()
@@ -295,9 +312,12 @@ pub fn build(
     rows.push(LayerRow {
         layer: "usage_source_profile",
         profile: usage.clone(),
-        detail: usage.clone().unwrap_or_else(|| "none".into()),
+        detail: usage.as_deref().map_or_else(
+            || "none: no OAuth profile in the auth order".into(),
+            |u| format!("{u} ({})", kind_of(snap, u)),
+        ),
         source: if pin_for_usage.is_some() {
-            "session override (openai profile)".into()
+            "session override (openai OAuth profile)".into()
         } else {
             "first OAuth profile of the auth order".into()
         },

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`pipeline`]: the one path every mutation takes: preflight → backup → apply → verify.
+//! - `order_plan`: the preflight of `order set` (who may be named, who leaves service).
 //! - `plan`: which layers a change writes (what the backup covers and the plan names), and
 //!   whether it writes nothing.
 //! - [`backup`]: the snapshot taken before each write, listing and restore.
@@ -24,6 +25,7 @@ pub mod external;
 pub(crate) mod files;
 pub mod gateway;
 pub mod layers;
+mod order_plan;
 pub mod pipeline;
 mod plan;
 pub mod queue;

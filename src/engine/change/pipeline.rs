@@ -79,6 +79,9 @@ pub struct ChangeReport {
     /// from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_in_effect: Option<EffectiveOrder>,
+    /// For an `order set`: the profiles in use now that the new order leaves out (the
+    /// gateway stops trying them), also on a dry run.
+    pub leaving_service: Vec<String>,
 }
 
 impl ChangeReport {
@@ -105,6 +108,7 @@ impl ChangeReport {
             notes: Vec::new(),
             nothing_to_change: false,
             order_in_effect: None,
+            leaving_service: Vec::new(),
         }
     }
 }
@@ -131,30 +135,15 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
             });
         }
         Change::SetOrder { provider, ids } => {
-            if ids.is_empty() {
-                return Err(ChangeError::Refused(
-                    "an order needs at least one profile: use `order clear` to remove it".into(),
-                ));
-            }
-            for (i, id) in ids.iter().enumerate() {
-                if !exists(id) {
-                    return Err(ChangeError::UnknownProfile(id.to_string()));
-                }
-                if ids[..i].contains(id) {
-                    return Err(ChangeError::DuplicateInOrder(id.to_string()));
-                }
-            }
-            let list: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
             let target = match snap.stored_order(provider) {
                 Some((_, layer)) => layer.to_string(),
                 None => {
                     shared_layer(store).map_or_else(|| "the store".to_owned(), |l| l.to_string())
                 }
             };
-            plan.push(format!(
-                "set the {provider} order to {} in {target}",
-                list.join(", ")
-            ));
+            plan.extend(super::order_plan::plan_set_order(
+                snap, provider, ids, &target,
+            )?);
         }
         Change::ClearOrder { provider } => match snap.stored_order(provider) {
             Some((_, layer)) => {
@@ -314,6 +303,7 @@ pub fn execute(
         direct
     };
     let mut report = ChangeReport::planned(store, opts, plan, planned.clone());
+    report.leaving_service = super::order_plan::leaving_service(&snap, &change);
     if opts.dry_run {
         return Ok(report);
     }
@@ -395,9 +385,10 @@ fn run_via_gateway(gw: &Gateway, snap: &Snapshot, change: &Change) -> Result<(),
         Change::ClearOrder { provider } => gw.order_clear(provider).map(drop),
         Change::Retire { id } => {
             let p = provider_of(id);
+            // Every profile the order names stays (skipped ones too), only `id` leaves.
             let rest: Vec<ProfileId> = snap
                 .effective_order(&p)
-                .ids
+                .members()
                 .iter()
                 .filter(|i| i.as_str() != id.as_str())
                 .filter_map(|i| ProfileId::parse(i).ok())

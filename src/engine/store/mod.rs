@@ -5,12 +5,14 @@
 //!
 //! Layout: [`layer`] (what a layer is), [`detect`], [`sqlite`] and [`json`] + [`lock`]
 //! (the two storage kinds), [`snapshot`] (the merged view; `order` holds the order and
-//! per-key merge rules confirmed in OpenClaw's code) and [`parse`] (Codex profiles out of
+//! per-key merge rules confirmed in OpenClaw's code; [`effective`] the order the gateway tries
+//! now, with why each profile is skipped or moved) and [`parse`] (Codex profiles out of
 //! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits).
 
 pub mod config;
 pub mod detect;
 mod edit;
+pub mod effective;
 mod error;
 pub mod json;
 pub mod layer;
@@ -27,6 +29,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use config::AuthConfig;
+pub use effective::{OrderEntry, OrderReason};
 pub use error::StoreError;
 pub use layer::{LayerDocs, LayerId, LayerScope};
 pub use snapshot::{EffectiveOrder, OrderSource, Skipped, Snapshot};

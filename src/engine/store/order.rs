@@ -30,6 +30,8 @@
 //!   the shared store has one, the overlay's profiles are put in front of the shared order.
 //!   A merged `lastGood` naming a missing profile is dropped (not replaced by the shared one).
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::layer::{LayerDocs, LayerId};
@@ -48,15 +50,12 @@ fn non_blank(v: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Keep the first of each id.
+/// Keep the first of each id (linear: a set remembers what was seen).
 pub(crate) fn dedupe(ids: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
+    let mut seen: HashSet<String> = HashSet::with_capacity(ids.len());
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
 }
 
 /// A layer's value for `provider` in a provider-keyed state map, normalised by `norm`; when
@@ -80,7 +79,11 @@ fn order_list(v: &Value) -> Option<Vec<String>> {
     (!list.is_empty()).then_some(list)
 }
 
-/// The merged stored order of `provider` and the layer it comes from (see the module doc).
+/// The merged stored order of `provider` and the layer it comes from (see the module doc),
+/// exactly as `openclaw models auth order get` reports it: a layer's list is taken as stored
+/// (`normalizeAuthProfileOrder` trims and drops blanks but keeps duplicates and ids of
+/// missing profiles); only where an overlay holds profiles of the provider does
+/// `mergeProfileOrderWithOverridePrecedence` de-duplicate (`uniqueStrings`).
 pub(crate) fn merged_order(
     layers: &[(LayerId, LayerDocs)],
     provider: &str,
@@ -88,21 +91,23 @@ pub(crate) fn merged_order(
     let key = provider_key(provider);
     let mut merged: Option<(Vec<String>, LayerId)> = None;
     for (i, (layer, docs)) in layers.iter().enumerate() {
-        if let Some(ids) = provider_entry(docs, "order", provider, order_list) {
-            merged = Some((dedupe(ids), layer.clone()));
-        } else if i > 0
-            && let Some((ids, _)) = merged.as_mut()
-        {
-            let own: Vec<String> = docs
-                .profiles()
+        let own: Vec<String> = if i == 0 {
+            Vec::new()
+        } else {
+            docs.profiles()
                 .into_iter()
                 .flatten()
                 .filter(|(id, e)| provider_key(entry_provider(id, e)) == key)
                 .map(|(id, _)| id.clone())
-                .collect();
-            if !own.is_empty() {
-                *ids = dedupe(own.into_iter().chain(ids.drain(..)).collect());
-            }
+                .collect()
+        };
+        if let Some(ids) = provider_entry(docs, "order", provider, order_list) {
+            let ids = if own.is_empty() { ids } else { dedupe(ids) };
+            merged = Some((ids, layer.clone()));
+        } else if !own.is_empty()
+            && let Some((ids, _)) = merged.as_mut()
+        {
+            *ids = dedupe(own.into_iter().chain(ids.drain(..)).collect());
         }
     }
     merged
@@ -174,7 +179,7 @@ pub(crate) struct Facts<'a> {
 }
 
 /// When a profile becomes usable again, if it is in cooldown, blocked or disabled at `now`.
-fn unusable_until(f: &Facts<'_>, id: &str, now: i64) -> Option<i64> {
+pub(crate) fn unusable_until(f: &Facts<'_>, id: &str, now: i64) -> Option<i64> {
     let provider = f.entry.map_or("", |e| entry_provider(id, e));
     // OpenClaw leaves cooldowns of these providers to the provider itself.
     if matches!(provider_key(provider).as_str(), "openrouter" | "kilocode") {
@@ -193,7 +198,7 @@ fn type_score(e: Option<&Value>) -> u8 {
 }
 
 /// `resolveTokenExpiryState(...) === "expired"` for an oauth entry.
-fn oauth_expired(e: Option<&Value>, now: i64) -> bool {
+pub(crate) fn oauth_expired(e: Option<&Value>, now: i64) -> bool {
     let Some(e) = e.filter(|e| e.get("type").and_then(Value::as_str) == Some("oauth")) else {
         return false;
     };
@@ -202,27 +207,25 @@ fn oauth_expired(e: Option<&Value>, now: i64) -> bool {
         .is_some_and(|t| t.is_finite() && t > 0.0 && t <= 8.64e15 && t <= now as f64)
 }
 
-/// Order `ids` the way the gateway tries them. `explicit`: keep the given sequence for
-/// usable profiles (a stored order or `auth.order`); otherwise sort by mode. Either way,
-/// unusable profiles go last, soonest usable first.
-pub(crate) fn arrange<'a>(
-    ids: Vec<String>,
+/// Order `items` (id, facts, anything carried along) the way the gateway tries them.
+/// `explicit`: keep the given sequence for usable profiles (a stored order or `auth.order`);
+/// otherwise sort by mode. Either way, unusable profiles go last, soonest usable first.
+pub(crate) fn arrange<'a, T>(
+    items: Vec<(String, Facts<'a>, T)>,
     explicit: bool,
     now: i64,
-    facts: impl Fn(&str) -> Facts<'a>,
-) -> Vec<String> {
+) -> Vec<(String, Facts<'a>, T)> {
     let mut usable = Vec::new();
     let mut waiting = Vec::new();
-    for id in ids {
-        let f = facts(&id);
-        match unusable_until(&f, &id, now) {
-            Some(until) => waiting.push((until, id)),
-            None => usable.push((f, id)),
+    for item in items {
+        match unusable_until(&item.1, &item.0, now) {
+            Some(until) => waiting.push((until, item)),
+            None => usable.push(item),
         }
     }
     if !explicit {
         // `sort_by_key` is stable, like JS `toSorted`.
-        usable.sort_by_key(|(f, _)| {
+        usable.sort_by_key(|(_, f, _)| {
             (
                 type_score(f.entry),
                 oauth_expired(f.entry, now),
@@ -233,8 +236,7 @@ pub(crate) fn arrange<'a>(
     waiting.sort_by_key(|(until, _)| *until);
     usable
         .into_iter()
-        .map(|(_, id)| id)
-        .chain(waiting.into_iter().map(|(_, id)| id))
+        .chain(waiting.into_iter().map(|(_, item)| item))
         .collect()
 }
 
@@ -246,15 +248,20 @@ mod tests {
     const NOW: i64 = 1_000_000;
 
     fn arrange_with(ids: &[&str], explicit: bool, profiles: &Value, usage: &Value) -> Vec<String> {
-        arrange(
-            ids.iter().map(|s| s.to_string()).collect(),
-            explicit,
-            NOW,
-            |id| Facts {
-                entry: profiles.get(id),
-                usage: UsageStats::from_value(usage.get(id)),
-            },
-        )
+        let items = ids
+            .iter()
+            .map(|id| {
+                let f = Facts {
+                    entry: profiles.get(id),
+                    usage: UsageStats::from_value(usage.get(id)),
+                };
+                (id.to_string(), f, ())
+            })
+            .collect();
+        arrange(items, explicit, NOW)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect()
     }
 
     #[test]

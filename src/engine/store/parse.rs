@@ -66,7 +66,12 @@ pub fn parse_codex(id: &str, e: &Value) -> Result<Option<CodexProfile>, String> 
         Fence::None
     };
     let access = access.filter(|a| fence == Fence::None && !a.is_empty());
-    let claims = access.and_then(|a| jwt::claims(a).ok()).unwrap_or_default();
+    // The claims only fill fields the entry lacks: skip decoding when none is missing.
+    let claims = if account.is_some() && email.is_some() && plan.is_some() {
+        jwt::Claims::default()
+    } else {
+        access.and_then(|a| jwt::claims(a).ok()).unwrap_or_default()
+    };
     Ok(Some(CodexProfile {
         id: pid,
         provider,

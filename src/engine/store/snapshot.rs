@@ -5,15 +5,17 @@
 //! `order` module). Codex profiles are parsed out of it; malformed entries are reported in
 //! `skipped` and never stop the others.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::StoreInfo;
 use super::config::{AuthConfig, string_list};
+use super::effective::OrderEntry;
 use super::layer::{LayerDocs, LayerId};
-use super::order::{
-    Facts, arrange, dedupe, merged_last_good, merged_order, merged_usage, provider_key,
-};
+use super::order::{merged_last_good, merged_order, merged_usage};
 use super::parse::parse_codex;
 use crate::engine::health::{LocalHealth, UsageStats, local_health};
 use crate::engine::profile::{CodexProfile, ProfileId};
@@ -58,14 +60,19 @@ impl OrderSource {
     }
 }
 
-/// An effective order and where it came from.
+/// An effective order, where it came from, and why each profile sits where it does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EffectiveOrder {
-    /// Profile ids, first preferred.
+    /// The profile ids the gateway tries, first tried first.
     pub ids: Vec<String>,
     /// Where the list came from.
     #[serde(flatten)]
     pub source: OrderSource,
+    /// `ids` with what moved each one (cooldown, blocked, disabled) or what it is tried
+    /// despite (an expired token, a refresh in flight).
+    pub tried: Vec<OrderEntry>,
+    /// Profiles of the list the gateway skips now, and why.
+    pub skipped: Vec<OrderEntry>,
 }
 
 /// The effective store at one moment. `Debug` shows ids and layers, never token values.
@@ -84,6 +91,25 @@ pub struct Snapshot {
     /// When this was read, ms since the epoch.
     pub read_at_ms: i64,
     profiles: Map<String, Value>,
+    memo: OrderMemo,
+}
+
+/// What local health needs of a provider's effective order: who it names, and `lastGood`.
+struct Membership {
+    members: HashSet<String>,
+    last_good: Option<String>,
+}
+
+/// Memberships computed so far, per provider (who an order names does not depend on the
+/// time): health asks once per profile, the order is computed once per provider.
+#[derive(Default)]
+struct OrderMemo(Mutex<HashMap<String, Arc<Membership>>>);
+
+impl Clone for OrderMemo {
+    fn clone(&self) -> Self {
+        // A clone may be changed by its owner (tests, restore previews): start afresh.
+        OrderMemo::default()
+    }
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -150,6 +176,7 @@ impl Snapshot {
             config,
             read_at_ms,
             profiles,
+            memo: OrderMemo::default(),
         }
     }
 
@@ -160,7 +187,11 @@ impl Snapshot {
 
     /// A Codex profile by id.
     pub fn profile(&self, id: &ProfileId) -> Option<&CodexProfile> {
-        self.codex.iter().find(|p| &p.id == id)
+        // `codex` is sorted by id.
+        self.codex
+            .binary_search_by(|p| p.id.cmp(id))
+            .ok()
+            .and_then(|i| self.codex.get(i))
     }
 
     /// When `provider` has no stored order (the gateway follows `openclaw.json` or its
@@ -171,7 +202,9 @@ impl Snapshot {
         if self.stored_order(provider).is_some() {
             return None;
         }
-        let ids = self.effective_order(provider).ids;
+        // Every profile the order names stays, skipped ones too (a failed refresh is back
+        // after a new login): only `id` leaves.
+        let ids = self.effective_order(provider).members();
         ids.iter()
             .any(|x| x == id)
             .then(|| ids.into_iter().filter(|x| x != id).collect())
@@ -201,79 +234,27 @@ impl Snapshot {
         self.profiles.get(id)
     }
 
+    /// Every effective raw entry, by id, in stored order.
+    pub(crate) fn raw_profiles(&self) -> &Map<String, Value> {
+        &self.profiles
+    }
+
     /// Every profile id of every provider, in stored order.
     pub fn all_profile_ids(&self) -> Vec<String> {
         self.profiles.keys().cloned().collect()
+    }
+
+    /// The stored order of `provider` exactly as the gateway reads it and
+    /// `openclaw models auth order get` reports it (merged over layers; ids as stored, even
+    /// of missing profiles), and the layer it comes from. `None` when no order is stored.
+    pub fn merged_stored_order(&self, provider: &str) -> Option<(Vec<String>, LayerId)> {
+        merged_order(&self.layers, provider)
     }
 
     /// The stored order for `provider` and the layer holding it (overlay first).
     pub fn stored_order(&self, provider: &str) -> Option<(Vec<String>, LayerId)> {
         let (v, layer) = state_entry(&self.layers, "order", provider)?;
         Some((string_list(v).unwrap_or_default(), layer.clone()))
-    }
-
-    /// The order the gateway tries for `provider` now (as of [`Snapshot::read_at_ms`]); see
-    /// [`Snapshot::effective_order_at`].
-    pub fn effective_order(&self, provider: &str) -> EffectiveOrder {
-        self.effective_order_at(provider, self.read_at_ms)
-    }
-
-    /// The order the gateway tries for `provider` at `now_ms`: the stored order (merged over
-    /// layers), else config `auth.order`, else config `auth.profiles` ids, else every stored
-    /// profile of the provider; the last two sorted oauth before token before api_key,
-    /// unexpired first, least recently used first. For every source, profiles in cooldown,
-    /// blocked or disabled go last, soonest usable first. Rules confirmed in OpenClaw's code:
-    /// see the `order` module.
-    pub fn effective_order_at(&self, provider: &str, now_ms: i64) -> EffectiveOrder {
-        let (ids, source, explicit) =
-            if let Some((ids, layer)) = merged_order(&self.layers, provider) {
-                (ids, OrderSource::Store { layer }, true)
-            } else if let Some(ids) = self.config.order_for(provider) {
-                (ids.to_vec(), OrderSource::ConfigOrder, true)
-            } else {
-                let listed = self.config.profile_ids_for(provider);
-                if listed.is_empty() {
-                    (
-                        self.provider_profile_ids(provider),
-                        OrderSource::Automatic,
-                        false,
-                    )
-                } else {
-                    (listed, OrderSource::ConfigProfiles, false)
-                }
-            };
-        let ids = dedupe(ids);
-        let all_missing = ids.iter().all(|id| !self.profiles.contains_key(id));
-        let (ids, source, explicit) =
-            if !ids.is_empty() && all_missing && !matches!(source, OrderSource::ConfigOrder) {
-                // OpenClaw repairs an order of only missing profiles to the automatic one.
-                (
-                    self.provider_profile_ids(provider),
-                    OrderSource::Automatic,
-                    false,
-                )
-            } else {
-                let present = ids
-                    .into_iter()
-                    .filter(|id| self.profiles.contains_key(id))
-                    .collect();
-                (present, source, explicit)
-            };
-        let ids = arrange(ids, explicit, now_ms, |id| Facts {
-            entry: self.profiles.get(id),
-            usage: self.usage_stats(id),
-        });
-        EffectiveOrder { ids, source }
-    }
-
-    /// Every stored profile id of `provider`, in stored order.
-    fn provider_profile_ids(&self, provider: &str) -> Vec<String> {
-        let key = provider_key(provider);
-        self.profiles
-            .iter()
-            .filter(|(id, e)| provider_key(entry_provider(id, e)) == key)
-            .map(|(id, _)| id.clone())
-            .collect()
     }
 
     /// `lastGood[provider]`, merged over layers (overlay first), if it names a profile.
@@ -287,22 +268,32 @@ impl Snapshot {
         UsageStats::from_value(merged_usage(&self.layers, id))
     }
 
-    /// Local health with `in_order` and `last_good` filled in.
+    /// Local health with `in_order` (named by the order the gateway follows, tried or
+    /// skipped for now) and `last_good` filled in. Who the provider's order names is computed
+    /// once per snapshot, however many profiles ask.
     pub fn health(&self, p: &CodexProfile, now_ms: i64) -> LocalHealth {
-        let provider = p.provider.as_str();
-        let in_order = self
-            .effective_order_at(provider, now_ms)
-            .ids
-            .iter()
-            .any(|i| i == p.id.as_str());
-        let last_good = self.last_good(provider).as_deref() == Some(p.id.as_str());
+        let m = self.membership(p.provider.as_str());
+        let id = p.id.as_str();
         local_health(
             p,
-            &self.usage_stats(p.id.as_str()),
-            in_order,
-            last_good,
+            &self.usage_stats(id),
+            m.members.contains(id),
+            m.last_good.as_deref() == Some(id),
             now_ms,
         )
+    }
+
+    fn membership(&self, provider: &str) -> Arc<Membership> {
+        let mut memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = memo.get(provider) {
+            return Arc::clone(m);
+        }
+        let m = Arc::new(Membership {
+            members: self.order_members(provider),
+            last_good: self.last_good(provider),
+        });
+        memo.insert(provider.to_owned(), Arc::clone(&m));
+        m
     }
 }
 

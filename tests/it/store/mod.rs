@@ -5,7 +5,9 @@ mod bad_input;
 mod concurrency;
 mod json_files;
 mod order;
+mod order_truth;
 mod read;
+mod scale;
 mod write;
 
 use std::path::Path;

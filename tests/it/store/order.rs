@@ -249,6 +249,9 @@ fn order_get_shows_the_order_the_gateway_tries() {
     fx.state_db(&store, Some(&state));
     let run = cli::run(fx.home(), &[], &["order", "get", "--json"]);
     let doc = run.expect_code(0).json();
-    assert_eq!(doc["order"], json!(["openai:b", "openai:a"]));
+    // `order` is what is stored; `effective` what the gateway tries.
+    assert_eq!(doc["order"], json!(["openai:a", "openai:b"]));
+    assert_eq!(doc["effective"][0]["id"], "openai:b");
+    assert_eq!(doc["effective"][1]["id"], "openai:a");
     assert_eq!(doc["source"], "store");
 }

@@ -1,0 +1,99 @@
+//! The preflight of `order set`: which profiles may be named (every stored profile of the
+//! provider, token and api_key ones too, as `openclaw models auth order set` accepts), which
+//! provider ids the gateway reads for this store, and which profiles an explicit order takes
+//! out of service (a stored order is the whole list the gateway tries: profiles it leaves out
+//! are never tried).
+
+use super::error::ChangeError;
+use crate::engine::profile::ProfileId;
+use crate::engine::store::snapshot::entry_provider;
+use crate::engine::store::{Change, Snapshot};
+
+fn same_provider(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Check an `order set` of `ids` for `provider` and describe it, one sentence per step.
+/// `target` names the layer the order is written to.
+pub(crate) fn plan_set_order(
+    snap: &Snapshot,
+    provider: &str,
+    ids: &[ProfileId],
+    target: &str,
+) -> Result<Vec<String>, ChangeError> {
+    if ids.is_empty() {
+        return Err(ChangeError::Refused(
+            "an order needs at least one profile: use `order clear` to remove it".into(),
+        ));
+    }
+    if let Some(why) = snap.unused_provider(provider) {
+        return Err(ChangeError::Refused(format!("no order was set: {why}")));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let Some(entry) = snap.raw_profile(id.as_str()) else {
+            return Err(ChangeError::UnknownProfile(id.to_string()));
+        };
+        let of = entry_provider(id.as_str(), entry);
+        if !same_provider(of, provider) {
+            return Err(ChangeError::Refused(format!(
+                "profile {id} is for {of}, not {provider}: an order holds profiles of its own provider only"
+            )));
+        }
+        if ids[..i].contains(id) {
+            return Err(ChangeError::DuplicateInOrder(id.to_string()));
+        }
+    }
+    let list: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+    let mut plan = vec![format!(
+        "set the {provider} order to {} in {target}",
+        list.join(", ")
+    )];
+    let change = Change::SetOrder {
+        provider: provider.to_owned(),
+        ids: ids.to_vec(),
+    };
+    let leaving = leaving_service(snap, &change);
+    if !leaving.is_empty() {
+        plan.push(format!(
+            "{} {} service: the gateway will no longer try {} (credentials are kept)",
+            leaving.join(", "),
+            if leaving.len() == 1 {
+                "leaves"
+            } else {
+                "leave"
+            },
+            if leaving.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    let named = |x: &String| list.contains(&x.as_str());
+    let still_out: Vec<String> = snap
+        .provider_profile_ids(provider)
+        .into_iter()
+        .filter(|x| !named(x) && !leaving.contains(x))
+        .collect();
+    if !still_out.is_empty() {
+        plan.push(format!(
+            "{} {} out of service (not in the new order)",
+            still_out.join(", "),
+            if still_out.len() == 1 {
+                "stays"
+            } else {
+                "stay"
+            },
+        ));
+    }
+    Ok(plan)
+}
+
+/// For an `order set`: the profiles the gateway uses now (tried, or skipped only for now)
+/// that the new order leaves out. Empty for every other change.
+pub fn leaving_service(snap: &Snapshot, change: &Change) -> Vec<String> {
+    let Change::SetOrder { provider, ids } = change else {
+        return Vec::new();
+    };
+    snap.effective_order(provider)
+        .members()
+        .into_iter()
+        .filter(|m| !ids.iter().any(|i| i.as_str() == m))
+        .collect()
+}
