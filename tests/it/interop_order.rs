@@ -9,18 +9,8 @@ use codex_profiler::engine::store::{Change, Store, StoreChoice, StoreOptions};
 use serde_json::{Value, json};
 
 use crate::support::cli;
-use crate::support::fixtures::{Fixture, oauth_profile};
+use crate::support::fixtures::{Fixture, plus_oauth};
 use crate::support::openclaw::openclaw;
-
-fn oauth(name: &str, expires: i64) -> Value {
-    oauth_profile(
-        "openai",
-        &format!("{name}@example.com"),
-        &format!("acct-{name}"),
-        "plus",
-        expires,
-    )
-}
 
 fn claw_order(home: &std::path::Path) -> Value {
     let args = [
@@ -48,9 +38,9 @@ fn stored_order_matches_openclaw_and_effective_order_says_why_it_differs() {
     let day = 86_400_000;
     fx.state_db(
         &json!({"version": 1, "profiles": {
-            "openai:alice": oauth("alice", now + day),
-            "openai:bob": oauth("bob", now + day),
-            "openai:carol": oauth("carol", now + day),
+            "openai:alice": plus_oauth("alice", now + day),
+            "openai:bob": plus_oauth("bob", now + day),
+            "openai:carol": plus_oauth("carol", now + day),
             "openai:tok": {"type": "token", "provider": "openai", "token": "tok-FIXTURE-interop"}
         }}),
         Some(&json!({"version": 1, "usageStats": {

@@ -6,20 +6,10 @@
 use serde_json::{Value, json};
 
 use crate::support::cli;
-use crate::support::fixtures::{Fixture, oauth_profile};
+use crate::support::fixtures::{Fixture, plus_oauth};
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-fn oauth(name: &str, expires: i64) -> Value {
-    oauth_profile(
-        "openai",
-        &format!("{name}@example.com"),
-        &format!("acct-{name}"),
-        "plus",
-        expires,
-    )
 }
 
 const FENCE: &str = "openclaw-oauth-refresh-fence:v1:0123456789abcdef0123456789abcdef";
@@ -49,8 +39,8 @@ fn order_get_keeps_the_stored_order_apart_from_the_try_order() {
     let n = now();
     fx.state_db(
         &json!({"version": 1, "profiles": {
-            "openai:alice": oauth("alice", n + 86_400_000),
-            "openai:bob": oauth("bob", n + 86_400_000)}}),
+            "openai:alice": plus_oauth("alice", n + 86_400_000),
+            "openai:bob": plus_oauth("bob", n + 86_400_000)}}),
         Some(&json!({"version": 1, "order": {"openai": ["openai:bob", "openai:alice"]},
             "usageStats": {"openai:bob": {"blockedUntil": n + 3_600_000, "blockedReason": "quota"}}})),
     );
@@ -95,7 +85,7 @@ fn order_get_without_a_stored_order_says_so() {
     let n = now();
     fx.state_db(
         &json!({"version": 1, "profiles": {
-            "openai:alice": oauth("alice", n + 86_400_000),
+            "openai:alice": plus_oauth("alice", n + 86_400_000),
             "openai:tok": {"type": "token", "provider": "openai", "token": "tok-FIXTURE"}}}),
         Some(&json!({"version": 1})),
     );
@@ -142,10 +132,10 @@ fn fenced_profiles_are_placed_as_openclaw_places_them() {
     let n = now();
     fx.state_db(
         &json!({"version": 1, "profiles": {
-            "openai:cool": oauth("cool", n + 86_400_000),
+            "openai:cool": plus_oauth("cool", n + 86_400_000),
             "openai:pending": fenced(false),
             "openai:failed": fenced(true),
-            "openai:ok": oauth("ok", n + 86_400_000)}}),
+            "openai:ok": plus_oauth("ok", n + 86_400_000)}}),
         Some(&json!({"version": 1,
             "order": {"openai": ["openai:cool", "openai:pending", "openai:failed", "openai:ok"]},
             "usageStats": {"openai:cool": {"cooldownUntil": n + 600_000}}})),

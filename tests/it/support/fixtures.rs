@@ -41,6 +41,18 @@ pub fn overlay_state_example() -> Value {
     example("agent-db-auth_profile_state.primary.json")
 }
 
+/// The `plus` OAuth profile of `<name>@example.com` (account `acct-<name>`), expiring at
+/// `expires` (ms): the order tests' profile.
+pub fn plus_oauth(name: &str, expires: i64) -> Value {
+    oauth_profile(
+        "openai",
+        &format!("{name}@example.com"),
+        &format!("acct-{name}"),
+        "plus",
+        expires,
+    )
+}
+
 /// A Codex OAuth profile entry with an unsigned JWT carrying the account claims.
 pub fn oauth_profile(
     provider: &str,
