@@ -34,6 +34,8 @@ pub(crate) enum LayerEdit {
     },
     /// Remove `profiles[id]`, `usageStats[id]`, `id` from order lists and `lastGood` naming it.
     Delete { id: String },
+    /// Clear the windows of `usageStats[id]` (see [`super::unblock::clear_entry`]).
+    Unblock { id: String },
 }
 
 fn obj_mut<'a>(v: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
@@ -132,6 +134,9 @@ pub(crate) fn apply_edit(edit: &LayerEdit, mut docs: LayerDocs) -> Result<LayerD
             if let Some(Value::Object(us)) = docs.state.get_mut("usageStats") {
                 us.shift_remove(id);
             }
+        }
+        LayerEdit::Unblock { id } => {
+            super::unblock::clear_in_state(&mut docs.state, id);
         }
     }
     Ok(docs)
@@ -298,6 +303,16 @@ pub(crate) fn plan(
             .map(|l| (l, LayerEdit::Delete { id: id.clone() }))
             .collect()
         }
+        Change::Unblock { id } => {
+            let id = id.as_str().to_owned();
+            if snap.raw_profile(&id).is_none() {
+                return Err(StoreError::NoSuchProfile(id));
+            }
+            super::unblock::layers_to_clear(snap, &id)
+                .into_iter()
+                .map(|l| (l, LayerEdit::Unblock { id: id.clone() }))
+                .collect()
+        }
     })
 }
 
@@ -342,6 +357,11 @@ pub(crate) fn verify(change: &Change, before: &Snapshot, after: &Snapshot) -> Re
             }
             if matches!(change, Change::Delete { .. }) && after.raw_profile(id).is_some() {
                 return Err("the profile is still stored".into());
+            }
+        }
+        Change::Unblock { id } => {
+            if !super::unblock::layers_to_clear(after, id.as_str()).is_empty() {
+                return Err("the profile still has a blocked, cooldown or disabled window".into());
             }
         }
     }
