@@ -22,7 +22,10 @@ pub fn run(g: &GlobalArgs, a: UnblockArgs) -> CmdResult {
     let store = open_store(g)?;
     let snap = store.load()?;
     let id = one_profile(&snap, &provider(&store, &a.m), &a.selector)?;
-    let o = opts(&a.m, "unblock")?;
+    let mut o = opts(&a.m, "unblock")?;
+    // No `openclaw` command clears a block: only the explicit flag is refused (by the engine);
+    // CODEX_PROFILER_VIA_GATEWAY=1, meant for the changes the gateway can make, is not.
+    o.via_gateway = a.m.via_gateway;
     let checker = if a.force {
         None
     } else {

@@ -437,6 +437,27 @@ mod tests {
     }
 
     #[test]
+    fn unblock_clears_only_that_entrys_windows() {
+        let mut d = docs();
+        d.state["usageStats"]["openai:a"] =
+            json!({"n": 1, "cooldownUntil": 9, "cooldownReason": "rate_limit", "errorCount": 2});
+        d.state["usageStats"]["openai:b"] = json!({"cooldownUntil": 9});
+        let out = apply_edit(
+            &LayerEdit::Unblock {
+                id: "openai:a".into(),
+            },
+            d.clone(),
+        )
+        .unwrap();
+        let mut want = d;
+        want.state["usageStats"]["openai:a"] = json!({"n": 1, "errorCount": 0});
+        assert_eq!(
+            out, want,
+            "unknown fields, other profiles, orders and credentials stay"
+        );
+    }
+
+    #[test]
     fn a_pending_fence_refuses_upsert() {
         let mut d = docs();
         d.store["profiles"]["openai:a"]["access"] = json!(format!(

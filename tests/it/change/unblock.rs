@@ -304,3 +304,33 @@ fn the_overlay_entry_is_the_one_written() {
         "the gateway's view has no window"
     );
 }
+
+#[test]
+fn via_gateway_is_refused_but_the_gateway_env_default_is_not() {
+    let fx = store_in(Format::StateDb);
+    let untouched = Untouched::of(&fx);
+    let state = fx.state_arg();
+    let args = [
+        "--state-dir",
+        state.as_str(),
+        "--json",
+        "unblock",
+        BOB,
+        "--force",
+    ];
+    let mut refused = args.to_vec();
+    refused.push("--via-gateway");
+    let run = crate::support::cli::run(fx.home(), &[], &refused);
+    run.expect_code(5);
+    assert!(
+        run.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("no command to clear a block")
+    );
+    untouched.check(&fx, "--via-gateway");
+    let run = crate::support::cli::run(fx.home(), &[("CODEX_PROFILER_VIA_GATEWAY", "1")], &args);
+    run.expect_code(0);
+    assert_eq!(run.json()["verified"], true, "{}", run.stdout);
+    assert_eq!(run.json()["via_gateway"], false);
+}
