@@ -43,8 +43,8 @@ pub async fn unblock(
     let has_window = !fields::describe_blocks(&snap, id.as_str()).is_empty();
     if let (UsageGate::Check(checker), true) = (gate, has_window) {
         let result = check_one(checker, &snap, id).await?;
-        if let Some(why) = still_limited(&result) {
-            return Err(ChangeError::Refused(why));
+        if let Some(refusal) = still_limited(&result) {
+            return Err(refusal);
         }
     }
     execute(store, change, opts)
@@ -72,8 +72,10 @@ async fn check_one(
 }
 
 /// Why the usage check does not allow clearing: a limit is still reached (naming the window
-/// and its reset), or the endpoint could not say.
-pub fn still_limited(r: &ProfileResult) -> Option<String> {
+/// and its reset: [`ChangeError::StillLimited`]), the endpoint could not be asked
+/// ([`ChangeError::UsageUnconfirmed`]: timeout, connection, 5xx) or it would not answer for
+/// this profile ([`ChangeError::Refused`]: expired token, 401, 403...).
+pub fn still_limited(r: &ProfileResult) -> Option<ChangeError> {
     let id = &r.profile;
     match &r.remote_usage {
         Some(u) if u.limited => {
@@ -102,16 +104,20 @@ pub fn still_limited(r: &ProfileResult) -> Option<String> {
                     None => "it reports limit_reached".to_owned(),
                 },
             };
-            Some(format!(
+            Some(ChangeError::StillLimited(format!(
                 "{id} is still limited on the usage endpoint: {what}; nothing was changed (add --force to clear the block anyway)"
-            ))
+            )))
         }
         Some(_) => None,
         None => {
             let why = r.remote_error.map_or("no usage", |e| e.reason());
-            Some(format!(
+            let sentence = format!(
                 "the usage endpoint could not confirm that {id}'s window has reset ({why}); nothing was changed (add --force to clear the block anyway)"
-            ))
+            );
+            Some(match r.remote_error {
+                Some(e) if e.retryable() => ChangeError::UsageUnconfirmed(sentence),
+                _ => ChangeError::Refused(sentence),
+            })
         }
     }
 }

@@ -190,7 +190,7 @@ fn still_limited_is_refused_naming_the_window_and_force_clears_without_asking() 
     run.expect_code(5);
     let r = run.json();
     assert_eq!(r["ok"], false, "{}", run.stdout);
-    assert_eq!(r["error"], "change_refused");
+    assert_eq!(r["error"], "still_limited");
     let msg = r["message"].as_str().unwrap();
     let reset_iso = chrono::DateTime::from_timestamp(at, 0)
         .unwrap()
@@ -214,7 +214,8 @@ fn still_limited_is_refused_naming_the_window_and_force_clears_without_asking() 
     // The endpoint failing is no confirmation either.
     let failing = server_for(&fx, bob, Reply::Status(500));
     let run = unblock(&fx, &failing, &[BOB, "--timeout-sec", "5"]);
-    run.expect_code(5);
+    run.expect_code(1);
+    assert_eq!(run.json()["error"], "usage_unconfirmed", "{}", run.stdout);
     assert!(
         run.json()["message"]
             .as_str()
@@ -224,6 +225,12 @@ fn still_limited_is_refused_naming_the_window_and_force_clears_without_asking() 
         run.stdout
     );
     untouched.check(&fx, "unconfirmed");
+    // A token the endpoint rejects (401) is refused as input.
+    let rejecting = server_for(&fx, bob, Reply::Status(401));
+    let run = unblock(&fx, &rejecting, &[BOB]);
+    run.expect_code(5);
+    assert_eq!(run.json()["error"], "change_refused", "{}", run.stdout);
+    untouched.check(&fx, "rejected token");
 
     let forced = unblock(&fx, &server, &[BOB, "--force"]);
     forced.expect_code(0);
