@@ -23,7 +23,9 @@ pub enum UsageGate<'a> {
 /// Clear `id`'s blocked/cooldown/disabled windows, after the usage endpoint confirms no limit
 /// is reached (unless `gate` is [`UsageGate::Skip`]). Nothing to clear: a `nothing_to_change`
 /// report, no request sent, no backup. Refusals are [`ChangeError::Refused`] with a sentence
-/// naming the window and its reset; nothing is written then.
+/// naming the window and its reset (see [`still_limited`]); nothing is written then. The
+/// store write itself is blocking I/O (one SQLite transaction or file replace), as every
+/// change is.
 pub async fn unblock(
     store: &Store,
     id: &ProfileId,
@@ -81,8 +83,7 @@ pub fn still_limited(r: &ProfileResult) -> Option<ChangeError> {
         Some(u) if u.limited => {
             let window = u
                 .all_windows()
-                .find(|w| w.used_percent.is_some_and(|p| p >= 100.0))
-                .or_else(|| u.windows.first());
+                .find(|w| w.used_percent.is_some_and(|p| p >= 100.0));
             let what = match window {
                 Some(w) => {
                     let name = w
