@@ -66,7 +66,13 @@ fn store_in(format: Format) -> Fixture {
         Format::AgentDb => {
             fx.agent_db("main", Some(&profiles(p)), Some(&state(p)));
         }
-        Format::JsonSingle | Format::JsonSplit => {
+        Format::JsonSplit => {
+            // usageStats in auth-state.json, which wins over the profiles file's per id.
+            let mut doc = profiles(p);
+            doc["usageStats"] = json!({format!("{p}:bob@example.com"): {"lastUsed": 1}});
+            fx.json_split("main", &doc, &state(p));
+        }
+        Format::JsonSingle => {
             let mut doc = profiles(p);
             for (k, v) in state(p).as_object().unwrap() {
                 if k != "version" {
@@ -119,7 +125,7 @@ fn unblock(fx: &Fixture, server: &UsageServer, args: &[&str]) -> crate::support:
 
 #[test]
 fn unblock_clears_only_the_windows_backs_up_and_verifies_in_every_format() {
-    for format in [Format::StateDb, Format::AgentDb, Format::JsonSingle] {
+    for format in FORMATS {
         let fx = store_in(format);
         let bob = format.id(BOB);
         let server = server_for(&fx, &bob, Reply::Json(full_payload()));
