@@ -91,6 +91,9 @@ pub enum Command {
     Retire(RetireArgs),
     /// Remove a profile's credential and every reference to it (needs --confirm).
     Delete(DeleteArgs),
+    /// Clear a stale block (blockedUntil/cooldownUntil/disabledUntil) once the usage endpoint
+    /// says the window has reset.
+    Unblock(UnblockArgs),
     /// List or restore the backups taken before every change.
     #[command(subcommand)]
     Backups(BackupsCmd),
@@ -248,6 +251,23 @@ pub struct DeleteArgs {
     /// Really delete.
     #[arg(long)]
     pub confirm: bool,
+    /// Mutation options.
+    #[command(flatten)]
+    pub m: MutationArgs,
+}
+
+/// `unblock`.
+#[derive(Debug, Args)]
+pub struct UnblockArgs {
+    /// The profile to unblock.
+    #[arg(value_name = "SEL")]
+    pub selector: String,
+    /// Clear it without asking the usage endpoint first.
+    #[arg(long)]
+    pub force: bool,
+    /// Per-profile timeout of the usage check in seconds (as `usage --timeout-sec`).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout_sec: u64,
     /// Mutation options.
     #[command(flatten)]
     pub m: MutationArgs,

@@ -16,7 +16,7 @@ use crate::engine::profile::ProfileId;
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store};
 
-fn opts<'a>(m: &MutationArgs, action: &'a str) -> Result<ExecuteOptions<'a>, CliError> {
+pub(super) fn opts<'a>(m: &MutationArgs, action: &'a str) -> Result<ExecuteOptions<'a>, CliError> {
     let from_env = crate::chat::config::parse_bool(
         "CODEX_PROFILER_VIA_GATEWAY",
         std::env::var("CODEX_PROFILER_VIA_GATEWAY").ok(),
@@ -32,7 +32,11 @@ fn opts<'a>(m: &MutationArgs, action: &'a str) -> Result<ExecuteOptions<'a>, Cli
 }
 
 /// Resolve a selector that must name exactly one Codex profile.
-fn one_profile(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId, CliError> {
+pub(super) fn one_profile(
+    snap: &Snapshot,
+    provider: &str,
+    sel: &str,
+) -> Result<ProfileId, CliError> {
     let s = Selector::parse(sel)?;
     if s == Selector::All {
         return Err(CliError::usage("name one profile, not `all`"));
@@ -72,7 +76,7 @@ fn order_member(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId,
         .ok_or_else(|| CliError::usage("the selector named no profile"))
 }
 
-fn provider(store: &Store, m: &MutationArgs) -> String {
+pub(super) fn provider(store: &Store, m: &MutationArgs) -> String {
     m.provider
         .clone()
         .unwrap_or_else(|| store.codex_provider().as_str().to_owned())
@@ -80,7 +84,7 @@ fn provider(store: &Store, m: &MutationArgs) -> String {
 
 /// Render a report: exit 4 when it only shows what `--confirm` would do, 1 when the write
 /// could not be verified.
-fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
+pub(super) fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> CmdResult {
     let unverified = !confirm_needed && !r.dry_run && !r.verified;
     let code = if confirm_needed {
         Some((

@@ -10,6 +10,7 @@ mod order;
 pub mod output;
 mod profiles;
 pub mod store_opts;
+mod unblock;
 mod usage;
 
 use std::io::Write as _;
@@ -108,6 +109,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Auth(cmd) => auth::run(g, cmd),
         Command::Retire(a) => change::retire(g, a),
         Command::Delete(a) => change::delete(g, a),
+        Command::Unblock(a) => unblock::run(g, a),
         Command::Backups(cmd) => change::backups(g, cmd),
         Command::Layers(a) => change::layers(g, a),
         Command::Doctor => change::doctor(g),

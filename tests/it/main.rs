@@ -7,6 +7,7 @@ mod change;
 mod chat;
 mod interop;
 mod interop_order;
+mod interop_unblock;
 mod oauth;
 mod selectors;
 mod store;

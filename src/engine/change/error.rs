@@ -67,6 +67,12 @@ pub enum ChangeError {
     /// The change has nothing to do.
     #[error("{0}")]
     Refused(String),
+    /// `unblock`: the usage endpoint says a limit of the profile is still reached.
+    #[error("{0}")]
+    StillLimited(String),
+    /// `unblock`: the usage endpoint could not be asked (timeout, connection, 5xx).
+    #[error("{0}")]
+    UsageUnconfirmed(String),
     /// The auth store failed.
     #[error("{message}")]
     Store {
@@ -103,9 +109,11 @@ impl Failure for ChangeError {
     fn kind(&self) -> FailureKind {
         match self {
             ChangeError::Select(e) => e.kind(),
-            ChangeError::Fenced(_) | ChangeError::Refused(_) | ChangeError::DuplicateInOrder(_) => {
-                FailureKind::InputRefused
-            }
+            ChangeError::Fenced(_)
+            | ChangeError::Refused(_)
+            | ChangeError::DuplicateInOrder(_)
+            | ChangeError::StillLimited(_) => FailureKind::InputRefused,
+            ChangeError::UsageUnconfirmed(_) => FailureKind::Runtime,
             ChangeError::UnknownProfile(_) | ChangeError::NoSuchBackup(_) => FailureKind::NoMatch,
             ChangeError::ConfirmationRequired(_) => FailureKind::ConfirmationRequired,
             ChangeError::Store { kind, .. } => *kind,
@@ -129,6 +137,8 @@ impl Failure for ChangeError {
             ChangeError::BadFile { .. } => "bad_file",
             ChangeError::NoSuchBackup(_) => "no_such_backup",
             ChangeError::Refused(_) => "change_refused",
+            ChangeError::StillLimited(_) => "still_limited",
+            ChangeError::UsageUnconfirmed(_) => "usage_unconfirmed",
             ChangeError::Store { code, .. } => code,
         }
     }

@@ -11,6 +11,7 @@
 //! - [`doctor`]: mixed-state findings and their fixes.
 //! - [`layers`]: the seven layers that decide which profile is used, and their disagreements.
 //! - [`restore`]: `backups restore`, through the same steps.
+//! - [`unblock`]: clearing a stale block, after a usage check (CLI and chat entry point).
 //! - [`verify`]: what "nothing else changed" means, per change.
 //! - [`session`], [`external`]: read-only session overrides and the Codex CLI's login.
 //! - [`error`]: the [`ChangeError`] every step returns.
@@ -31,6 +32,7 @@ mod plan;
 pub mod queue;
 pub mod restore;
 pub mod session;
+pub mod unblock;
 pub mod verify;
 
 pub use error::ChangeError;

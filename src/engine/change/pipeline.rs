@@ -203,6 +203,12 @@ fn preflight(store: &Store, snap: &Snapshot, change: &Change) -> Result<Vec<Stri
                 "delete the credential of {id} and its order, lastGood and usageStats entries"
             ));
         }
+        Change::Unblock { id } => {
+            if !exists(id) {
+                return Err(ChangeError::UnknownProfile(id.to_string()));
+            }
+            plan.extend(super::unblock::plan_lines(snap, id));
+        }
     }
     Ok(plan)
 }
@@ -403,6 +409,9 @@ fn run_via_gateway(gw: &Gateway, snap: &Snapshot, change: &Change) -> Result<(),
         Change::Delete { id } => gw.logout(id).map(drop),
         Change::UpsertProfile { .. } => Err(ChangeError::Refused(
             "the gateway has no command to store a login: run it without --via-gateway".into(),
+        )),
+        Change::Unblock { .. } => Err(ChangeError::Refused(
+            "the gateway has no command to clear a block: run it without --via-gateway".into(),
         )),
     }
 }

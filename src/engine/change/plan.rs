@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::verify;
 use crate::engine::store::detect::agent_db_path;
+use crate::engine::store::unblock;
 use crate::engine::store::{Change, LayerDocs, LayerId, LayerScope, Snapshot, Store, StoreFormat};
 
 pub(super) fn shared_layer(store: &Store) -> Option<LayerId> {
@@ -20,6 +21,7 @@ pub(super) fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) ->
         // Retire edits a layer only where an order list names the id or lastGood points at
         // it (storing a whole order where none is stored is the home layer's, below).
         Change::Retire { id } => retire_touches(d, id.as_str()),
+        Change::Unblock { .. } => false,
         _ => &verify::normalize(change, d) != d,
     };
     let mut out: Vec<LayerId> = snap
@@ -28,6 +30,11 @@ pub(super) fn planned_layers(store: &Store, snap: &Snapshot, change: &Change) ->
         .filter(|(_, d)| touches(d))
         .map(|(l, _)| l.clone())
         .collect();
+    if let Change::Unblock { id } = change {
+        // Only the layer whose entry the gateway reads (see `store::unblock`).
+        out = unblock::layers_to_clear(snap, id.as_str());
+        out.reverse();
+    }
     let needs_home = match change {
         Change::SetOrder { provider, .. } => snap.stored_order(provider).is_none(),
         Change::UpsertProfile { id, .. } => snap.raw_profile(id.as_str()).is_none(),
@@ -107,6 +114,10 @@ pub(super) fn gateway_layers(
             planned_layers(store, snap, change),
             "via the gateway: no command stores a login".into(),
         ),
+        Change::Unblock { .. } => (
+            planned_layers(store, snap, change),
+            "via the gateway: no command clears a block".into(),
+        ),
         _ => {
             let overlay = LayerId {
                 format: StoreFormat::AgentDb,
@@ -150,6 +161,9 @@ pub(super) fn nothing_to_change(
         Change::ClearOrder { provider } => {
             Some(format!("nothing to change: no {provider} order is stored"))
         }
+        Change::Unblock { id } => Some(format!(
+            "nothing to change: {id} has no blocked, cooldown or disabled window"
+        )),
         _ => None,
     }
 }
@@ -157,8 +171,9 @@ pub(super) fn nothing_to_change(
 pub(super) fn change_provider(change: &Change) -> String {
     match change {
         Change::SetOrder { provider, .. } | Change::ClearOrder { provider } => provider.clone(),
-        Change::UpsertProfile { id, .. } | Change::Retire { id } | Change::Delete { id } => {
-            id.provider_part().to_owned()
-        }
+        Change::UpsertProfile { id, .. }
+        | Change::Retire { id }
+        | Change::Delete { id }
+        | Change::Unblock { id } => id.provider_part().to_owned(),
     }
 }

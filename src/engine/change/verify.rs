@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::engine::store::{Change, LayerDocs, LayerId, Snapshot};
+use crate::engine::store::{Change, LayerDocs, LayerId, Snapshot, unblock};
 
 /// Remove from a layer's documents every part `change` may legitimately alter, so what is
 /// left must compare equal before and after.
@@ -28,6 +28,10 @@ pub fn normalize(change: &Change, docs: &LayerDocs) -> LayerDocs {
             remove_in(&mut d.store, "profiles", id.as_str());
             drop_references(&mut d.state, id.as_str());
             remove_in(&mut d.state, "usageStats", id.as_str());
+        }
+        Change::Unblock { id } => {
+            // Idempotent: the entry as clearing leaves it, before and after alike.
+            unblock::clear_in_state(&mut d.state, id.as_str());
         }
     }
     // An emptied map and a missing one mean the same to the gateway (a layer created by the
@@ -305,6 +309,16 @@ fn missing(change: &Change, after: &Snapshot) -> Vec<String> {
                 if references(docs, id.as_str()) {
                     out.push(format!("{id} is still referenced in {layer}"));
                 }
+            }
+        }
+        Change::Unblock { id } => {
+            for layer in unblock::layers_to_clear(after, id.as_str()) {
+                out.push(format!(
+                    "{id} still has a blocked, cooldown or disabled window in {layer}"
+                ));
+            }
+            if after.raw_profile(id.as_str()).is_none() {
+                out.push(format!("the credential of {id} is gone (unblock keeps it)"));
             }
         }
     }

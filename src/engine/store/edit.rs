@@ -34,6 +34,8 @@ pub(crate) enum LayerEdit {
     },
     /// Remove `profiles[id]`, `usageStats[id]`, `id` from order lists and `lastGood` naming it.
     Delete { id: String },
+    /// Clear the windows of `usageStats[id]` (see [`super::unblock::clear_entry`]).
+    Unblock { id: String },
 }
 
 fn obj_mut<'a>(v: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
@@ -132,6 +134,9 @@ pub(crate) fn apply_edit(edit: &LayerEdit, mut docs: LayerDocs) -> Result<LayerD
             if let Some(Value::Object(us)) = docs.state.get_mut("usageStats") {
                 us.shift_remove(id);
             }
+        }
+        LayerEdit::Unblock { id } => {
+            super::unblock::clear_in_state(&mut docs.state, id);
         }
     }
     Ok(docs)
@@ -298,6 +303,16 @@ pub(crate) fn plan(
             .map(|l| (l, LayerEdit::Delete { id: id.clone() }))
             .collect()
         }
+        Change::Unblock { id } => {
+            let id = id.as_str().to_owned();
+            if snap.raw_profile(&id).is_none() {
+                return Err(StoreError::NoSuchProfile(id));
+            }
+            super::unblock::layers_to_clear(snap, &id)
+                .into_iter()
+                .map(|l| (l, LayerEdit::Unblock { id: id.clone() }))
+                .collect()
+        }
     })
 }
 
@@ -342,6 +357,11 @@ pub(crate) fn verify(change: &Change, before: &Snapshot, after: &Snapshot) -> Re
             }
             if matches!(change, Change::Delete { .. }) && after.raw_profile(id).is_some() {
                 return Err("the profile is still stored".into());
+            }
+        }
+        Change::Unblock { id } => {
+            if !super::unblock::layers_to_clear(after, id.as_str()).is_empty() {
+                return Err("the profile still has a blocked, cooldown or disabled window".into());
             }
         }
     }
@@ -414,6 +434,27 @@ mod tests {
         assert!(out.store["profiles"].get("openai:a").is_none());
         assert_eq!(out.state["lastGood"], json!({"other": "z"}));
         assert_eq!(out.state["usageStats"], json!({}));
+    }
+
+    #[test]
+    fn unblock_clears_only_that_entrys_windows() {
+        let mut d = docs();
+        d.state["usageStats"]["openai:a"] =
+            json!({"n": 1, "cooldownUntil": 9, "cooldownReason": "rate_limit", "errorCount": 2});
+        d.state["usageStats"]["openai:b"] = json!({"cooldownUntil": 9});
+        let out = apply_edit(
+            &LayerEdit::Unblock {
+                id: "openai:a".into(),
+            },
+            d.clone(),
+        )
+        .unwrap();
+        let mut want = d;
+        want.state["usageStats"]["openai:a"] = json!({"n": 1, "errorCount": 0});
+        assert_eq!(
+            out, want,
+            "unknown fields, other profiles, orders and credentials stay"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! (the two storage kinds), [`snapshot`] (the merged view; `order` holds the order and
 //! per-key merge rules confirmed in OpenClaw's code; [`effective`] the order the gateway tries
 //! now, with why each profile is skipped or moved) and [`parse`] (Codex profiles out of
-//! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits).
+//! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits),
+//! [`unblock`] (what clearing a stale block removes).
 
 pub mod config;
 pub mod detect;
@@ -22,6 +23,7 @@ mod order;
 pub mod parse;
 pub mod snapshot;
 pub mod sqlite;
+pub mod unblock;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -172,6 +174,13 @@ pub enum Change {
         /// Profile id.
         id: ProfileId,
     },
+    /// Clear the profile's `blockedUntil`/`cooldownUntil`/`disabledUntil` windows (with the
+    /// fields OpenClaw clears with them, see [`unblock`]) in the layer whose `usageStats`
+    /// entry the gateway reads; nothing else.
+    Unblock {
+        /// Profile id.
+        id: ProfileId,
+    },
 }
 
 impl std::fmt::Debug for Change {
@@ -193,6 +202,7 @@ impl std::fmt::Debug for Change {
                 .finish(),
             Change::Retire { id } => f.debug_struct("Retire").field("id", id).finish(),
             Change::Delete { id } => f.debug_struct("Delete").field("id", id).finish(),
+            Change::Unblock { id } => f.debug_struct("Unblock").field("id", id).finish(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod queue;
 mod restore;
 mod retire_order;
 mod sweep;
+mod unblock;
 mod views;
 
 use std::path::Path;
