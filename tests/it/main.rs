@@ -8,6 +8,7 @@ mod chat;
 mod interop;
 mod interop_order;
 mod oauth;
+mod rotation;
 mod selectors;
 mod store;
 mod telegram;
