@@ -48,6 +48,11 @@ pub enum Parsed {
     Usage(Option<String>),
     /// `/codex_auth ...`.
     Auth(AuthCommand),
+    /// `/codex_rotation [deep]`.
+    Rotation {
+        /// `deep` was given.
+        deep: bool,
+    },
     /// A message that is just a callback URL.
     CallbackUrl(Secret<String>),
     /// A bare word or words (a text-fallback reply, or chatter).
@@ -120,6 +125,14 @@ pub fn parse(text: &str) -> Parsed {
             sel => Parsed::Usage(Some(sel.join(" "))),
         },
         "codex_auth" => parse_auth(&args),
+        "codex_rotation" => match args.as_slice() {
+            [] => Parsed::Rotation { deep: false },
+            ["deep"] => Parsed::Rotation { deep: true },
+            _ => bad(
+                "/codex_rotation takes nothing or deep.",
+                "/codex_rotation [deep]",
+            ),
+        },
         _ => Parsed::Unknown(format!("/{}", command.chars().take(40).collect::<String>())),
     }
 }
@@ -181,6 +194,18 @@ mod tests {
         assert!(matches!(parse("/start"), Parsed::Start));
         assert!(matches!(parse(" /help@codex_bot "), Parsed::Help));
         assert!(matches!(parse("/codex_usage"), Parsed::Usage(None)));
+        assert!(matches!(
+            parse("/codex_rotation"),
+            Parsed::Rotation { deep: false }
+        ));
+        assert!(matches!(
+            parse("/codex_rotation@bot deep"),
+            Parsed::Rotation { deep: true }
+        ));
+        assert!(matches!(
+            parse("/codex_rotation deeper"),
+            Parsed::BadArguments { .. }
+        ));
         assert!(matches!(parse("/codex_usage@bot all"), Parsed::Usage(Some(s)) if s == "all"));
         assert!(matches!(
             parse("/codex_auth"),

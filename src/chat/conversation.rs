@@ -200,6 +200,7 @@ impl Conversation {
             Parsed::Help => Act::Help,
             Parsed::Usage(None) => Act::UsageMenu,
             Parsed::Usage(Some(sel)) => Act::UsageSelector(sel),
+            Parsed::Rotation { deep } => Act::Rotation { deep },
             Parsed::Auth(a) => match a {
                 AuthCommand::Menu => Act::AuthMenu,
                 AuthCommand::Status(sel) => Act::StatusSelector(sel),

@@ -63,6 +63,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_no_profiles",
     "selector_no_match",
     "selector_ambiguous",
+    "rotation",
+    "rotation_deep",
 );
 
 fn env() -> &'static Environment<'static> {
@@ -144,8 +146,28 @@ mod tests {
             code => "ABCD-1234", layer => "state-db", verified => true, backup => "b.json",
             selector => "all", count => 2, given => "alice", suggestions => vec!["a", "b", "c"],
             candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
-            requested => "openai:work", account => "1111…0001"
+            requested => "openai:work", account => "1111…0001", r => rotation_sample(),
+            rotations => 1
         }
+    }
+
+    /// A rotation with one finding of every code the templates word.
+    fn rotation_sample() -> Value {
+        let facts = serde_json::json!({"model": "m", "usable": "4", "which": "the third and fourth",
+            "never": "openai:c", "whence": "w", "listed": "openai:a", "hidden": "openai:b",
+            "order": "openai:a", "session": "s", "profile": "openai:a", "source": "user",
+            "until": "2100-01-01T00:00:00Z", "left": "3 min"});
+        let findings: Vec<serde_json::Value> = [
+            "fallback_caps_rotation", "config_profiles_hide_stored", "config_order_hides_stored",
+            "config_order_decides", "config_order_overridden", "codex_home_scope_user",
+            "session_pin", "profile_blocked", "no_usable_profile", "other",
+        ]
+        .iter()
+        .map(|c| serde_json::json!({"code": c, "severity": "info", "message": "m", "fix": null, "facts": facts}))
+        .collect();
+        Value::from_serialize(serde_json::json!({"provider": "openai", "usable_now": 4,
+            "try_order": ["openai:a"], "order_source": "store", "fallback_model": "m",
+            "tried_per_turn": 2, "last_good": null, "findings": findings}))
     }
 
     #[test]
@@ -160,7 +182,16 @@ mod tests {
     fn menu_and_labels() {
         let m = menu();
         let names: Vec<&str> = m.iter().map(|(c, _)| c.as_str()).collect();
-        assert_eq!(names, ["codex_usage", "codex_auth", "help", "start"]);
+        assert_eq!(
+            names,
+            [
+                "codex_usage",
+                "codex_auth",
+                "codex_rotation",
+                "help",
+                "start"
+            ]
+        );
         assert!(m.iter().all(|(_, d)| !d.is_empty() && d.len() <= 256));
         assert_eq!(label("confirm_delete"), "Yes, delete it");
         assert_eq!(label("nope"), "nope");

@@ -101,6 +101,8 @@ pub enum Command {
     Layers(LayersArgs),
     /// Find mixed states and what fixes them.
     Doctor,
+    /// How many profiles are usable, what the gateway tries on a rate limit, what is in the way.
+    Rotation(RotationArgs),
     /// Run the Telegram bot.
     Bot,
     /// Run the same conversation in this terminal (text fallback).
@@ -303,4 +305,12 @@ pub struct LayersArgs {
 /// refusal would make clap quote the value in its error).
 fn secret_value(raw: &str) -> Result<Secret<String>, std::convert::Infallible> {
     Ok(Secret::new(raw.to_owned()))
+}
+
+/// `rotation`.
+#[derive(Debug, Args)]
+pub struct RotationArgs {
+    /// Also the failover policy, how order, lastGood and pins interact, and the commands.
+    #[arg(long)]
+    pub deep: bool,
 }

@@ -9,6 +9,7 @@ mod chat;
 mod order;
 pub mod output;
 mod profiles;
+mod rotation;
 pub mod store_opts;
 mod unblock;
 mod usage;
@@ -113,6 +114,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Backups(cmd) => change::backups(g, cmd),
         Command::Layers(a) => change::layers(g, a),
         Command::Doctor => change::doctor(g),
+        Command::Rotation(a) => rotation::run(g, a),
         Command::Bot => chat::bot(g),
         Command::Chat => chat::terminal(g),
         Command::ApplyWorker => change::apply_worker(g),

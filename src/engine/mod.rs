@@ -13,6 +13,7 @@ pub mod label;
 pub mod lenient;
 pub mod oauth;
 pub mod profile;
+pub mod rotation;
 pub mod selector;
 pub mod store;
 pub mod usage;

@@ -9,6 +9,7 @@ mod interop;
 mod interop_order;
 mod interop_unblock;
 mod oauth;
+mod rotation;
 mod selectors;
 mod store;
 mod telegram;

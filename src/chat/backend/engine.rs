@@ -26,6 +26,7 @@ use crate::engine::oauth::login::SavedLogin;
 use crate::engine::oauth::pending::PendingLogins;
 use crate::engine::oauth::{Issuer, Requester, flow};
 use crate::engine::profile::ProfileId;
+use crate::engine::rotation::{self, Rotation};
 use crate::engine::selector::Selector;
 use crate::engine::store::{Change, Snapshot, Store};
 use crate::engine::usage::select::peers;
@@ -416,5 +417,24 @@ impl Backend for EngineBackend {
 
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
         self.change(id, "delete")
+    }
+
+    fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>> {
+        Box::pin(async move {
+            let loaded = self.snapshot().await?;
+            // The session pins are read from the agent database: off the async threads.
+            blocking(move || {
+                let (store, snap) = (&loaded.0, &loaded.1);
+                let pins = rotation::pins(store);
+                let provider = store.codex_provider();
+                Ok(rotation::analyse(
+                    snap,
+                    provider.as_str(),
+                    store.agent(),
+                    &pins,
+                ))
+            })
+            .await
+        })
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::profile::ProfileId;
+use crate::engine::rotation::Rotation;
 use crate::engine::{Failure, FailureKind};
 
 mod engine;
@@ -201,6 +202,8 @@ pub trait Backend: Send + Sync {
     fn retire(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Delete a profile and every reference to it.
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
+    /// Rotation guidance from the gateway's state (read-only).
+    fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>>;
 }
 
 #[cfg(test)]

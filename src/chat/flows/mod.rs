@@ -4,6 +4,7 @@
 
 mod auth;
 mod menus;
+mod rotation;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
@@ -66,6 +67,11 @@ pub(crate) enum Act {
     Delete(ProfileId),
     /// Dismiss a confirmation.
     Cancel,
+    /// `/codex_rotation [deep]`.
+    Rotation {
+        /// The long form.
+        deep: bool,
+    },
 }
 
 impl Act {
@@ -86,6 +92,7 @@ impl Act {
             Act::DeleteSelector { .. } | Act::AskDelete(_) => "ask_delete",
             Act::Delete(_) => "delete",
             Act::Cancel => "cancel",
+            Act::Rotation { .. } => "rotation",
         }
     }
 
@@ -168,6 +175,7 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
                 .retain(|(user, _), _| *user != ctx.origin.user);
             show(&ctx, &render::text("cancelled")).await;
         }
+        Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
     }
 }
 

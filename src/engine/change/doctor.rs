@@ -75,6 +75,7 @@ pub fn run(opts: &StoreOptions) -> DoctorReport {
                 store.codex_provider().as_str(),
                 snap,
             ));
+            rotation(store, snap, &mut findings);
             Some(snap.info.clone())
         }
         Err(e) => {
@@ -222,6 +223,25 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
         ));
     }
     out
+}
+
+/// The rotation findings (`codex-profiler rotation`), those `examine` has not already made.
+fn rotation(store: &Store, snap: &Snapshot, out: &mut Vec<Finding>) {
+    let pins = crate::engine::rotation::pins(store);
+    let provider = store.codex_provider();
+    let r = crate::engine::rotation::analyse(snap, provider.as_str(), store.agent(), &pins);
+    for f in r.findings {
+        if out.iter().any(|o| o.code == f.code) && f.code == "config_profiles_hide_stored" {
+            continue;
+        }
+        out.push(finding(
+            f.code,
+            f.severity,
+            f.message,
+            "what the gateway tries on a rate limit: codex-profiler rotation --deep",
+            f.fix,
+        ));
+    }
 }
 
 /// Codex profiles a stored order leaves out: the gateway tries only the ids a stored order

@@ -14,6 +14,7 @@ use codex_profiler::chat::backend::{
 use codex_profiler::chat::transport::{BoxFuture, UserId};
 use codex_profiler::engine::FailureKind;
 use codex_profiler::engine::profile::ProfileId;
+use codex_profiler::engine::rotation::Rotation;
 use codex_profiler::engine::selector::Selector;
 use codex_profiler::secret::Secret;
 use tokio::sync::{Semaphore, oneshot};
@@ -226,5 +227,10 @@ impl Backend for Fake {
                 backup: None,
             })
         })
+    }
+
+    fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>> {
+        // The chat tests of rotation run over the real engine (`engine.rs`).
+        Box::pin(async { Err(err("rotation is not scripted in this fake")) })
     }
 }

@@ -6,6 +6,7 @@ mod engine_login;
 mod fake_backend;
 mod flows;
 mod recording;
+mod rotation;
 mod selectors;
 mod terminal;
 

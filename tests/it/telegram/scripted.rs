@@ -12,6 +12,7 @@ use codex_profiler::chat::backend::{
 };
 use codex_profiler::chat::transport::{BoxFuture, UserId};
 use codex_profiler::engine::profile::ProfileId;
+use codex_profiler::engine::rotation::Rotation;
 use codex_profiler::secret::Secret;
 
 /// The authorization code the tests paste (must never reach the wire).
@@ -196,5 +197,12 @@ impl Backend for Scripted {
             verified: true,
             backup: None,
         }))
+    }
+
+    fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>> {
+        done(Err(BackendError::runtime(
+            "unscripted",
+            "rotation is not scripted in this fake",
+        )))
     }
 }

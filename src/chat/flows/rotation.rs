@@ -1,0 +1,32 @@
+//! `/codex_rotation [deep]`: the engine's rotation guidance in chat words
+//! (`templates/chat/rotation.j2`, and `rotation_deep.j2` for the long form, which also offers
+//! the usage check as a button or reply word).
+
+use crate::chat::callback::{CallbackData, UsageTarget};
+use crate::chat::conversation::{Conversation, Ctx};
+use crate::chat::flows::{Choice, failed, show, show_menu};
+use crate::chat::render::{self, Value, context, label};
+use crate::engine::rotation::RATE_LIMIT_ROTATIONS;
+
+/// Answer `/codex_rotation` (`deep`: the long form).
+pub(super) async fn show_rotation(conv: &Conversation, ctx: &Ctx, deep: bool) {
+    let r = match conv.backend.rotation().await {
+        Ok(r) => r,
+        Err(e) => return ctx.say(&failed("Rotation", &e)).await,
+    };
+    let r = Value::from_serialize(&r);
+    let mut text = render::render("rotation", context! { r => r.clone() });
+    if !deep {
+        return show(ctx, &text).await;
+    }
+    text.push_str(&render::render(
+        "rotation_deep",
+        context! { r => r, rotations => RATE_LIMIT_ROTATIONS },
+    ));
+    let rows = vec![vec![Choice::new(
+        label("all"),
+        "all",
+        CallbackData::Usage(UsageTarget::All),
+    )]];
+    show_menu(conv, ctx, &text, rows).await;
+}
