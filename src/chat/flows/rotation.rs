@@ -5,7 +5,9 @@
 use crate::chat::callback::{CallbackData, UsageTarget};
 use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::flows::{Choice, failed, show, show_menu};
+use crate::chat::permissions::Role;
 use crate::chat::render::{self, Value, context, label};
+use crate::chat::transport::ChatKind;
 use crate::engine::rotation::RATE_LIMIT_ROTATIONS;
 
 /// Answer `/codex_rotation` (`deep`: the long form).
@@ -15,7 +17,13 @@ pub(super) async fn show_rotation(conv: &Conversation, ctx: &Ctx, deep: bool) {
         Err(e) => return ctx.say(&failed("Rotation", &e)).await,
     };
     let r = Value::from_serialize(&r);
-    let mut text = render::render("rotation", context! { r => r.clone() });
+    // Session keys name other chats (`agent:main:telegram:direct:<id>`): only an admin in a
+    // private chat sees them; everyone else reads that a session pins the profile.
+    let sessions = ctx.role == Role::Admin && ctx.origin.kind == ChatKind::Private;
+    let mut text = render::render(
+        "rotation",
+        context! { r => r.clone(), show_sessions => sessions },
+    );
     if !deep {
         return show(ctx, &text).await;
     }
