@@ -250,7 +250,10 @@ fn a_corrupt_history_leaves_the_check_and_the_gateway_alone() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("6 checked: 2 usable, 0 limited, 4 failed\n"));
+    assert!(
+        r.stdout
+            .contains("6 checked: 2 usable, 0 limited, 4 failed\n")
+    );
     assert!(r.stdout.contains("Forecast: unavailable"), "{}", r.stdout);
     assert!(
         r.stderr
