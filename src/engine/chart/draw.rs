@@ -276,3 +276,77 @@ fn encode(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::chart::Point;
+
+    fn point(at_ms: i64, remaining: Option<f64>, reset_at_ms: Option<i64>, reset: bool) -> Point {
+        Point {
+            at_ms,
+            remaining_percent: remaining,
+            reset_at_ms,
+            reset,
+        }
+    }
+
+    fn series(points: Vec<Point>) -> Series {
+        Series {
+            profile: "p".into(),
+            label: "p".into(),
+            limit: None,
+            window: "5h".into(),
+            window_seconds: Some(18_000),
+            points,
+            forecast: None,
+        }
+    }
+
+    #[test]
+    fn a_known_reset_is_a_step_up_at_its_time() {
+        let s = series(vec![
+            point(0, Some(30.0), Some(600_000), false),
+            point(1_000_000, Some(90.0), Some(18_600_000), true),
+        ]);
+        let r = runs(&s, 0, 2_000_000);
+        assert_eq!(
+            r,
+            vec![vec![
+                (0, 30.0),
+                (600_000, 30.0),
+                (600_000, 100.0),
+                (1_000_000, 90.0)
+            ]]
+        );
+    }
+
+    #[test]
+    fn a_failed_check_or_a_silence_longer_than_the_window_breaks_the_line() {
+        let h = 3_600_000;
+        let s = series(vec![
+            point(0, Some(90.0), None, false),
+            point(h, Some(80.0), None, false),
+            point(2 * h, None, None, false),
+            point(3 * h, Some(70.0), None, false),
+            point(4 * h, Some(60.0), None, false),
+            // Six hours without a check: longer than the 5h window.
+            point(10 * h, Some(50.0), None, false),
+            point(11 * h, Some(40.0), None, false),
+        ]);
+        let r = runs(&s, 0, 12 * h);
+        let lens: Vec<usize> = r.iter().map(Vec::len).collect();
+        assert_eq!(lens, vec![2, 2, 2], "{r:?}");
+    }
+
+    #[test]
+    fn colours_are_distinct_and_never_the_axes_or_the_background() {
+        let all: Vec<[u8; 3]> = (0..60).map(colour).collect();
+        for (i, c) in all.iter().enumerate() {
+            assert!(!all[..i].contains(c), "colour {i} {c:?} repeats");
+            assert_ne!(*c, [255, 255, 255]);
+            assert_ne!(*c, [0, 0, 0]);
+            assert!(c[0] != c[1] || c[1] != c[2], "colour {i} {c:?} is a grey");
+        }
+    }
+}

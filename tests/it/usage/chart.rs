@@ -392,3 +392,52 @@ fn cli_history_without_history_is_a_sentence_or_a_png_error() {
         "not created by a read"
     );
 }
+
+#[test]
+fn the_forecast_is_drawn_past_the_history() {
+    let since = NOW - 12 * HOUR;
+    let now = NOW - 15 * MIN;
+    let hs = vec![history("p", "p", burning("p", 12, 3.0))];
+    let with = chart::series::build(&hs, since, now);
+    assert!(with.iter().all(|s| s.forecast.is_some()), "{with:#?}");
+    // The same time axis (it reaches the forecast's end), the dashed line left out: a
+    // forecast starting before the span is not drawn.
+    let without: Vec<Series> = with
+        .iter()
+        .cloned()
+        .map(|mut s| {
+            if let Some(f) = s.forecast.as_mut() {
+                f.from_ms = since - 1;
+            }
+            s
+        })
+        .collect();
+    let mut o = opts(since, 900, 500);
+    o.now_ms = now;
+    let count = |series: &[Series], i: usize| {
+        let (_, _, px) = decode(&chart::png(series, &o).unwrap());
+        px.iter().filter(|p| **p == chart::colour(i)).count()
+    };
+    for i in 0..with.len() {
+        let (a, b) = (count(&with, i), count(&without, i));
+        assert!(
+            a > b,
+            "series {i}: {a} pixels with the forecast, {b} without"
+        );
+    }
+}
+
+#[test]
+fn a_legend_too_long_for_the_image_still_draws() {
+    let hs: Vec<ProfileHistory> = (0..40)
+        .map(|p| {
+            let id = format!("openai:p{p}@example.com");
+            history(&id, &format!("p{p}@example.com"), burning(&id, 6, 1.0))
+        })
+        .collect();
+    let series = chart::series::build(&hs, NOW - DAY, NOW);
+    assert_eq!(series.len(), 80);
+    let bytes = chart::png(&series, &opts(NOW - DAY, 800, 300)).unwrap();
+    assert_eq!(decode(&bytes).0, 800);
+    assert_eq!(ChartOptions::height_for(80), 80 * 16 + 80);
+}
