@@ -348,6 +348,10 @@ fn cli_history_text_json_png_and_errors() {
     assert!(r.stdout.contains("written to"), "{}", r.stdout);
     let (w, h, _) = decode(&std::fs::read(&file).unwrap());
     assert_eq!((w, h), (1200, 600));
+    let nowhere = home.path().join("missing-dir").join("chart.png");
+    let r = history_cmd(home.path(), &[], &["--png", nowhere.to_str().unwrap()]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("could not write"), "{}", r.stderr);
 
     let r = history_cmd(home.path(), &[], &["--days", "31"]);
     r.expect_code(2);
