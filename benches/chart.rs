@@ -6,10 +6,14 @@
 //!
 //! - **baseline**: PNG-encoding a blank bitmap of the same size with the same settings (the
 //!   floor any chart of that size pays);
+//! - **frame**: the same chart with one check per series (axes, grid, legend, text, encode:
+//!   everything but the lines);
 //! - **png**: [`chart::png`] over the built series (draw and encode);
 //! - **build + png**: [`chart::series::build`] (with the forecast) and then the PNG, what
 //!   `usage history --png` does after reading the rows;
-//! - **sparklines**: [`chart::sparklines`] over the same series.
+//! - **sparklines**: [`chart::sparklines`] over the same series;
+//! - **read rows**: [`history::histories`] of the same rows from a real `history.sqlite`
+//!   (what `usage history` reads before building anything), for the end-to-end picture.
 //!
 //! Run: `cargo bench --bench chart`. Under `cargo test` (no `--bench` argument) it runs a
 //! small smoke round (2 profiles, 1 day).
@@ -19,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use codex_profiler::engine::chart::{self, ChartOptions, SparkOptions};
 use codex_profiler::engine::forecast::ProfileHistory;
-use codex_profiler::engine::history::{Row, WindowSample};
+use codex_profiler::engine::history::{self, HistoryStore, Row, SqliteHistory, WindowSample};
 
 const DAY_MS: i64 = 86_400_000;
 /// Two hours into a 5h window.
@@ -106,6 +110,16 @@ fn main() {
         out
     };
     let base = time(rounds, encode_blank);
+    let frame_series: Vec<_> = series
+        .iter()
+        .cloned()
+        .map(|mut s| {
+            s.points.truncate(1);
+            s.forecast = None;
+            s
+        })
+        .collect();
+    let frame = time(rounds, || chart::png(&frame_series, &opts).expect("frame"));
     let draw = time(rounds, || chart::png(&series, &opts).expect("png"));
     let full = time(rounds, || {
         let s = chart::series::build(&histories, since, NOW);
@@ -117,6 +131,19 @@ fn main() {
         now_ms: NOW,
     };
     let spark = time(rounds, || chart::sparklines(&series, &spark_opts));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = SqliteHistory::open_in(dir.path()).expect("history");
+    let mut all: Vec<Row> = histories.iter().flat_map(|h| h.rows.clone()).collect();
+    all.sort_by_key(|r| r.at_ms);
+    store.append(&all).expect("append");
+    let targets: Vec<(String, String)> = histories
+        .iter()
+        .map(|h| (h.profile.clone(), h.label.clone()))
+        .collect();
+    let read_rounds = rounds.min(3);
+    let read = time(read_rounds, || {
+        history::histories(&store, &targets, since).expect("read")
+    });
     let points: usize = series.iter().map(|s| s.points.len()).sum();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let ratio = |d: Duration| d.as_secs_f64() / base.as_secs_f64().max(1e-9);
@@ -128,18 +155,29 @@ fn main() {
     );
     println!("baseline (encode a blank bitmap): {:8.2} ms", ms(base));
     println!(
-        "png (draw + encode):              {:8.2} ms  {:6.1}x baseline",
-        ms(draw),
-        ratio(draw)
+        "frame (no lines):                 {:8.2} ms  {:6.1}x baseline",
+        ms(frame),
+        ratio(frame)
     );
     println!(
-        "build + png:                      {:8.2} ms  {:6.1}x baseline",
+        "png (draw + encode):              {:8.2} ms  {:6.1}x baseline  {:4.2}x frame",
+        ms(draw),
+        ratio(draw),
+        draw.as_secs_f64() / frame.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "build + png:                      {:8.2} ms  {:6.1}x baseline  {:4.2}x frame",
         ms(full),
-        ratio(full)
+        ratio(full),
+        full.as_secs_f64() / frame.as_secs_f64().max(1e-9)
     );
     println!(
         "sparklines:                       {:8.2} ms  {:6.1}x baseline",
         ms(spark),
         ratio(spark)
+    );
+    println!(
+        "read rows (history.sqlite, median of {read_rounds}): {:8.2} ms",
+        ms(read)
     );
 }
