@@ -123,12 +123,8 @@ fn render(buf: &mut [u8], series: &[Series], opts: &ChartOptions) -> Result<(), 
         .y_label_area_size(48)
         .build_cartesian_2d(since..until, 0f64..100f64)
         .map_err(draw_err)?;
-    let span = until - since;
-    let fmt = if span > 3 * 86_400_000 {
-        "%m-%d"
-    } else {
-        "%m-%d %H:%M"
-    };
+    // Date and time on every label: the ticks of a multi-day span fall at any hour.
+    let fmt = "%m-%d %H:%M";
     let x_fmt = |ms: &i64| {
         chrono::DateTime::from_timestamp_millis(*ms)
             .map(|t| t.format(fmt).to_string())
@@ -136,7 +132,7 @@ fn render(buf: &mut [u8], series: &[Series], opts: &ChartOptions) -> Result<(), 
     };
     chart
         .configure_mesh()
-        .x_labels(8)
+        .x_labels(7)
         .y_labels(6)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
