@@ -83,6 +83,7 @@ pub enum Command {
     #[command(subcommand)]
     Order(OrderCmd),
     /// Check each profile's quota on the ChatGPT usage endpoint (read-only).
+    #[command(args_conflicts_with_subcommands = true)]
     Usage(UsageArgs),
     /// Log in (PKCE paste-back or device code), show login status, import the Codex CLI login.
     #[command(subcommand)]
@@ -178,6 +179,31 @@ pub struct UsageArgs {
     /// Most requests in flight at once [default: $CODEX_PROFILER_USAGE_CONCURRENCY, else 16].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub concurrency: Option<u64>,
+    /// `usage history`: charts of the recorded checks instead of a check.
+    #[command(subcommand)]
+    pub cmd: Option<UsageCmd>,
+}
+
+/// `usage` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UsageCmd {
+    /// Remaining quota per profile and window over time, from the usage history: a text
+    /// sparkline per line, or a PNG chart with `--png FILE`.
+    History(UsageHistoryArgs),
+}
+
+/// `usage history`.
+#[derive(Debug, Args)]
+pub struct UsageHistoryArgs {
+    /// Which profiles: all, default, a profile id or the end of one.
+    #[arg(long, default_value = "all", value_name = "SEL")]
+    pub profile: String,
+    /// Days back to show (at most the retention, $CODEX_PROFILER_HISTORY_DAYS).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: u32,
+    /// Write a PNG chart to FILE instead of printing sparklines.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<std::path::PathBuf>,
 }
 
 /// `usage --format`.

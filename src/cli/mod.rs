@@ -13,6 +13,7 @@ mod rotation;
 pub mod store_opts;
 mod unblock;
 mod usage;
+mod usage_history;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -106,7 +107,10 @@ pub fn run(cli: Cli) -> Outcome {
     let result = match cli.command {
         Command::Profiles => profiles::run(g),
         Command::Order(cmd) => order::run(g, cmd),
-        Command::Usage(a) => usage::run(g, a),
+        Command::Usage(mut a) => match a.cmd.take() {
+            Some(args::UsageCmd::History(h)) => usage_history::run(g, h),
+            None => usage::run(g, a),
+        },
         Command::Auth(cmd) => auth::run(g, cmd),
         Command::Retire(a) => change::retire(g, a),
         Command::Delete(a) => change::delete(g, a),

@@ -2,6 +2,7 @@
 //! safe changes. Nothing in here knows about Telegram, terminals or command-line parsing.
 
 pub mod change;
+pub mod chart;
 pub mod endpoint;
 pub mod error;
 pub mod forecast;

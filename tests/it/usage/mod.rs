@@ -2,6 +2,7 @@
 //! class, attempt counts, headers, concurrency), and the binary end to end (JSON document,
 //! text lines, exit codes, no secret in any output, read-only store, endpoint trust).
 
+mod chart;
 mod cli;
 mod engine;
 mod history;
