@@ -12,7 +12,13 @@
 //!   - [`engine::usage`]: the quota check against the ChatGPT usage endpoint.
 //!   - [`engine::change`]: preflight, backup, apply, verify for every mutation; gateway-native
 //!     mode; queued apply; layers and doctor.
-//!   - [`engine::endpoint`]: which hosts may ever receive a token.
+//!   - [`engine::endpoint`]: which hosts may ever receive a token; [`engine::http`]: the one
+//!     builder of every client that carries a secret (no proxy for loopback, `localhost`
+//!     pinned).
+//!   - [`engine::label`]: the one display label of a profile, told apart across the store.
+//!   - [`engine::history`], [`engine::forecast`], [`engine::chart`]: the usage history in
+//!     codex-profiler's own database, burn-rate forecasts over it, and charts of it.
+//!   - [`engine::rotation`]: what a rate-limited turn tries and what stands in the way.
 //! - [`chat`]: the conversation core every chat adapter shares (commands, callback codec,
 //!   duplicate suppression, permissions, progress-first delivery, templates).
 //! - [`adapters`]: transports for the chat core: Telegram (teloxide) and the terminal.
