@@ -23,41 +23,15 @@ use std::time::{Duration, Instant};
 
 use codex_profiler::engine::chart::{self, ChartOptions, SparkOptions};
 use codex_profiler::engine::forecast::ProfileHistory;
-use codex_profiler::engine::history::{self, HistoryStore, Row, SqliteHistory, WindowSample};
+use codex_profiler::engine::history::{self, HistoryStore, Row, SqliteHistory};
+
+#[path = "support/history_rows.rs"]
+mod history_rows;
+use history_rows::row;
 
 const DAY_MS: i64 = 86_400_000;
 /// Two hours into a 5h window.
 const NOW: i64 = 1_800_007_200_000;
-
-fn row(p: usize, at_ms: i64) -> Row {
-    let window = |label: &str, secs: i64, pace: f64| {
-        let start = at_ms.div_euclid(secs * 1000) * secs * 1000;
-        let used = ((at_ms - start) as f64 / 60_000.0 * pace).min(100.0);
-        WindowSample {
-            limit: None,
-            label: label.into(),
-            window_seconds: Some(secs),
-            used_percent: Some(used.round()),
-            reset_at: Some((start + secs * 1000) / 1000),
-        }
-    };
-    let pace = 0.1 + (p % 7) as f64 * 0.05;
-    Row {
-        at_ms,
-        profile: format!("openai:bench{p}@example.com"),
-        account_id: None,
-        plan: Some("plus".into()),
-        windows: vec![
-            window("5h", 18_000, pace),
-            window("week", 604_800, pace / 40.0),
-        ],
-        credits_balance: None,
-        spend_remaining: None,
-        limit_reached: Some(false),
-        remote_error: None,
-        local_status: "ok".into(),
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

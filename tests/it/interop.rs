@@ -231,22 +231,7 @@ fn state_db_store_round_trips_with_openclaw() {
         None,
     )
     .ok();
-    let theirs = claw
-        .run(
-            home,
-            &[
-                "models",
-                "auth",
-                "order",
-                "get",
-                "--provider",
-                "openai",
-                "--json",
-            ],
-            None,
-        )
-        .ok()
-        .json();
+    let theirs = claw.openai_order(home);
     let ours = cli::run(
         home,
         &[],

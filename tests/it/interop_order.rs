@@ -12,19 +12,6 @@ use crate::support::cli;
 use crate::support::fixtures::{Fixture, plus_oauth};
 use crate::support::openclaw::openclaw;
 
-fn claw_order(home: &std::path::Path) -> Value {
-    let args = [
-        "models",
-        "auth",
-        "order",
-        "get",
-        "--provider",
-        "openai",
-        "--json",
-    ];
-    openclaw().run(home, &args, None).ok().json()
-}
-
 fn our_order(fx: &Fixture) -> Value {
     let state = fx.state_arg();
     let args = ["--state-dir", state.as_str(), "--json", "order", "get"];
@@ -50,7 +37,7 @@ fn stored_order_matches_openclaw_and_effective_order_says_why_it_differs() {
     );
 
     // Nothing stored: both say null.
-    let theirs = claw_order(fx.home());
+    let theirs = openclaw().openai_order(fx.home());
     let ours = our_order(&fx);
     assert_eq!(theirs["order"], Value::Null, "theirs: {theirs:#}");
     assert_eq!(ours["order"], Value::Null, "ours: {ours:#}");
@@ -73,7 +60,7 @@ fn stored_order_matches_openclaw_and_effective_order_says_why_it_differs() {
                 .collect(),
         })
         .expect("write the order");
-    let theirs = claw_order(fx.home());
+    let theirs = openclaw().openai_order(fx.home());
     let ours = our_order(&fx);
     assert_eq!(theirs["order"], json!(ids), "theirs: {theirs:#}");
     assert_eq!(

@@ -28,22 +28,7 @@ fn claw_views(home: &std::path::Path) -> (Value, Value) {
         .run(home, &["models", "auth", "list", "--json"], None)
         .ok()
         .json();
-    let order = claw
-        .run(
-            home,
-            &[
-                "models",
-                "auth",
-                "order",
-                "get",
-                "--provider",
-                "openai",
-                "--json",
-            ],
-            None,
-        )
-        .ok()
-        .json();
+    let order = claw.openai_order(home);
     (list, order)
 }
 

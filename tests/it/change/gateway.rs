@@ -95,22 +95,7 @@ fn the_real_openclaw_writes_and_our_read_verifies() {
     );
 
     // 2: the gateway itself agrees.
-    let doc = claw
-        .run(
-            fx.home(),
-            &[
-                "models",
-                "auth",
-                "order",
-                "get",
-                "--provider",
-                "openai",
-                "--json",
-            ],
-            None,
-        )
-        .ok()
-        .json();
+    let doc = claw.openai_order(fx.home());
     assert_eq!(
         doc["order"],
         json!(["openai:alice@example.com", "openai:bob@example.com"])

@@ -88,6 +88,26 @@ impl OpenClaw {
         )
     }
 
+    /// `openclaw models auth order get --provider openai --json` under `home`, which must
+    /// succeed: the stored order as the gateway reports it.
+    pub fn openai_order(&self, home: &Path) -> serde_json::Value {
+        self.run(
+            home,
+            &[
+                "models",
+                "auth",
+                "order",
+                "get",
+                "--provider",
+                "openai",
+                "--json",
+            ],
+            None,
+        )
+        .ok()
+        .json()
+    }
+
     /// Run `openclaw args...` with a scratch `HOME` (its state is `home/.openclaw`), optionally
     /// feeding `stdin`.
     pub fn run(&self, home: &Path, args: &[&str], stdin: Option<&str>) -> ClawRun {
