@@ -108,6 +108,14 @@ pub enum Command {
     Bot,
     /// Run the same conversation in this terminal (text fallback).
     Chat,
+    /// Print a shell completion script (bash, zsh or fish) to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+    /// Print the manual page (roff) to stdout, e.g. `codex-profiler man | man -l -`.
+    Man,
     /// Internal: the detached worker of a queued apply (restarts the gateway, records it).
     #[command(name = "__apply-worker", hide = true)]
     ApplyWorker,
@@ -229,7 +237,8 @@ pub enum AuthCmd {
         /// Profile name given to `auth start`.
         #[arg(long, value_name = "NAME")]
         profile: String,
-        /// The redirect URL, its query string, or `code#state`.
+        /// The redirect URL, its query string, or `code#state`; `-` reads it from stdin
+        /// (recommended: a URL on the command line shows in the process list).
         #[arg(long, value_name = "URL", value_parser = secret_value)]
         callback_url: Secret<String>,
         /// Restart the gateway in the background afterwards.
@@ -277,7 +286,7 @@ pub struct DeleteArgs {
     #[arg(value_name = "SEL")]
     pub selector: String,
     /// Really delete.
-    #[arg(long)]
+    #[arg(long, visible_alias = "yes")]
     pub confirm: bool,
     /// Mutation options.
     #[command(flatten)]
@@ -311,7 +320,7 @@ pub enum BackupsCmd {
         /// The backup's name, as `backups list` shows it.
         name: String,
         /// Really restore.
-        #[arg(long)]
+        #[arg(long, visible_alias = "yes")]
         confirm: bool,
         /// Mutation options.
         #[command(flatten)]
@@ -331,6 +340,17 @@ pub struct LayersArgs {
 /// refusal would make clap quote the value in its error).
 fn secret_value(raw: &str) -> Result<Secret<String>, std::convert::Infallible> {
     Ok(Secret::new(raw.to_owned()))
+}
+
+/// `completions SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    /// GNU Bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 /// `rotation`.

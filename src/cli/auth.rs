@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::args::{AuthCmd, GlobalArgs};
 use super::output::{CliError, CmdResult, Report};
+use super::paste;
 use super::store_opts::open_store;
 use crate::engine::health::iso_ms;
 use crate::engine::oauth::device::{DeviceEvent, DeviceOptions};
@@ -63,7 +64,9 @@ fn start(g: &GlobalArgs, name: &str) -> CmdResult {
         "Open this URL in a browser and log in with the account for `{p}`:\n\n{url}\n\n\
          The browser then goes to {CALLBACK_URL_PLACEHOLDER} (the page will not load; that is \
          expected). Copy that whole address and run:\n\n  \
-         codex-profiler auth finish --profile {p} --callback-url '<the address>'\n\n\
+         codex-profiler auth finish --profile {p} --callback-url -\n\n\
+         and paste it after the prompt (or pipe it in: `pbpaste | codex-profiler auth finish \
+         --profile {p} --callback-url -`).\n\n\
          This login expires at {expires} (15 minutes). Keep the address private: it holds a \
          one-time login code.",
         p = s.profile,
@@ -72,6 +75,16 @@ fn start(g: &GlobalArgs, name: &str) -> CmdResult {
 }
 
 fn finish(g: &GlobalArgs, name: &str, pasted: Secret<String>, queue_apply: bool) -> CmdResult {
+    let pasted = if pasted.expose_secret() == paste::FROM_STDIN {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprint!("Paste the address the browser was sent to, then press Enter: ");
+            let _ = std::io::stderr().flush();
+        }
+        paste::read_callback(stdin.lock())?
+    } else {
+        pasted
+    };
     let issuer = Issuer::from_env()?;
     let store = open_store(g)?;
     let saved = runtime()?.block_on(flow::finish_login(
@@ -279,7 +292,7 @@ fn status_text(rows: &[ProfileStatus], pend: &[PendingView], selector: &str) -> 
             out.push_str(&format!(
                 "No profile `{}` is stored yet: a login for it is pending (started by {}, \
                  until {}); finish it with `codex-profiler auth finish --profile {} \
-                 --callback-url '<the address>'`.\n",
+                 --callback-url -` and paste the address.\n",
                 p.profile,
                 p.requester,
                 dash(&p.expires_at),

@@ -6,8 +6,10 @@ mod args;
 mod auth;
 mod change;
 mod chat;
+mod completions;
 mod order;
 pub mod output;
+mod paste;
 mod profiles;
 mod rotation;
 pub mod store_opts;
@@ -121,6 +123,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Rotation(a) => rotation::run(g, a),
         Command::Bot => chat::bot(g),
         Command::Chat => chat::terminal(g),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
         Command::ApplyWorker => change::apply_worker(g),
     };
     output::finish(g.json, result)
@@ -163,5 +167,27 @@ mod tests {
         let err = Cli::try_parse_from(argv(&words)).expect_err("not a number");
         let shown = scrub_usage_error(&err.render().to_string(), argv(&words));
         assert!(shown.contains("'abc'"), "{shown}");
+    }
+
+    #[test]
+    fn yes_is_an_alias_of_confirm_wherever_one_is_asked() {
+        for flag in ["--confirm", "--yes"] {
+            let cli = Cli::try_parse_from(argv(&["backups", "restore", "b1", flag])).unwrap();
+            assert!(
+                matches!(
+                    cli.command,
+                    Command::Backups(args::BackupsCmd::Restore { confirm: true, .. })
+                ),
+                "{flag}"
+            );
+            let cli = Cli::try_parse_from(argv(&["delete", "bob", flag])).unwrap();
+            assert!(
+                matches!(
+                    cli.command,
+                    Command::Delete(args::DeleteArgs { confirm: true, .. })
+                ),
+                "{flag}"
+            );
+        }
     }
 }

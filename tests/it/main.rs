@@ -5,6 +5,7 @@ mod support;
 
 mod change;
 mod chat;
+mod completions;
 mod interop;
 mod interop_order;
 mod interop_unblock;

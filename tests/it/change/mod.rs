@@ -13,6 +13,7 @@ mod retire_order;
 mod sweep;
 mod unblock;
 mod views;
+mod yes_alias;
 
 use std::path::Path;
 

@@ -10,3 +10,4 @@ mod order;
 mod pkce;
 mod refusals;
 mod status;
+mod stdin;
