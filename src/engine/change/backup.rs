@@ -335,7 +335,9 @@ mod tests {
             all.iter().all(|b| b.action == "retire"),
             "oldest pruned first"
         );
-        assert!(all[0].name > all[1].name);
+        // Newest first by the listing's own key: a second backup in the same millisecond is
+        // `…-retire-2.json`, which sorts before `…-retire.json` as a plain string.
+        assert!(order_key(&all[0].name) > order_key(&all[1].name));
         let back = read(dir.path(), &all[0].name).unwrap();
         assert_eq!(back.format, "json");
         assert!(matches!(
