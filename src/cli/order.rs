@@ -19,15 +19,6 @@ pub fn run(g: &GlobalArgs, c: OrderCmd) -> CmdResult {
     }
 }
 
-fn source_word(s: &OrderSource) -> &'static str {
-    match s {
-        OrderSource::Store { .. } => "store",
-        OrderSource::ConfigOrder => "config_order",
-        OrderSource::ConfigProfiles => "config_profiles",
-        OrderSource::Automatic => "automatic",
-    }
-}
-
 fn get(g: &GlobalArgs, provider: Option<String>) -> CmdResult {
     let store = open_store(g)?;
     let snap = store.load()?;
@@ -43,7 +34,7 @@ fn get(g: &GlobalArgs, provider: Option<String>) -> CmdResult {
             "provider": provider,
             "order": stored.as_ref().map(|(ids, _)| ids),
             "layer": stored.as_ref().map(|(_, l)| l),
-            "source": source_word(&eff.source),
+            "source": eff.source.as_str(),
             "effective": eff.tried,
             "skipped": eff.skipped,
             "last_good": last_good,

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::engine::change::session::SessionOrigin;
-use crate::engine::store::{AuthConfig, LayerDocs, LayerId, LayerScope, StoreFormat};
+use crate::engine::store::AuthConfig;
 
 const NOW: i64 = 1_000_000;
 
@@ -18,21 +18,7 @@ fn snap(state: serde_json::Value) -> Snapshot {
 }
 
 fn snap_of(store: serde_json::Value, state: serde_json::Value) -> Snapshot {
-    let layer = LayerId {
-        format: StoreFormat::StateDb,
-        path: "/s/openclaw.sqlite".into(),
-        scope: LayerScope::Shared,
-    };
-    let info = StoreInfo {
-        format: StoreFormat::StateDb,
-        path: layer.path.clone(),
-    };
-    Snapshot::build(
-        info,
-        vec![(layer, LayerDocs { store, state })],
-        AuthConfig::default(),
-        NOW,
-    )
+    Snapshot::of_shared_state_db(store, state, AuthConfig::default(), NOW)
 }
 
 fn pin(profile: &str) -> SessionOverride {

@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::engine::change::doctor::Severity;
 use crate::engine::change::session::{SessionOverride, read_overrides};
 use crate::engine::store::config::FallbackSource;
-use crate::engine::store::{EffectiveOrder, OrderSource, Snapshot, Store, StoreError};
+use crate::engine::store::{EffectiveOrder, Snapshot, Store, StoreError};
 
 /// `MAX_RATE_LIMIT_PROFILE_ROTATIONS` in OpenClaw 2026.9.6: other profiles tried on a rate
 /// limit before the model fallback.
@@ -79,15 +79,6 @@ pub struct Rotation {
     pub home_scope_user: bool,
     /// Everything that stands in the way, or is worth knowing.
     pub findings: Vec<RotationFinding>,
-}
-
-fn source_word(s: &OrderSource) -> &'static str {
-    match s {
-        OrderSource::Store { .. } => "store",
-        OrderSource::ConfigOrder => "config_order",
-        OrderSource::ConfigProfiles => "config_profiles",
-        OrderSource::Automatic => "automatic",
-    }
 }
 
 /// The ids of `eff` the gateway can use now: tried, with no active block window.
@@ -149,7 +140,7 @@ pub fn analyse(snap: &Snapshot, provider: &str, agent: &str, pins: &[SessionOver
         agent: agent.to_owned(),
         usable_now: usable.len(),
         try_order: eff.ids.clone(),
-        order_source: source_word(&eff.source),
+        order_source: eff.source.as_str(),
         fallback_source: fallback_model.is_some().then_some(source),
         fallback_model,
         fallbacks,

@@ -6,8 +6,6 @@ use super::findings::{duration, ordinals};
 use super::*;
 use crate::engine::change::session::SessionOrigin;
 use crate::engine::store::config::AuthConfig;
-use crate::engine::store::layer::{LayerDocs, LayerId, LayerScope};
-use crate::engine::store::{StoreFormat, StoreInfo};
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -16,24 +14,10 @@ fn oauth() -> Value {
 }
 
 fn snap(n: usize, state: Value, config: Value) -> Snapshot {
-    let layer = LayerId {
-        format: StoreFormat::StateDb,
-        path: "/s/openclaw.sqlite".into(),
-        scope: LayerScope::Shared,
-    };
-    let info = StoreInfo {
-        format: StoreFormat::StateDb,
-        path: layer.path.clone(),
-    };
     let profiles: serde_json::Map<String, Value> =
         (1..=n).map(|i| (format!("openai:p{i}"), oauth())).collect();
     let store = json!({"version": 1, "profiles": profiles});
-    Snapshot::build(
-        info,
-        vec![(layer, LayerDocs { store, state })],
-        AuthConfig::from_value(&config),
-        NOW,
-    )
+    Snapshot::of_shared_state_db(store, state, AuthConfig::from_value(&config), NOW)
 }
 
 fn with_fallback() -> Value {

@@ -5,29 +5,13 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::engine::store::config::AuthConfig;
-use crate::engine::store::layer::{LayerDocs, LayerId, LayerScope};
-use crate::engine::store::{StoreFormat, StoreInfo};
 
 const NOW: i64 = 1_000_000;
 const FENCE: &str = "openclaw-oauth-refresh-fence:v1:0123456789abcdef0123456789abcdef";
 
 fn snap(profiles: Value, state: Value) -> Snapshot {
-    let layer = LayerId {
-        format: StoreFormat::StateDb,
-        path: "/s/openclaw.sqlite".into(),
-        scope: LayerScope::Shared,
-    };
-    let info = StoreInfo {
-        format: StoreFormat::StateDb,
-        path: layer.path.clone(),
-    };
     let store = json!({"version": 1, "profiles": profiles});
-    Snapshot::build(
-        info,
-        vec![(layer, LayerDocs { store, state })],
-        AuthConfig::default(),
-        NOW,
-    )
+    Snapshot::of_shared_state_db(store, state, AuthConfig::default(), NOW)
 }
 
 fn oauth(expires: i64) -> Value {

@@ -47,6 +47,17 @@ pub enum OrderSource {
 }
 
 impl OrderSource {
+    /// The stable JSON word (`store`, `config_order`, `config_profiles`, `automatic`), as the
+    /// `source` tag serialises it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderSource::Store { .. } => "store",
+            OrderSource::ConfigOrder => "config_order",
+            OrderSource::ConfigProfiles => "config_profiles",
+            OrderSource::Automatic => "automatic",
+        }
+    }
+
     /// Plain words for text output.
     pub fn describe(&self) -> String {
         match self {
@@ -302,4 +313,51 @@ pub(crate) fn entry_provider<'a>(id: &'a str, e: &'a Value) -> &'a str {
     e.get("provider")
         .and_then(Value::as_str)
         .unwrap_or_else(|| id.split_once(':').map_or("", |(p, _)| p))
+}
+
+#[cfg(test)]
+impl Snapshot {
+    /// For unit tests: a snapshot of one shared state-db layer (`/s/openclaw.sqlite`) holding
+    /// the cells `store` and `state`, read at `now_ms` under `config`.
+    pub(crate) fn of_shared_state_db(
+        store: Value,
+        state: Value,
+        config: AuthConfig,
+        now_ms: i64,
+    ) -> Snapshot {
+        use super::StoreFormat;
+        use super::layer::LayerScope;
+        let layer = LayerId {
+            format: StoreFormat::StateDb,
+            path: "/s/openclaw.sqlite".into(),
+            scope: LayerScope::Shared,
+        };
+        let info = StoreInfo {
+            format: StoreFormat::StateDb,
+            path: layer.path.clone(),
+        };
+        Snapshot::build(
+            info,
+            vec![(layer, LayerDocs { store, state })],
+            config,
+            now_ms,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_source_words_are_the_json_tags() {
+        for s in [
+            OrderSource::ConfigOrder,
+            OrderSource::ConfigProfiles,
+            OrderSource::Automatic,
+        ] {
+            let v = serde_json::to_value(&s).unwrap();
+            assert_eq!(v["source"], s.as_str());
+        }
+    }
 }
