@@ -8,6 +8,7 @@ mod change;
 mod chat;
 mod completions;
 mod order;
+mod order_auto;
 pub mod output;
 mod paste;
 mod profiles;

@@ -7,6 +7,7 @@ mod change;
 mod chat;
 mod completions;
 mod interop;
+mod interop_auto_order;
 mod interop_order;
 mod interop_unblock;
 mod oauth;

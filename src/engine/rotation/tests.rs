@@ -98,6 +98,7 @@ fn config_order_pins_home_scope_and_nothing_usable() {
         profile: "openai:gone".into(),
         source: Some("user".into()),
         origin: SessionOrigin::AgentDb,
+        compaction_count: None,
     };
     let r = analyse(&snap(3, json!({}), cfg), "openai", "main", &[pin]);
     let c = codes(&r);
