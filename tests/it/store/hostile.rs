@@ -130,3 +130,43 @@ fn json_as_deep_as_openclaw_writes_is_read_and_kept_and_deeper_is_refused() {
     assert!(e.contains("5000 levels"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), too_deep);
 }
+
+/// Raw terminal controls in a profile's id and email never reach the terminal: `profiles`,
+/// `order get`, `layers` and the terminal chat show them as visible escapes (JSON escapes them
+/// by itself).
+#[test]
+fn control_characters_in_ids_and_emails_are_escaped_in_every_text_output() {
+    let fx = Fixture::new();
+    let far = chrono::Utc::now().timestamp_millis() + 10 * 86_400_000;
+    let evil_email = "eve\u{1b}]52;c;aGk=\u{7}@example.com";
+    let evil_id = "openai:eve\u{1b}[2J\u{1b}[1A\u{202e}";
+    let store = json!({
+        "version": 1,
+        "profiles": {
+            evil_id: fixtures::oauth_profile("openai", evil_email, "acct-eve", "plus", far),
+        }
+    });
+    let state = json!({"version": 1, "order": {"openai": [evil_id]}});
+    fx.state_db(&store, Some(&state));
+    let raw = ['\u{1b}', '\u{7}', '\u{202e}'];
+    for args in [
+        &["profiles"][..],
+        &["order", "get", "--provider", "openai"][..],
+        &["layers"][..],
+    ] {
+        let run = cli::run(fx.home(), &[], args);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !all.contains(raw),
+            "{args:?} printed a raw control:\n{all:?}"
+        );
+        assert!(all.contains("\\u{1b}"), "{args:?}: {all}");
+    }
+    let chat = cli::run_with_stdin(fx.home(), &[], &["chat"], "/codex_auth\n");
+    let all = format!("{}{}", chat.stdout, chat.stderr);
+    assert!(!all.contains(raw), "chat printed a raw control:\n{all:?}");
+    // JSON keeps the exact id with the controls escaped by serde.
+    let run = cli::run(fx.home(), &[], &["--json", "profiles"]);
+    assert!(!run.stdout.contains(['\u{1b}', '\u{7}']));
+    assert!(run.stdout.contains("\\u001b[2J"), "{}", run.stdout);
+}
