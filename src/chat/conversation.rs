@@ -47,6 +47,9 @@ pub(crate) struct Ctx {
     pub on: Option<MessageRef>,
     /// The requester's role.
     pub role: Role,
+    /// For a message that held a callback URL: whether deleting it succeeded (the chat says
+    /// "I deleted it" only then, and otherwise asks the sender to delete it).
+    pub url_deleted: bool,
 }
 
 impl Ctx {
@@ -133,6 +136,7 @@ impl Conversation {
             on,
             role: self.permissions.role(origin.user),
             transport,
+            url_deleted: false,
         }
     }
 
@@ -153,17 +157,22 @@ impl Conversation {
         text: String,
         transport: Arc<dyn Transport>,
     ) {
-        let ctx = self.ctx(origin, transport, None);
+        let mut ctx = self.ctx(origin, transport, None);
         let parsed = command::parse(&text);
         let holds_url = command::holds_callback_url(&text);
         drop(text);
         if holds_url {
             // Read it, then make it disappear from the chat history, whatever happens next.
-            if let Err(e) = ctx.transport.delete(message).await {
-                tracing::warn!(error = %e, "could not delete a message holding a callback URL");
+            match ctx.transport.delete(message).await {
+                Ok(()) => ctx.url_deleted = true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete a message holding a callback URL")
+                }
             }
             if origin.kind == ChatKind::Group {
-                ctx.say(&render::text("url_in_group")).await;
+                let deleted = ctx.url_deleted;
+                ctx.say(&render::render("url_in_group", context! { deleted }))
+                    .await;
                 return;
             }
         }
