@@ -200,6 +200,7 @@ impl Conversation {
             Parsed::Help => Act::Help,
             Parsed::Usage(None) => Act::UsageMenu,
             Parsed::Usage(Some(sel)) => Act::UsageSelector(sel),
+            Parsed::UsageHistory(sel) => Act::HistorySelector(sel.unwrap_or_else(|| "all".into())),
             Parsed::Rotation { deep } => Act::Rotation { deep },
             Parsed::Auth(a) => match a {
                 AuthCommand::Menu => Act::AuthMenu,
@@ -289,6 +290,11 @@ impl Conversation {
                 act = Act::Usage(ids);
             }
         }
+        if let Act::HistorySelector(sel) = &act {
+            if let Ok(ids) = self.backend.resolve(sel).await {
+                act = Act::History(ids);
+            }
+        }
         if let Err(refusal) = self
             .permissions
             .check(ctx.origin.user, ctx.origin.kind, act.need())
@@ -334,6 +340,9 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
+            CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
+            CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
+            CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
         })
     }
 
