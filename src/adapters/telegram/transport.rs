@@ -73,6 +73,20 @@ fn tg_chat(chat: ChatId) -> teloxide::types::ChatId {
     teloxide::types::ChatId(chat.0)
 }
 
+/// The message a send created (a new message cannot be "not modified", so `None` only comes
+/// from a server that answered nothing).
+fn created(
+    chat: ChatId,
+    method: &str,
+    sent: Option<teloxide::types::Message>,
+) -> Result<MessageRef, TransportError> {
+    let message = sent.ok_or_else(|| TransportError(format!("{method} returned nothing")))?;
+    Ok(MessageRef {
+        chat,
+        message_id: i64::from(message.id.0),
+    })
+}
+
 /// Telegram message ids are i32 on the wire; one that does not fit cannot be ours.
 fn tg_message(id: i64) -> Result<MessageId, TransportError> {
     i32::try_from(id)
@@ -111,12 +125,7 @@ impl Transport for TelegramTransport {
                 },
             )
             .await?;
-            let message =
-                sent.ok_or_else(|| TransportError("sendMessage returned nothing".into()))?;
-            Ok(MessageRef {
-                chat,
-                message_id: i64::from(message.id.0),
-            })
+            created(chat, "sendMessage", sent)
         })
     }
 
@@ -218,12 +227,7 @@ impl Transport for TelegramTransport {
                 },
             )
             .await?;
-            let message =
-                sent.ok_or_else(|| TransportError("sendPhoto returned nothing".into()))?;
-            Ok(MessageRef {
-                chat,
-                message_id: i64::from(message.id.0),
-            })
+            created(chat, "sendPhoto", sent)
         })
     }
 }

@@ -279,3 +279,19 @@ fn the_terminal_shows_sparklines_per_profile_and_window() {
     assert!(!out.contains("bob@example.com"), "{out}");
     assert!(!out.contains("PNG"), "{out}");
 }
+
+/// Without buttons the selector offers `history` as a reply word, which runs the chart.
+#[tokio::test]
+async fn the_text_fallback_takes_history_as_a_reply() {
+    let h = two(false);
+    h.say(ADMIN, false, "/codex_usage").await;
+    let (_, text, _) = h.t.last_send();
+    assert!(text.ends_with("| history"), "{text}");
+    h.t.clear();
+    h.say(ADMIN, false, "History").await;
+    assert_eq!(
+        history_calls(&h),
+        vec![(vec![ALICE.to_owned(), BOB.to_owned()], false)]
+    );
+    assert!(h.t.all_text().contains("Codex usage history, last 7 days"));
+}
