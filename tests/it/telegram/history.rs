@@ -255,3 +255,50 @@ async fn the_fake_refuses_what_telegram_refuses() {
     );
     assert!(api.calls("sendPhoto").iter().all(|r| r.sent_id.is_none()));
 }
+
+/// A tiny valid PNG, `w`×`h`, grey.
+fn tiny_png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().unwrap();
+    writer
+        .write_image_data(&vec![128; (w * h * 3) as usize])
+        .unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// The adapter cuts a caption to Telegram's 1024 (the fake refuses longer ones, as Telegram
+/// does), on a character boundary, and returns the photo message's id.
+#[tokio::test]
+async fn the_adapter_cuts_an_over_long_caption_to_1024() {
+    use codex_profiler::chat::transport::{ChatId, Transport};
+    use std::sync::Arc;
+
+    let api = FakeBotApi::start().await;
+    let env = [
+        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+        ("TELEGRAM_API_URL", api.url.clone()),
+        ("CODEX_PROFILER_ADMINS", ADMIN.to_string()),
+    ];
+    let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let config = TelegramConfig::from_lookup(get).expect("telegram config");
+    let bot = telegram::bot_for(&config).expect("bot");
+    let t = telegram::TelegramTransport::new(bot, Arc::new(config.token.clone()), true);
+    assert!(t.photos());
+    let caption = "é😀 alice@example.com, ".repeat(100);
+    let png = tiny_png(40, 30);
+    let sent = t
+        .send_photo(ChatId(ADMIN), &png, &caption, None)
+        .await
+        .expect("accepted");
+    let call = &api.photos_to(ADMIN)[0];
+    assert_eq!(call.sent_id, Some(sent.message_id));
+    assert_eq!(call.photo(), Some(png.as_slice()), "the bytes as given");
+    let shown = call.caption();
+    assert!(shown.encode_utf16().count() <= 1024, "{}", shown.len());
+    assert!(shown.ends_with('…'), "{shown}");
+    assert!(caption.starts_with(shown.trim_end_matches('…')));
+}
