@@ -295,3 +295,21 @@ async fn the_text_fallback_takes_history_as_a_reply() {
     );
     assert!(h.t.all_text().contains("Codex usage history, last 7 days"));
 }
+
+/// A transport that claims photos but answers "photos not supported" gets the text chart in
+/// the progress message's place, not a failure.
+#[tokio::test]
+async fn photos_unsupported_at_send_time_falls_back_to_the_sparklines() {
+    let h = two(true);
+    *h.t.photo_error.lock().unwrap() = Some(TransportError::photos_unsupported());
+    h.say(ADMIN, false, "/codex_usage history").await;
+    let calls = h.t.calls();
+    let Some(Call::Edit { text, .. }) = calls.last() else {
+        panic!("{calls:?}");
+    };
+    assert!(
+        text.starts_with("Codex usage history, last 7 days (oldest left):\nalice@example.com 5h"),
+        "{text}"
+    );
+    assert!(!text.contains("failed"), "{text}");
+}
