@@ -21,15 +21,7 @@ fn used(five_h: u32) -> Value {
 }
 
 fn token(fx: &Fixture, id: &str) -> String {
-    let store =
-        codex_profiler::engine::store::Store::open(codex_profiler::engine::store::StoreOptions {
-            state_dir: fx.state_dir(),
-            agent: "main".into(),
-            choice: codex_profiler::engine::store::StoreChoice::Auto,
-            auth_path: None,
-        })
-        .expect("open");
-    store
+    crate::change::open(fx)
         .load()
         .expect("load")
         .raw_profile(id)

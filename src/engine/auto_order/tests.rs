@@ -46,27 +46,11 @@ fn base(name: &str) -> ProfileResult {
         expires_ms: Some(NOW + 86_400_000 * 5),
         account_id: None,
         email: None,
-        plan: None,
+        plan: Some("plus".into()),
         fence: Fence::None,
     };
-    ProfileResult {
-        profile: format!("openai:{name}"),
-        provider: "openai",
-        email: None,
-        account_id: None,
-        plan: Some("plus".into()),
-        local: local_health(&profile, &UsageStats::default(), true, false, NOW),
-        remote_usage_ok: false,
-        remote_usage: None,
-        remote_error: None,
-        remote_status: None,
-        remote_hint: None,
-        retry_after_seconds: None,
-        retry_at: None,
-        elapsed_ms: 1,
-        attempts: 1,
-        attempt_ms: vec![1],
-    }
+    let local = local_health(&profile, &UsageStats::default(), true, false, NOW);
+    ProfileResult::unanswered(&profile, local)
 }
 
 /// An answer with the 5h window at `five_h` percent used and the week at `week`.
