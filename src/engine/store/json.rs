@@ -5,9 +5,9 @@
 //! `auth-profiles.json` (it covers both files), re-read, then replace each changed file by a
 //! temp file in the same directory: write, fsync, rename, fsync the directory, mode 0600.
 //! Temp files (`.auth-profiles.json.<pid>.<nonce>.tmp`, `.auth-state.json.<...>.tmp`) that a
-//! killed writer left behind are removed under the lock by the next write once they are older
-//! than [`STALE_TMP_AGE`] (a live writer holds the lock while its temp file exists, so an old
-//! one is never in use).
+//! killed writer left behind hold a copy of the tokens: the next write removes every one of
+//! them under the lock, whatever its age (a writer holds the lock while its temp file exists,
+//! so under the lock none is in use).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -21,8 +21,9 @@ use super::error::StoreError;
 use super::layer::{LayerDocs, STATE_KEYS};
 use super::lock;
 
-/// How old a leftover temp file must be before a writer removes it.
-pub const STALE_TMP_AGE: Duration = Duration::from_secs(60);
+/// How old a leftover temp file must be before a writer, under the lock, removes it: any age
+/// (no live writer of ours has one while we hold the lock).
+pub const STALE_TMP_AGE: Duration = Duration::ZERO;
 
 /// Remove our own leftover temp files of `file` and its state file older than `max_age`.
 /// Best effort: a file that cannot be removed is logged and left.
@@ -33,30 +34,8 @@ pub(crate) fn remove_stale_temp_files(file: &Path, max_age: Duration) {
         .filter_map(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .collect();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        // Only names of our pattern (`.auth-profiles.json.<pid>.<nonce>.tmp`), never a
-        // gateway file that merely starts the same way (`.auth-profiles.json.tmp`).
-        if !bases
-            .iter()
-            .any(|b| super::leftovers::is_ours(&name, Some(b)))
-        {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .ok()
-            .filter(fs::Metadata::is_file)
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age >= max_age);
-        if old && let Err(e) = fs::remove_file(entry.path()) {
-            tracing::warn!(file = %name, error = %e, "could not remove a leftover temp file");
-        }
-    }
+    let bases: Vec<&str> = bases.iter().map(String::as_str).collect();
+    super::leftovers::sweep(dir, Some(&bases), max_age);
 }
 
 /// The state file beside a profiles file.

@@ -4,7 +4,8 @@
 //! target (a lock's aside copy: `.<target>.stale.<pid>.<nonce>.tmp`), so it is recognisable
 //! as ours by name alone. A process killed between creating one and renaming or removing it
 //! leaves it behind; [`sweep`] removes such leftovers once they are older than [`MAX_AGE`]
-//! (a live writer finishes with its temp file within seconds). Sweeping only ever looks at
+//! (a live writer finishes with its temp file within seconds), or at once when the process the
+//! name records no longer exists (the copy may hold tokens: it should not outlive its writer). Sweeping only ever looks at
 //! names of that pattern (and the patterns older versions used), for the targets it is given,
 //! in the folder it is given: never at the gateway's own files.
 
@@ -63,6 +64,29 @@ fn tail_ok(tail: &str) -> bool {
         [p] => digits(p),
         _ => false,
     }
+}
+
+/// The writer's pid in one of our current names (`.<base>.<pid>.<nonce>.tmp`,
+/// `.<base>.stale.<pid>.<nonce>.tmp`).
+pub fn writer_pid(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = inner.rsplitn(3, '.');
+    let (nonce, pid) = (parts.next()?, parts.next()?);
+    (digits(nonce) && digits(pid)).then(|| pid.parse().ok())?
+}
+
+/// Whether no process with this pid exists (on this machine's pid namespace). Our own pid and
+/// one we may not signal count as alive.
+fn writer_gone(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 /// Whether `name` is one of our temp files for the target file `base` (`None`: for any
@@ -130,7 +154,7 @@ pub fn sweep(dir: &Path, bases: Option<&[&str]>, max_age: Duration) -> usize {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age >= max_age);
-        if !old {
+        if !old && !writer_pid(&name).is_some_and(writer_gone) {
             continue;
         }
         // Only a lock's aside copy may be a folder (older versions locked with a directory).
@@ -157,6 +181,24 @@ pub fn sweep(dir: &Path, bases: Option<&[&str]>, max_age: Duration) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_temp_file_of_a_dead_writer_goes_at_once_a_live_ones_stays() {
+        let d = tempfile::tempdir().unwrap();
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        dead.wait().unwrap();
+        let gone = d.path().join(format!(".pending.json.{}.77.tmp", dead.id()));
+        let mine = temp_path(&d.path().join("pending.json"));
+        std::fs::write(&gone, "token copy").unwrap();
+        std::fs::write(&mine, "in use").unwrap();
+        assert_eq!(
+            writer_pid(&mine.file_name().unwrap().to_string_lossy()),
+            Some(std::process::id())
+        );
+        assert_eq!(sweep(d.path(), Some(&["pending.json"]), MAX_AGE), 1);
+        assert!(!gone.exists());
+        assert!(mine.exists(), "a live writer's file is left");
+    }
 
     #[test]
     fn our_names_are_recognised_and_others_are_not() {
@@ -220,7 +262,11 @@ mod tests {
             p
         };
         let stale = make(".apply.json.99.12345.tmp", true);
-        let fresh = make(".apply.json.99.12346.tmp", false);
+        // A fresh file of a live writer (this process) stays.
+        let fresh = make(
+            &format!(".apply.json.{}.12346.tmp", std::process::id()),
+            false,
+        );
         let foreign = make(".openclaw.json.99.12345.tmp", true);
         let removed = sweep(dir.path(), Some(&["apply.json"]), MAX_AGE);
         assert_eq!(removed, 1);

@@ -3,6 +3,7 @@
 //! real SQLite databases with OpenClaw's schema and real JSON files.
 
 mod exits;
+mod faults;
 mod gateway;
 mod mutations;
 mod order_auto;

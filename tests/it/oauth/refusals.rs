@@ -287,3 +287,39 @@ fn the_bad_callback_message_is_whole_and_clap_misuse_is_json_with_json() {
     r.expect_code(2);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
+
+/// The token endpoint cutting the connection mid-reply, or answering a burst of 5xx: a clear
+/// error (a connection error, exit 1; the server's refusal, exit 5), nothing written, no
+/// secret shown. The exchange is never retried: an authorization code is single-use.
+#[test]
+fn a_cut_or_failing_token_endpoint_is_a_clear_error_and_writes_nothing() {
+    for (reply, exit, code) in [
+        (TokenReply::Cut, 1, "connection_error"),
+        (TokenReply::ServerErrorBurst(3), 5, "token_server_error"),
+    ] {
+        let env = Env::new(Kind::StateDb);
+        carol(&env);
+        env.server.set_token_reply(reply);
+        let cb = env.approved_callback("carol");
+        let before = env.store_bytes();
+        let r = env.finish("carol", &cb);
+        assert_ne!(r.code, 0, "{reply:?}: {}", r.stderr);
+        assert!(
+            r.stderr.lines().any(|l| l.starts_with("codex-profiler: ")),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert_eq!(
+            env.store_bytes(),
+            before,
+            "{reply:?}: nothing may be written"
+        );
+        env.assert_clean_with(&r, &[&cb]);
+        assert_eq!(
+            (r.code, r.json()["error"].clone()),
+            (exit, code.into()),
+            "{reply:?}"
+        );
+    }
+}

@@ -162,6 +162,18 @@ fn killed_writers_leave_a_readable_store(fmt: &str) {
     store
         .apply(&upsert("after", provider_of(format_of(fmt)), 0))
         .unwrap();
+    // The killed writers' temp files held a copy of the tokens: the next write removed them
+    // all (their writers are gone), and no lock is left.
+    let dir = match fmt {
+        "json" => fx.json_path("main").parent().unwrap().to_path_buf(),
+        _ => fx.state_dir().join("state"),
+    };
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "{fmt}: left behind: {left:?}");
 }
 
 #[test]

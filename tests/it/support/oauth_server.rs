@@ -68,6 +68,10 @@ pub enum TokenReply {
     Html,
     /// 302 to another host (must not be followed).
     Redirect,
+    /// 200, part of the JSON, then the connection is cut.
+    Cut,
+    /// 500s in a burst: the first `n` requests get a 500, then the normal reply.
+    ServerErrorBurst(u32),
 }
 
 #[derive(Debug)]

@@ -56,6 +56,20 @@ pub enum Reply {
     /// 429 with this `Retry-After` header value (seconds or an HTTP date), as chatgpt.com
     /// sends when it throttles.
     RetryAfter(String),
+    /// 200, part of a body, then the connection is cut (a reset proxy, a dropped link).
+    Cut,
+}
+
+/// A body that sends a first chunk and then fails, so hyper aborts the connection mid-reply.
+pub fn cut_body(first: &'static [u8]) -> Body {
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(axum::body::Bytes::from_static(first)),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "cut by the test",
+        )),
+    ];
+    Body::from_stream(futures_util::stream::iter(chunks))
 }
 
 /// One request as the server saw it.
@@ -365,6 +379,13 @@ async fn answer(reply: Reply, nth: usize) -> Response {
                     StatusCode::TOO_MANY_REQUESTS,
                     [(header::RETRY_AFTER, value)],
                     axum::Json(body),
+                )
+                    .into_response();
+            }
+            Reply::Cut => {
+                return (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    cut_body(b"{\"plan_type\":\"pl"),
                 )
                     .into_response();
             }

@@ -5,6 +5,7 @@
 mod chart;
 mod cli;
 mod engine;
+mod faults;
 mod history;
 mod labels;
 mod limits;

@@ -111,6 +111,22 @@ pub(super) async fn token(State(s): Shared, Form(f): Form<HashMap<String, String
             "<html><body>Sign in to the Wi-Fi</body></html>",
         )
             .into_response(),
+        TokenReply::Cut => (
+            [("content-type", "application/json")],
+            crate::support::usage_server::cut_body(b"{\"access_token\":\"ey"),
+        )
+            .into_response(),
+        TokenReply::ServerErrorBurst(n) => {
+            if n > 0 {
+                g.token_reply = TokenReply::ServerErrorBurst(n - 1);
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": "server_error"})),
+                )
+                    .into_response();
+            }
+            Json(g.tokens()).into_response()
+        }
         TokenReply::Redirect => (
             StatusCode::FOUND,
             [("location", "https://evil.example/steal")],
