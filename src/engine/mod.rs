@@ -18,5 +18,6 @@ pub mod rotation;
 pub mod selector;
 pub mod store;
 pub mod usage;
+pub mod watch;
 
 pub use error::{Failure, FailureKind};
