@@ -44,6 +44,8 @@ pub enum CallbackData {
     ConfirmDelete(ProfileKey),
     /// Dismiss a confirmation.
     Cancel,
+    /// Clear the profile's stale block (the watcher's button).
+    Unblock(ProfileKey),
 }
 
 impl CallbackData {
@@ -61,6 +63,7 @@ impl CallbackData {
             CallbackData::Delete(k) => ("delete", k.as_str()),
             CallbackData::ConfirmDelete(k) => ("confirm", k.as_str()),
             CallbackData::Cancel => ("cancel", NO_ARG),
+            CallbackData::Unblock(k) => ("unblock", k.as_str()),
         }
     }
 
@@ -91,6 +94,7 @@ impl CallbackData {
             "delete" => CallbackData::Delete(key()?),
             "confirm" => CallbackData::ConfirmDelete(key()?),
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
+            "unblock" => CallbackData::Unblock(key()?),
             _ => return None,
         };
         Some(decoded)
@@ -105,7 +109,8 @@ impl CallbackData {
             | CallbackData::Device(k)
             | CallbackData::Retire(k)
             | CallbackData::Delete(k)
-            | CallbackData::ConfirmDelete(k) => Some(k),
+            | CallbackData::ConfirmDelete(k)
+            | CallbackData::Unblock(k) => Some(k),
             _ => None,
         }
     }
@@ -134,8 +139,9 @@ mod tests {
             CallbackData::Device(k.clone()),
             CallbackData::Retire(k.clone()),
             CallbackData::Delete(k.clone()),
-            CallbackData::ConfirmDelete(k),
+            CallbackData::ConfirmDelete(k.clone()),
             CallbackData::Cancel,
+            CallbackData::Unblock(k),
         ]
     }
 
@@ -159,6 +165,8 @@ mod tests {
             "codex_auth_status:XYZ",
             "codex_auth_delete:../../etc",
             "codex_auth_new:x",
+            "codex_auth_unblock:-",
+            "codex_auth_unblock:openai:alice",
             "codex_auth_launch:000000000000",
             "other_usage:all",
             "codex_auth_usage:all:extra",

@@ -65,6 +65,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_ambiguous",
     "rotation",
     "rotation_deep",
+    "watch_changes",
+    "watch_unblock_progress",
+    "watch_unblock_done",
 );
 
 fn env() -> &'static Environment<'static> {

@@ -16,3 +16,4 @@ mod store;
 mod telegram;
 mod trust;
 mod usage;
+mod watch;

@@ -5,9 +5,11 @@
 mod auth;
 mod menus;
 mod rotation;
+mod watch;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
+pub(crate) use watch::notify_one;
 
 use std::sync::Arc;
 
@@ -67,6 +69,8 @@ pub(crate) enum Act {
     Delete(ProfileId),
     /// Dismiss a confirmation.
     Cancel,
+    /// Clear this profile's stale block (the watcher's button).
+    Unblock(ProfileId),
     /// `/codex_rotation [deep]`.
     Rotation {
         /// The long form.
@@ -93,6 +97,7 @@ impl Act {
             Act::Delete(_) => "delete",
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
+            Act::Unblock(_) => "unblock",
         }
     }
 
@@ -108,6 +113,7 @@ impl Act {
             Act::Finish { name, .. } => format!("finish:{}", name.as_deref().unwrap_or("")),
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
+            Act::Unblock(id) => format!("unblock:{id}"),
             _ => return None,
         })
     }
@@ -176,6 +182,7 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
+        Act::Unblock(id) => watch::unblock(&conv, &ctx, id, guard).await,
     }
 }
 
