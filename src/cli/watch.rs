@@ -54,7 +54,12 @@ pub fn run(g: &GlobalArgs, a: WatchArgs) -> CmdResult {
         .map_err(|_| CliError::runtime("runtime", "the async runtime could not be started"))?;
     if !a.once {
         runtime.block_on(forever(watcher, g.json, a.dry_run));
-        return Ok(Report::Text(String::new()));
+        // With --json every line is one document, this last one included.
+        return Ok(Report::Text(if g.json {
+            r#"{"ok":true,"stopped":true}"#.to_owned()
+        } else {
+            "Watcher stopped.".to_owned()
+        }));
     }
     let round = runtime.block_on(watcher.once(a.dry_run))?;
     for w in &round.warnings {

@@ -194,3 +194,42 @@ fn a_bad_setting_is_a_usage_error_naming_the_variable() {
     assert!(r.stderr.contains("CODEX_PROFILER_ALERT_AT"), "{}", r.stderr);
     assert!(!g.state_file().exists());
 }
+
+#[test]
+fn the_loop_prints_each_change_as_it_happens_and_stops_cleanly_on_sigterm() {
+    let g = Gateway::new(None);
+    let server = g.server(Reply::Sequence(vec![used(10.0), used(96.0)]), used(20.0));
+    let state = g.fx.state_arg();
+    let mut c = command(g.fx.home());
+    c.args(["--state-dir", &state, "watch"])
+        .env("CODEX_PROFILER_USAGE_URL", &server.url)
+        .env("CODEX_PROFILER_WATCH_INTERVAL", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    // Two rounds: the baseline (silent), then the change; a third finds nothing new.
+    while server.hits(&g.token(ALICE)) < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one change, told once: {stdout}");
+    assert_eq!(lines[1], "Watcher stopped.");
+    assert!(
+        stdout.contains("alice@example.com has used 96% of its 5h window (threshold 95%)"),
+        "{stdout}"
+    );
+    let secrets = g.secrets();
+    crate::support::cli::assert_no_secret_in(
+        &format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)),
+        &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+}
