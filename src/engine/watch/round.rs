@@ -134,12 +134,16 @@ fn observations(run: &UsageRun, snap: &Snapshot, now: i64) -> Vec<Observation> {
         .collect()
 }
 
+/// The longest a 429 holds a profile back: a hold further away than this is taken to come
+/// from a clock that went backwards since, not from the endpoint.
+const MAX_HOLD_MS: i64 = 3_600_000;
+
 /// Whether a 429's `Retry-After` still holds the profile back.
 fn held_back(prev: &state::WatchState, id: &str, now: i64) -> bool {
     prev.profiles
         .get(id)
         .and_then(|p| p.retry_not_before_ms)
-        .is_some_and(|t| t > now)
+        .is_some_and(|t| t > now && t - now <= MAX_HOLD_MS)
 }
 
 impl Watcher {
@@ -340,5 +344,25 @@ async fn sleep_until(at: tokio::time::Instant, shutdown: &mut signal::Receiver<b
     tokio::select! {
         _ = tokio::time::sleep_until(at) => true,
         _ = shutdown.wait_for(|stop| *stop) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_lasts_its_retry_after_but_not_past_a_clock_jump() {
+        let mut s = state::WatchState::fresh();
+        let p = state::ProfileState {
+            retry_not_before_ms: Some(10_000),
+            ..Default::default()
+        };
+        s.profiles.insert("a".into(), p);
+        assert!(held_back(&s, "a", 9_000));
+        assert!(!held_back(&s, "a", 10_000));
+        assert!(!held_back(&s, "b", 0));
+        // The clock went back two hours after the 429: the hold no longer counts.
+        assert!(!held_back(&s, "a", 10_000 - 2 * MAX_HOLD_MS));
     }
 }
