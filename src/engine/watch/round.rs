@@ -67,6 +67,30 @@ impl Round {
     }
 }
 
+/// What a round gathered before it is evaluated.
+struct Gathered {
+    state_dir: PathBuf,
+    prev: state::WatchState,
+    observed: Vec<Observation>,
+    forecasts: Vec<ProfileForecast>,
+    warnings: Vec<String>,
+}
+
+impl Gathered {
+    /// Start a round of the store in `state_dir`: its remembered state (a warning when it
+    /// could not be read).
+    fn start(state_dir: &Path) -> Gathered {
+        let loaded = state::load(state_dir);
+        Gathered {
+            state_dir: state_dir.to_path_buf(),
+            prev: loaded.state,
+            observed: Vec::new(),
+            forecasts: Vec::new(),
+            warnings: loaded.warning.into_iter().collect(),
+        }
+    }
+}
+
 /// The hook after every round, where an automatic reorder runs: given the round's
 /// observations and whether this is a dry run, the events it caused. Today it reorders
 /// nothing; `engine::auto_order` is wired in here.
@@ -154,73 +178,49 @@ impl Watcher {
         let (store, snap) = blocking(move || read(&opts))
             .await
             .unwrap_or_else(|| Err(stopped(&self.store)))?;
-        let state_dir = store.state_dir().to_path_buf();
-        let loaded = state::load(&state_dir);
-        let mut warnings: Vec<String> = loaded.warning.clone().into_iter().collect();
+        let mut g = Gathered::start(store.state_dir());
         let now = now_ms();
         let todo: Vec<ProfileToCheck> = all(&store, &snap, now)
             .into_iter()
-            .filter(|p| !held_back(&loaded.state, p.profile.id.as_str(), now))
+            .filter(|p| !held_back(&g.prev, p.profile.id.as_str(), now))
             .collect();
         let run = self.checker.check(todo).await;
-        let (forecasts, w) = self.record(&state_dir, &run).await;
-        warnings.extend(w);
-        let observed = observations(&run, &snap, now_ms());
-        Ok(self.finish(
-            &loaded.state,
-            &snap,
-            observed,
-            &forecasts,
-            state_dir,
-            warnings,
-            dry_run,
-        ))
+        self.record(&mut g, &run, &snap).await;
+        Ok(self.finish(g, &snap, dry_run))
     }
 
-    /// Append a run to the history; the forecasts of its profiles and any warnings.
-    async fn record(
-        &self,
-        state_dir: &Path,
-        run: &UsageRun,
-    ) -> (Vec<ProfileForecast>, Vec<String>) {
-        let (dir, run, retention) = (state_dir.to_path_buf(), run.clone(), self.retention);
+    /// Append a run to the history, keeping its forecasts, warnings and observations.
+    async fn record(&self, g: &mut Gathered, run: &UsageRun, snap: &Snapshot) {
+        let (dir, checked, retention) = (g.state_dir.clone(), run.clone(), self.retention);
         let after =
-            blocking(move || history::after_check(&dir, &run, Ok(retention), now_ms())).await;
+            blocking(move || history::after_check(&dir, &checked, Ok(retention), now_ms())).await;
         match after {
-            Some(a) => (
-                a.forecast.map(|f| f.profiles).unwrap_or_default(),
-                a.warnings,
-            ),
-            None => (
-                Vec::new(),
-                vec!["history skipped: the history task stopped".to_owned()],
-            ),
+            Some(a) => {
+                g.forecasts
+                    .extend(a.forecast.map(|f| f.profiles).unwrap_or_default());
+                g.warnings.extend(a.warnings);
+            }
+            None => g
+                .warnings
+                .push("history skipped: the history task stopped".to_owned()),
         }
+        g.observed.extend(observations(run, snap, now_ms()));
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finish(
-        &self,
-        prev: &state::WatchState,
-        snap: &Snapshot,
-        observed: Vec<Observation>,
-        forecasts: &[ProfileForecast],
-        state_dir: PathBuf,
-        warnings: Vec<String>,
-        dry_run: bool,
-    ) -> Round {
-        let (mut changes, mut next) = evaluate(prev, &observed, forecasts, &self.config, now_ms());
+    fn finish(&self, g: Gathered, snap: &Snapshot, dry_run: bool) -> Round {
+        let (mut changes, mut next) =
+            evaluate(&g.prev, &g.observed, &g.forecasts, &self.config, now_ms());
         // Profiles that left the store are forgotten.
         next.profiles
             .retain(|id, _| snap.codex.iter().any(|p| p.id.as_str() == id));
         changes
             .events
-            .extend(after_round(&self.store, &observed, dry_run));
+            .extend(after_round(&self.store, &g.observed, dry_run));
         Round {
             changes,
             next,
-            warnings,
-            state_dir,
+            warnings: g.warnings,
+            state_dir: g.state_dir,
         }
     }
 
@@ -239,21 +239,18 @@ impl Watcher {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        let state_dir = store.state_dir().to_path_buf();
-        let loaded = state::load(&state_dir);
-        let mut warnings: Vec<String> = loaded.warning.clone().into_iter().collect();
+        let mut g = Gathered::start(store.state_dir());
         let ids: Vec<_> = all(&store, &snap, now_ms())
             .into_iter()
             .map(|p| p.profile.id)
             .collect();
         let offsets = schedule::offsets(ids.len(), self.config.interval, schedule::seed());
-        let (mut observed, mut forecasts) = (Vec::new(), Vec::new());
         let mut latest = snap;
         for (id, offset) in ids.into_iter().zip(offsets) {
             if !sleep_until(start + offset, shutdown).await {
                 return None;
             }
-            if held_back(&loaded.state, id.as_str(), now_ms()) {
+            if held_back(&g.prev, id.as_str(), now_ms()) {
                 continue;
             }
             let opts = self.store.clone();
@@ -266,21 +263,10 @@ impl Watcher {
                 local: snap.health(p, now_ms()),
             };
             let run = self.checker.check(vec![todo]).await;
-            let (f, w) = self.record(&state_dir, &run).await;
-            forecasts.extend(f);
-            warnings.extend(w);
-            observed.extend(observations(&run, &snap, now_ms()));
+            self.record(&mut g, &run, &snap).await;
             latest = snap;
         }
-        Some(Ok(self.finish(
-            &loaded.state,
-            &latest,
-            observed,
-            &forecasts,
-            state_dir,
-            warnings,
-            dry_run,
-        )))
+        Some(Ok(self.finish(g, &latest, dry_run)))
     }
 
     /// The loop: a round every `config.interval`, each non-empty change set handed to `sink`
