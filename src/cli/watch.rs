@@ -63,6 +63,7 @@ pub fn run(g: &GlobalArgs, a: WatchArgs) -> CmdResult {
     }
     let round = runtime.block_on(watcher.once(a.dry_run))?;
     for w in &round.warnings {
+        let w = crate::escape::for_terminal(w);
         let _ = writeln!(std::io::stderr(), "codex-profiler: warning: {w}");
     }
     // Printed first, remembered after: a crash in between repeats the news, never loses it.
@@ -82,15 +83,22 @@ struct Stdout {
     json: bool,
 }
 
+/// What the loop prints for one change set: one JSON document a line, or the sentences with
+/// every control character from a label shown as an escape.
+fn shown(changes: &ChangeSet, json: bool) -> String {
+    if json {
+        serde_json::to_string(changes)
+            .map(|s| s + "\n")
+            .unwrap_or_default()
+    } else {
+        // Labels come from the store: never raw control characters on a terminal.
+        crate::escape::for_terminal(&changes.text()).into_owned()
+    }
+}
+
 impl Sink for Stdout {
     fn deliver<'a>(&'a mut self, changes: &'a ChangeSet) -> BoxFuture<'a, bool> {
-        let text = if self.json {
-            serde_json::to_string(changes)
-                .map(|s| s + "\n")
-                .unwrap_or_default()
-        } else {
-            changes.text()
-        };
+        let text = shown(changes, self.json);
         Box::pin(async move {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
@@ -114,5 +122,36 @@ async fn forever(watcher: Watcher, json: bool, dry_run: bool) {
         watcher.run_dry(&mut sink, stopped).await;
     } else {
         watcher.run(&mut sink, stopped).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::watch::{Event, Who};
+
+    #[test]
+    fn the_loop_never_prints_a_control_character_from_a_label() {
+        let who = Who {
+            profile: "openai:evil".into(),
+            label: "evil\u{1b}]52;c;aGk=\u{7}@example.com".into(),
+        };
+        let changes = ChangeSet {
+            now_ms: 0,
+            profiles_checked: 1,
+            baseline: false,
+            events: vec![Event::UsableAgain { who }],
+        };
+        let text = shown(&changes, false);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("is usable again"), "{text}");
+        let line = shown(&changes, true);
+        assert!(
+            !line.contains('\u{1b}') && line.ends_with("}\n"),
+            "{line:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
 
 mod auth;
+mod history;
 mod menus;
 mod rotation;
 mod watch;
@@ -76,6 +77,10 @@ pub(crate) enum Act {
         /// The long form.
         deep: bool,
     },
+    /// `/codex_usage history [SEL]`: resolve, then chart.
+    HistorySelector(String),
+    /// Chart these profiles' usage history.
+    History(Vec<ProfileId>),
 }
 
 impl Act {
@@ -98,6 +103,7 @@ impl Act {
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
             Act::Unblock(_) => "unblock",
+            Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
 
@@ -114,6 +120,10 @@ impl Act {
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
             Act::Unblock(id) => format!("unblock:{id}"),
+            Act::History(ids) => {
+                let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+                format!("history:{}", ids.join(","))
+            }
             _ => return None,
         })
     }
@@ -183,6 +193,11 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
         Act::Unblock(id) => watch::unblock(&conv, &ctx, id, guard).await,
+        Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
+            Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
+            Err(e) => ctx.say(&failed("Usage history", &e)).await,
+        },
+        Act::History(ids) => history::history(&conv, &ctx, ids, guard).await,
     }
 }
 
