@@ -44,6 +44,8 @@ pub enum CallbackData {
     ConfirmDelete(ProfileKey),
     /// Dismiss a confirmation.
     Cancel,
+    /// Clear the profile's stale block (the watcher's button).
+    Unblock(ProfileKey),
     /// Chart the usage history (`/codex_usage history`).
     History(UsageTarget),
 }
@@ -61,6 +63,7 @@ impl CallbackData {
             CallbackData::Delete(k) => ("delete", k.as_str()),
             CallbackData::ConfirmDelete(k) => ("confirm", k.as_str()),
             CallbackData::Cancel => ("cancel", NO_ARG),
+            CallbackData::Unblock(k) => ("unblock", k.as_str()),
             CallbackData::History(t) => ("history", target_arg(t)),
         }
     }
@@ -95,6 +98,7 @@ impl CallbackData {
             "delete" => CallbackData::Delete(key()?),
             "confirm" => CallbackData::ConfirmDelete(key()?),
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
+            "unblock" => CallbackData::Unblock(key()?),
             "history" => CallbackData::History(target()?),
             _ => return None,
         };
@@ -111,7 +115,8 @@ impl CallbackData {
             | CallbackData::Device(k)
             | CallbackData::Retire(k)
             | CallbackData::Delete(k)
-            | CallbackData::ConfirmDelete(k) => Some(k),
+            | CallbackData::ConfirmDelete(k)
+            | CallbackData::Unblock(k) => Some(k),
             _ => None,
         }
     }
@@ -151,6 +156,7 @@ mod tests {
             CallbackData::Delete(k.clone()),
             CallbackData::ConfirmDelete(k.clone()),
             CallbackData::Cancel,
+            CallbackData::Unblock(k.clone()),
             CallbackData::History(UsageTarget::All),
             CallbackData::History(UsageTarget::Default),
             CallbackData::History(UsageTarget::Profile(k)),
@@ -177,6 +183,8 @@ mod tests {
             "codex_auth_status:XYZ",
             "codex_auth_delete:../../etc",
             "codex_auth_new:x",
+            "codex_auth_unblock:-",
+            "codex_auth_unblock:openai:alice",
             "codex_auth_launch:000000000000",
             "other_usage:all",
             "codex_auth_usage:all:extra",

@@ -16,9 +16,10 @@ use crate::chat::dedupe::{Dedupe, Guard};
 use crate::chat::fallback::Fallback;
 use crate::chat::permissions::{Need, Permissions, Refusal, Role};
 use crate::chat::render::{self, context};
-use crate::chat::transport::{ChatKind, Incoming, MessageRef, Origin, Transport, UserId};
+use crate::chat::transport::{ChatId, ChatKind, Incoming, MessageRef, Origin, Transport, UserId};
 use crate::chat::{delivery, flows::Act};
 use crate::engine::profile::ProfileId;
+use crate::engine::watch::ChangeSet;
 
 /// How long a delete confirmation button stays usable.
 const CONFIRM_TTL: Duration = Duration::from_secs(5 * 60);
@@ -349,6 +350,7 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
+            CallbackData::Unblock(_) => Act::Unblock(id()?),
             CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
             CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
             CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
@@ -363,6 +365,34 @@ impl Conversation {
     /// Run an act; a button's duplicate check already happened and left its `guard`.
     async fn run_guarded(self: Arc<Self>, ctx: Ctx, act: Act, guard: Option<Guard>) {
         crate::chat::flows::run(self, ctx, act, guard).await;
+    }
+
+    /// Tell every admin, in their private chat (chat id = user id), what a watcher round
+    /// found: one message each, from `templates/chat/watch_changes.j2`, with an Unblock
+    /// button per stale block. `true` when at least one admin got it (the round may then be
+    /// remembered); an empty change set sends nothing.
+    pub async fn notify(
+        self: &Arc<Self>,
+        changes: &ChangeSet,
+        transport: Arc<dyn Transport>,
+    ) -> bool {
+        if changes.is_empty() {
+            return true;
+        }
+        let mut delivered = false;
+        for admin in self.permissions.admins() {
+            let Ok(chat) = i64::try_from(admin.0) else {
+                continue;
+            };
+            let origin = Origin {
+                chat: ChatId(chat),
+                kind: ChatKind::Private,
+                user: admin,
+            };
+            let ctx = self.ctx(origin, Arc::clone(&transport), None);
+            delivered |= crate::chat::flows::notify_one(self, &ctx, changes).await;
+        }
+        delivered
     }
 
     /// Whether a confirmation for deleting `id` was offered to `user` recently; uses it up.
@@ -394,7 +424,8 @@ impl Act {
             | Act::DeleteSelector { .. }
             | Act::AskDelete(_)
             | Act::Delete(_)
-            | Act::NewLogin => Need::Change,
+            | Act::NewLogin
+            | Act::Unblock(_) => Need::Change,
             _ => Need::View,
         }
     }

@@ -72,6 +72,13 @@ impl Permissions {
         }
     }
 
+    /// The admins, in id order.
+    pub fn admins(&self) -> Vec<UserId> {
+        let mut a: Vec<UserId> = self.admins.iter().copied().collect();
+        a.sort();
+        a
+    }
+
     /// Whether `user` may do something needing `need` in a chat of `kind`.
     pub fn check(&self, user: UserId, kind: ChatKind, need: Need) -> Result<Role, Refusal> {
         let role = self.role(user);

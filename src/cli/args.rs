@@ -104,6 +104,9 @@ pub enum Command {
     Doctor,
     /// How many profiles are usable, what the gateway tries on a rate limit, what is in the way.
     Rotation(RotationArgs),
+    /// Watch every profile and report what changed since the last check (loops; --once for
+    /// cron).
+    Watch(WatchArgs),
     /// Run the Telegram bot.
     Bot,
     /// Run the same conversation in this terminal (text fallback).
@@ -386,4 +389,15 @@ pub struct RotationArgs {
     /// Also the failover policy, how order, lastGood and pins interact, and the commands.
     #[arg(long)]
     pub deep: bool,
+}
+
+/// `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Check every profile now, print the change set and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Remember nothing: the next check compares with the same earlier state.
+    #[arg(long)]
+    pub dry_run: bool,
 }

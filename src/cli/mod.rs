@@ -19,6 +19,7 @@ pub mod store_opts;
 mod unblock;
 mod usage;
 mod usage_history;
+mod watch;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -129,6 +130,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Layers(a) => change::layers(g, a),
         Command::Doctor => change::doctor(g),
         Command::Rotation(a) => rotation::run(g, a),
+        Command::Watch(a) => watch::run(g, a),
         Command::Bot => chat::bot(g),
         Command::Chat => chat::terminal(g),
         Command::Completions { shell } => completions::completions(shell),

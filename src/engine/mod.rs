@@ -19,6 +19,7 @@ pub mod rotation;
 pub mod selector;
 pub mod store;
 pub mod usage;
+pub mod watch;
 
 /// The stack each of our threads runs with: room for the deepest store JSON we read
 /// ([`store::bounded::MAX_DEPTH`] levels through parse, edit, write and drop, in a debug build).

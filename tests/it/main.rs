@@ -18,3 +18,4 @@ mod store;
 mod telegram;
 mod trust;
 mod usage;
+mod watch;

@@ -150,6 +150,33 @@ pub async fn run(
     handler: Handler,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TelegramError> {
+    run_with(config, menu, handler, None, shutdown).await
+}
+
+/// Work the bot runs beside its updates once the token is accepted (the watcher): handed the
+/// transport and a shutdown flag that turns true when the bot stops; awaited for at most the
+/// shutdown grace.
+pub type Background = Box<
+    dyn FnOnce(
+            Arc<dyn crate::chat::transport::Transport>,
+            tokio::sync::watch::Receiver<bool>,
+        ) -> crate::chat::transport::BoxFuture<'static, ()>
+        + Send,
+>;
+
+/// [`run`], with `background` work (the watcher) running beside the updates.
+pub async fn run_with(
+    config: TelegramConfig,
+    menu: Vec<(String, String)>,
+    handler: Handler,
+    background: Option<Background>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), TelegramError> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
     tokio::pin!(shutdown);
     let token = Arc::new(config.token.clone());
     let bot = bot_for(&config)?;
@@ -170,8 +197,20 @@ pub async fn run(
         return Ok(());
     }
     let menu_task = startup::publish_menu(bot.clone(), token.clone(), commands);
+    let side = background.map(|work| tokio::spawn(work(transport.clone(), stopped)));
     let result = take_updates(&config, &bot, &token, handler, transport, shutdown).await;
     menu_task.abort();
+    if let Some(task) = side {
+        // The watcher stops at its next step; a delivery in flight may finish.
+        let abort = task.abort_handle();
+        if tokio::time::timeout(config.shutdown_grace, task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+            tracing::warn!("the watcher was still busy at shutdown and was cut short");
+        }
+    }
     result
 }
 

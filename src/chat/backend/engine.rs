@@ -109,7 +109,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn fail(e: impl Failure) -> BackendError {
+pub(super) fn fail(e: impl Failure) -> BackendError {
     BackendError::from_failure(&e)
 }
 
@@ -174,17 +174,7 @@ impl EngineBackend {
                     before_apply: None,
                 };
                 let r = change::execute(&store, change, &exec).map_err(fail)?;
-                let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
-                Ok(ChangeDone {
-                    profile,
-                    layer: if layers.is_empty() {
-                        "no layer (nothing to change)".to_owned()
-                    } else {
-                        layers.join(", ")
-                    },
-                    verified: r.verified,
-                    backup: r.backups.first().cloned(),
-                })
+                Ok(super::unblock::change_done(profile, &r))
             }),
         ))
     }
@@ -417,6 +407,14 @@ impl Backend for EngineBackend {
 
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
         self.change(id, "delete")
+    }
+
+    fn unblock(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
+        let (opts, snapshots) = (self.store.clone(), self.snapshots.clone());
+        Box::pin(invalidating(
+            snapshots,
+            super::unblock::unblock(opts, &self.usage, id),
+        ))
     }
 
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>> {

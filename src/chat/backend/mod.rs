@@ -12,6 +12,7 @@ use crate::engine::{Failure, FailureKind};
 
 mod engine;
 mod history;
+mod unblock;
 mod unresolved;
 
 use crate::secret::Secret;
@@ -206,6 +207,18 @@ pub trait Backend: Send + Sync {
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Rotation guidance from the gateway's state (read-only).
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>>;
+    /// Clear a stale block (the watcher's button): the usage endpoint is asked first, then
+    /// the change pipeline clears `blockedUntil`/`cooldownUntil`/`disabledUntil` with a
+    /// backup. A backend without it refuses.
+    fn unblock(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
+        let _ = id;
+        Box::pin(async {
+            Err(BackendError::runtime(
+                "unsupported",
+                "clearing a block is not available here",
+            ))
+        })
+    }
     /// The usage history of these profiles as a chart over the CLI's default days (at most
     /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.
     fn usage_history(

@@ -6,9 +6,11 @@ mod auth;
 mod history;
 mod menus;
 mod rotation;
+mod watch;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
+pub(crate) use watch::notify_one;
 
 use std::sync::Arc;
 
@@ -68,6 +70,8 @@ pub(crate) enum Act {
     Delete(ProfileId),
     /// Dismiss a confirmation.
     Cancel,
+    /// Clear this profile's stale block (the watcher's button).
+    Unblock(ProfileId),
     /// `/codex_rotation [deep]`.
     Rotation {
         /// The long form.
@@ -98,6 +102,7 @@ impl Act {
             Act::Delete(_) => "delete",
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
+            Act::Unblock(_) => "unblock",
             Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
@@ -114,6 +119,7 @@ impl Act {
             Act::Finish { name, .. } => format!("finish:{}", name.as_deref().unwrap_or("")),
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
+            Act::Unblock(id) => format!("unblock:{id}"),
             Act::History(ids) => {
                 let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
                 format!("history:{}", ids.join(","))
@@ -186,6 +192,7 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
+        Act::Unblock(id) => watch::unblock(&conv, &ctx, id, guard).await,
         Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
             Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
             Err(e) => ctx.say(&failed("Usage history", &e)).await,

@@ -13,7 +13,7 @@ mod adapter;
 mod e2e;
 mod flows;
 mod history;
-mod process;
+pub mod process;
 mod real;
 mod scripted;
 mod start_up;

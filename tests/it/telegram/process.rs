@@ -59,6 +59,8 @@ impl BotProcess {
             .env("TELEGRAM_API_URL", api_url)
             .env("CODEX_PROFILER_ADMINS", "1")
             .env("CODEX_PROFILER_POLL_TIMEOUT_SEC", "1")
+            // No watcher unless a test asks for one: it would check usage on its own.
+            .env("CODEX_PROFILER_WATCH_INTERVAL", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
