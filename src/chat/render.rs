@@ -65,6 +65,15 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_ambiguous",
     "rotation",
     "rotation_deep",
+    "order_view",
+    "order_confirm",
+    "order_progress",
+    "order_done",
+    "order_nothing",
+    "order_duplicate",
+    "order_all",
+    "order_last_one",
+    "page_of",
 );
 
 fn env() -> &'static Environment<'static> {

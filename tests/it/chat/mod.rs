@@ -5,6 +5,8 @@ mod engine;
 mod engine_login;
 mod fake_backend;
 mod flows;
+mod order;
+mod paging;
 mod recording;
 mod rotation;
 mod selectors;
