@@ -11,15 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use codex_profiler::chat::Conversation;
 use codex_profiler::chat::transport::{Keyboard, MessageRef, Transport};
-use codex_profiler::chat::{ChatConfig, Conversation, StoreOptions};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::recording::{ADMIN, Call, Recording, USER, button, tap, text};
-use crate::support::bot_api::FakeBotApi;
-use crate::support::cli::run_with_stdin;
-use crate::support::fixtures::{Fixture, plus_oauth};
+use crate::support::bot_api::{FakeBotApi, TOKEN};
+use crate::support::cli::{assert_no_secret_in, run_with_stdin};
+use crate::support::fixtures::{Fixture, plus_oauth, tokens_of};
 use crate::support::openclaw::openclaw;
 use crate::telegram::process::BotProcess;
 
@@ -86,20 +86,9 @@ pub(super) struct World {
 
 impl World {
     pub fn new(fx: Fixture, buttons: bool) -> World {
-        let config = ChatConfig {
-            admins: [ADMIN].into_iter().collect(),
-            users: [USER].into_iter().collect(),
-            store: StoreOptions {
-                state_dir: Some(fx.state_dir()),
-                ..StoreOptions::default()
-            },
-            usage_url: Some("http://127.0.0.1:9/usage".into()),
-            auth_issuer: Some("http://127.0.0.1:9".into()),
-            ..ChatConfig::default()
-        };
         World {
+            conv: super::engine_conversation(&fx),
             fx,
-            conv: Conversation::new(config).expect("conversation"),
             t: Arc::new(Recording::new(buttons)),
         }
     }
@@ -151,6 +140,18 @@ impl World {
     pub fn stale(&self) -> bool {
         let notice = self.last_notice().unwrap_or_default();
         notice.contains(STALE) || self.last_text().contains(STALE)
+    }
+
+    /// Tap `data` on `on`: refused as out of date, and nothing written.
+    pub async fn tap_stale(&self, on: MessageRef, data: &str) {
+        let before = files(&self.fx.state_dir());
+        self.tap_as(ADMIN, false, on, data).await;
+        assert!(self.stale(), "{data}: {:?}", self.t.calls());
+        assert_eq!(
+            files(&self.fx.state_dir()),
+            before,
+            "{data} wrote something"
+        );
     }
 
     /// The last answer to a tap.
@@ -213,14 +214,7 @@ async fn order_view_buttons_and_command_change_the_store_and_openclaw_agrees() {
     assert_eq!(stored(&w.fx), json!([BOB, ALICE, CAROL]));
 
     // The same button again: the menu was drawn from the old order.
-    let before = files(&w.fx.state_dir());
-    w.tap_as(ADMIN, false, menu, &up_bob).await;
-    assert!(w.stale(), "{:?}", w.t.calls());
-    assert_eq!(
-        files(&w.fx.state_dir()),
-        before,
-        "a stale tap wrote something"
-    );
+    w.tap_stale(menu, &up_bob).await;
 
     // Take carol out: she leaves service, so it asks first.
     w.say("/codex_auth order").await;
@@ -273,10 +267,7 @@ async fn order_view_buttons_and_command_change_the_store_and_openclaw_agrees() {
         "{}",
         w.last_text()
     );
-    let before = files(&w.fx.state_dir());
-    w.tap_as(ADMIN, false, old_ask, &old_confirm).await;
-    assert!(w.stale(), "{:?}", w.t.calls());
-    assert_eq!(files(&w.fx.state_dir()), before);
+    w.tap_stale(old_ask, &old_confirm).await;
 
     // Clear: always asked first.
     w.say("/codex_auth order").await;
@@ -398,14 +389,7 @@ async fn bad_order_input_writes_nothing() {
     // The order changed behind the menu (the gateway, another admin): the menu is stale.
     w.say("/codex_auth order carol alice bob").await;
     assert_eq!(stored(&w.fx), json!([CAROL, ALICE, BOB]));
-    let before = files(&w.fx.state_dir());
-    w.tap_as(ADMIN, false, menu, &up_bob).await;
-    assert!(w.stale(), "{:?}", w.t.calls());
-    assert_eq!(
-        files(&w.fx.state_dir()),
-        before,
-        "a stale menu wrote something"
-    );
+    w.tap_stale(menu, &up_bob).await;
 }
 
 #[test]
@@ -495,4 +479,13 @@ async fn order_through_the_bot_and_the_fake_bot_api() {
     assert_eq!(theirs["order"], json!([BOB]), "{theirs:#}");
     let ended = bot.terminate(WAIT).await;
     assert_eq!(ended.code, Some(0), "{}", ended.stderr);
+    let mut secrets = fx
+        .state_db_cells()
+        .0
+        .map(|s| tokens_of(&s))
+        .unwrap_or_default();
+    secrets.push(TOKEN.to_owned());
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    assert_no_secret_in(&api.wire_text(), &secrets);
+    assert_no_secret_in(&ended.stderr, &secrets);
 }

@@ -8,12 +8,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use codex_profiler::chat::transport::Keyboard;
-use codex_profiler::engine::profile::ProfileId;
-use codex_profiler::engine::store::{Change, Store, StoreChoice, StoreOptions};
 use serde_json::{Map, Value, json};
 
 use super::order::{World, files};
 use super::recording::{ADMIN, Call, button};
+use crate::support::cli;
 use crate::support::fixtures::{Fixture, plus_oauth};
 
 const N: usize = 30;
@@ -34,16 +33,6 @@ fn thirty() -> Fixture {
         Some(&json!({"version": 1, "order": {"openai": order}})),
     );
     fx
-}
-
-fn open(fx: &Fixture) -> Store {
-    Store::open(StoreOptions {
-        state_dir: fx.state_dir(),
-        agent: "main".into(),
-        choice: StoreChoice::Auto,
-        auth_path: None,
-    })
-    .expect("open")
 }
 
 /// The text and keyboard of the last message sent or edited.
@@ -127,12 +116,15 @@ async fn a_page_of_a_changed_list_is_refused() {
     let (order_menu, _, order_kb) = w.t.last_send();
 
     // Another admin (or the gateway) changes the store behind both menus.
-    let store = open(&w.fx);
-    store
-        .apply(&Change::Delete {
-            id: ProfileId::parse(&id(29)).expect("id"),
-        })
-        .expect("delete");
+    let state = w.fx.state_arg();
+    let args = [
+        "--state-dir",
+        state.as_str(),
+        "delete",
+        "p29@example.com",
+        "--yes",
+    ];
+    cli::run(w.fx.home(), &[], &args).expect_code(0);
     // The chat shares a store read for up to a second.
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
