@@ -34,7 +34,7 @@ pub struct Conversation {
     /// never offered does nothing.
     pub(crate) confirmations: DashMap<(UserId, ProfileId), Instant>,
     /// Order changes waiting for their confirmation tap, per user.
-    pub(crate) orders: crate::chat::flows::order::Proposals,
+    pub(crate) orders: crate::chat::flows::Proposals,
 }
 
 /// One event's surroundings, handed to every flow.

@@ -5,10 +5,12 @@
 mod auth;
 mod menus;
 pub(crate) mod order;
+mod order_edit;
 mod rotation;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
+pub(crate) use order_edit::Proposals;
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ mod engine_login;
 mod fake_backend;
 mod flows;
 mod order;
+mod order_adapters;
 mod paging;
 mod recording;
 mod rotation;
