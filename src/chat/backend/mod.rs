@@ -11,11 +11,13 @@ use crate::engine::rotation::Rotation;
 use crate::engine::{Failure, FailureKind};
 
 mod engine;
+mod history;
 mod order;
 mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
+pub use history::HistoryChart;
 pub use order::{OrderChange, OrderMember, OrderOutcome, OrderView};
 
 /// An engine failure on its way into a chat message: one sentence, already scrubbed.
@@ -206,6 +208,21 @@ pub trait Backend: Send + Sync {
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Rotation guidance from the gateway's state (read-only).
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>>;
+    /// The usage history of these profiles as a chart over the CLI's default days (at most
+    /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.
+    fn usage_history(
+        &self,
+        ids: Vec<ProfileId>,
+        png: bool,
+    ) -> BoxFuture<'_, BackendResult<HistoryChart>> {
+        let _ = (ids, png);
+        Box::pin(async {
+            Err(BackendError::runtime(
+                "unsupported",
+                "the usage history is not available here",
+            ))
+        })
+    }
     /// The stored and the effective order of the Codex provider (read-only).
     fn order(&self) -> BoxFuture<'_, BackendResult<OrderView>> {
         Box::pin(async { Err(unsupported()) })

@@ -81,8 +81,8 @@ pub(crate) async fn show_menu(conv: &Conversation, ctx: &Ctx, text: &str, rows: 
 
 /// Reply words that stand for actions, never for a profile.
 const RESERVED: &[&str] = &[
-    "default", "all", "new", "login", "device", "retire", "delete", "confirm", "cancel", "next",
-    "back", "clear",
+    "default", "all", "new", "login", "device", "retire", "delete", "confirm", "cancel", "history",
+    "next", "back", "clear",
 ];
 
 /// The word that picks `p` in the text fallback: its label when unambiguous, else its id.
@@ -168,6 +168,11 @@ pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx, tap: Option<&Page
         )]);
     }
     rows.push(nav_row(Menu::Usage, &page, &list));
+    rows.push(vec![Choice::new(
+        label("history"),
+        "history",
+        CallbackData::History(UsageTarget::All),
+    )]);
     rows.retain(|r| !r.is_empty());
     let text = paging::titled(&render::text("usage_selector"), &page);
     show_menu(conv, ctx, &text, rows).await;

@@ -3,6 +3,7 @@
 //! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
 
 mod auth;
+mod history;
 mod menus;
 pub(crate) mod order;
 mod order_edit;
@@ -87,6 +88,10 @@ pub(crate) enum Act {
     OrderTap(OrderAction),
     /// Another page of a paged menu.
     Page(PageTap),
+    /// `/codex_usage history [SEL]`: resolve, then chart.
+    HistorySelector(String),
+    /// Chart these profiles' usage history.
+    History(Vec<ProfileId>),
 }
 
 impl Act {
@@ -111,6 +116,7 @@ impl Act {
             Act::OrderView => "order_view",
             Act::OrderSet(_) | Act::OrderClear | Act::OrderTap(_) => "order_change",
             Act::Page(_) => "page",
+            Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
 
@@ -126,6 +132,10 @@ impl Act {
             Act::Finish { name, .. } => format!("finish:{}", name.as_deref().unwrap_or("")),
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
+            Act::History(ids) => {
+                let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+                format!("history:{}", ids.join(","))
+            }
             _ => return None,
         })
     }
@@ -195,6 +205,11 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
+        Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
+            Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
+            Err(e) => ctx.say(&failed("Usage history", &e)).await,
+        },
+        Act::History(ids) => history::history(&conv, &ctx, ids, guard).await,
         Act::OrderView => order::view(&conv, &ctx, None).await,
         Act::OrderSet(selectors) => order::set_selectors(&conv, &ctx, selectors).await,
         Act::OrderClear => order::clear(&conv, &ctx).await,

@@ -5,6 +5,7 @@ mod engine;
 mod engine_login;
 mod fake_backend;
 mod flows;
+mod history;
 mod order;
 mod order_adapters;
 mod paging;
