@@ -4,6 +4,7 @@
 //! of date" without doing anything.
 
 use crate::chat::keys::ProfileKey;
+use crate::chat::paging::{ListKey, Menu};
 
 /// Prefix of every callback datum.
 pub const PREFIX: &str = "codex_auth_";
@@ -46,6 +47,10 @@ pub enum CallbackData {
     Cancel,
     /// Clear the profile's stale block (the watcher's button).
     Unblock(ProfileKey),
+    /// Show another page of a paged selector.
+    Page(PageTap),
+    /// A button of the order view (move, take out, clear, confirm).
+    Order(OrderTap),
     /// Chart the usage history (`/codex_usage history`).
     History(UsageTarget),
 }
@@ -64,6 +69,8 @@ impl CallbackData {
             CallbackData::ConfirmDelete(k) => ("confirm", k.as_str()),
             CallbackData::Cancel => ("cancel", NO_ARG),
             CallbackData::Unblock(k) => ("unblock", k.as_str()),
+            CallbackData::Page(p) => ("page", p.arg.as_str()),
+            CallbackData::Order(o) => (o.action.word(), o.arg.as_str()),
             CallbackData::History(t) => ("history", target_arg(t)),
         }
     }
@@ -100,7 +107,8 @@ impl CallbackData {
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
             "unblock" => CallbackData::Unblock(key()?),
             "history" => CallbackData::History(target()?),
-            _ => return None,
+            "page" => CallbackData::Page(PageTap::parse(arg)?),
+            _ => CallbackData::Order(OrderTap::parse(action, arg)?),
         };
         Some(decoded)
     }
@@ -119,6 +127,130 @@ impl CallbackData {
             | CallbackData::Unblock(k) => Some(k),
             _ => None,
         }
+    }
+}
+
+/// A page button: which menu, which page, and the list it was drawn from (`u3.1a2b3c4d`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageTap {
+    /// The menu.
+    pub menu: Menu,
+    /// Zero-based page.
+    pub page: u16,
+    /// The whole list the page belonged to.
+    pub list: ListKey,
+    arg: String,
+}
+
+impl PageTap {
+    /// A page button.
+    pub fn new(menu: Menu, page: u16, list: ListKey) -> PageTap {
+        let arg = format!("{}{page}.{}", menu.letter(), list.as_str());
+        PageTap {
+            menu,
+            page,
+            list,
+            arg,
+        }
+    }
+
+    fn parse(arg: &str) -> Option<PageTap> {
+        let mut chars = arg.chars();
+        let menu = Menu::from_letter(chars.next()?)?;
+        let (page, list) = chars.as_str().split_once('.')?;
+        // Digits only, no sign or leading zero: one spelling per page.
+        if page.is_empty()
+            || !page.bytes().all(|b| b.is_ascii_digit())
+            || page.len() > 1 && page.starts_with('0')
+        {
+            return None;
+        }
+        let tap = PageTap::new(menu, page.parse().ok()?, ListKey::parse(list)?);
+        (tap.arg == arg).then_some(tap)
+    }
+}
+
+/// How an order button moves its profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderMove {
+    /// Put it first.
+    First,
+    /// One place earlier.
+    Up,
+    /// One place later.
+    Down,
+    /// Take it out of the order.
+    Out,
+}
+
+/// What an order button does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrderAction {
+    /// Move one profile of the list `list` was drawn from.
+    Move(OrderMove, ListKey, ProfileKey),
+    /// Ask to clear the stored order (drawn from `list`).
+    Clear(ListKey),
+    /// Confirm the change shown: drawn from order `drawn`, proposing the order `proposal`.
+    Confirm(ListKey, ListKey),
+}
+
+impl OrderAction {
+    fn word(&self) -> &'static str {
+        match self {
+            OrderAction::Move(OrderMove::First, ..) => "ofirst",
+            OrderAction::Move(OrderMove::Up, ..) => "oup",
+            OrderAction::Move(OrderMove::Down, ..) => "odown",
+            OrderAction::Move(OrderMove::Out, ..) => "oout",
+            OrderAction::Clear(_) => "oclear",
+            OrderAction::Confirm(..) => "oconfirm",
+        }
+    }
+}
+
+/// An order button (`codex_auth_oup:1a2b3c4d.0123456789ab`, at most 40 bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrderTap {
+    /// What it does.
+    pub action: OrderAction,
+    arg: String,
+}
+
+impl OrderTap {
+    /// An order button.
+    pub fn new(action: OrderAction) -> OrderTap {
+        let arg = match &action {
+            OrderAction::Move(_, list, key) => format!("{}.{}", list.as_str(), key.as_str()),
+            OrderAction::Clear(list) => list.as_str().to_owned(),
+            OrderAction::Confirm(drawn, proposal) => {
+                format!("{}.{}", drawn.as_str(), proposal.as_str())
+            }
+        };
+        OrderTap { action, arg }
+    }
+
+    fn parse(word: &str, arg: &str) -> Option<OrderTap> {
+        let two = || arg.split_once('.');
+        let mv = |m: OrderMove| {
+            let (list, key) = two()?;
+            Some(OrderAction::Move(
+                m,
+                ListKey::parse(list)?,
+                ProfileKey::parse(key)?,
+            ))
+        };
+        let action = match word {
+            "ofirst" => mv(OrderMove::First)?,
+            "oup" => mv(OrderMove::Up)?,
+            "odown" => mv(OrderMove::Down)?,
+            "oout" => mv(OrderMove::Out)?,
+            "oclear" => OrderAction::Clear(ListKey::parse(arg)?),
+            "oconfirm" => {
+                let (drawn, proposal) = two()?;
+                OrderAction::Confirm(ListKey::parse(drawn)?, ListKey::parse(proposal)?)
+            }
+            _ => return None,
+        };
+        Some(OrderTap::new(action))
     }
 }
 
@@ -142,6 +274,10 @@ mod tests {
         )
     }
 
+    fn list() -> ListKey {
+        ListKey::of("stored", &["openai:a", "openai:b"])
+    }
+
     fn every() -> Vec<CallbackData> {
         let k = key();
         vec![
@@ -159,8 +295,23 @@ mod tests {
             CallbackData::Unblock(k.clone()),
             CallbackData::History(UsageTarget::All),
             CallbackData::History(UsageTarget::Default),
-            CallbackData::History(UsageTarget::Profile(k)),
+            CallbackData::History(UsageTarget::Profile(k.clone())),
+            CallbackData::Page(PageTap::new(Menu::Usage, 0, list())),
+            CallbackData::Page(PageTap::new(Menu::Order, u16::MAX, list())),
+            CallbackData::Order(OrderTap::new(OrderAction::Clear(list()))),
+            CallbackData::Order(OrderTap::new(OrderAction::Confirm(list(), list()))),
         ]
+        .into_iter()
+        .chain(
+            [
+                OrderMove::First,
+                OrderMove::Up,
+                OrderMove::Down,
+                OrderMove::Out,
+            ]
+            .map(|m| CallbackData::Order(OrderTap::new(OrderAction::Move(m, list(), k.clone())))),
+        )
+        .collect()
     }
 
     #[test]
@@ -188,6 +339,17 @@ mod tests {
             "codex_auth_launch:000000000000",
             "other_usage:all",
             "codex_auth_usage:all:extra",
+            "codex_auth_page:u1",
+            "codex_auth_page:x1.1a2b3c4d",
+            "codex_auth_page:u01.1a2b3c4d",
+            "codex_auth_page:u+1.1a2b3c4d",
+            "codex_auth_page:u99999.1a2b3c4d",
+            "codex_auth_page:u1.1A2B3C4D",
+            "codex_auth_oup:1a2b3c4d",
+            "codex_auth_oup:1a2b3c4d.000000000000.x",
+            "codex_auth_oclear:1a2b3c4d.000000000000",
+            "codex_auth_oconfirm:1a2b3c4d",
+            "codex_auth_omove:1a2b3c4d.000000000000",
             "codex_auth_history",
             "codex_auth_history:",
             "codex_auth_history:-",

@@ -35,6 +35,12 @@ pub enum AuthCommand {
         /// Whether `confirm` was given.
         confirm: bool,
     },
+    /// `order`: the stored and the effective order.
+    Order,
+    /// `order A B ...`: set the order (one selector a word).
+    OrderSet(Vec<String>),
+    /// `order clear`.
+    OrderClear,
 }
 
 /// What a text message asks for.
@@ -72,7 +78,7 @@ pub enum Parsed {
     TooLong(usize),
 }
 
-const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm]";
+const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm | order [PROFILE... | clear]]";
 
 /// Whether a word looks like an OAuth callback URL (or its query): it carries `code=` and
 /// `state=` parameters, or points at the local callback path.
@@ -181,6 +187,12 @@ fn parse_auth(args: &[&str]) -> Parsed {
             selector: sel.join(" "),
             confirm: false,
         }),
+        ["order"] => Parsed::Auth(AuthCommand::Order),
+        ["order", "clear"] => Parsed::Auth(AuthCommand::OrderClear),
+        // An order names several profiles: one selector a word.
+        ["order", sel @ ..] => Parsed::Auth(AuthCommand::OrderSet(
+            sel.iter().map(|s| (*s).to_owned()).collect(),
+        )),
         ["login" | "device" | "finish" | "retire" | "delete", ..] => bad(
             &format!("Wrong arguments for /codex_auth {}.", args[0]),
             AUTH_USAGE,
@@ -249,6 +261,17 @@ mod tests {
             parse("/codex_auth delete a confirm"),
             Parsed::Auth(AuthCommand::Delete { confirm: true, .. })
         ));
+        assert!(matches!(
+            parse("/codex_auth order"),
+            Parsed::Auth(AuthCommand::Order)
+        ));
+        assert!(matches!(
+            parse("/codex_auth@bot order clear"),
+            Parsed::Auth(AuthCommand::OrderClear)
+        ));
+        assert!(
+            matches!(parse("/codex_auth order bob  alice"), Parsed::Auth(AuthCommand::OrderSet(s)) if s == ["bob", "alice"])
+        );
     }
 
     #[test]

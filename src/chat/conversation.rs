@@ -34,6 +34,8 @@ pub struct Conversation {
     /// Delete confirmations shown, per (user, profile), so a confirm tap (or reply) that was
     /// never offered does nothing.
     pub(crate) confirmations: DashMap<(UserId, ProfileId), Instant>,
+    /// Order changes waiting for their confirmation tap, per user.
+    pub(crate) orders: crate::chat::flows::Proposals,
 }
 
 /// One event's surroundings, handed to every flow.
@@ -77,6 +79,7 @@ impl Conversation {
             dedupe: Arc::new(Dedupe::default()),
             fallback: Fallback::default(),
             confirmations: DashMap::new(),
+            orders: Default::default(),
         })
     }
 
@@ -225,6 +228,9 @@ impl Conversation {
                 AuthCommand::Delete { selector, confirm } => {
                     Act::DeleteSelector { selector, confirm }
                 }
+                AuthCommand::Order => Act::OrderView,
+                AuthCommand::OrderSet(selectors) => Act::OrderSet(selectors),
+                AuthCommand::OrderClear => Act::OrderClear,
             },
             Parsed::CallbackUrl(url) => Act::Finish { name: None, url },
             Parsed::Bare(word) => {
@@ -354,6 +360,17 @@ impl Conversation {
             CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
             CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
             CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
+            // Refused here, like a stale key, when drawn from a list that has changed (the
+            // flow checks again when it runs).
+            CallbackData::Page(tap) if crate::chat::flows::page_is_current(self, tap).await => {
+                Act::Page(tap.clone())
+            }
+            CallbackData::Order(tap)
+                if crate::chat::flows::order::is_current(self, &tap.action).await =>
+            {
+                Act::OrderTap(tap.action.clone())
+            }
+            CallbackData::Page(_) | CallbackData::Order(_) => return Err(()),
         })
     }
 
@@ -425,7 +442,10 @@ impl Act {
             | Act::AskDelete(_)
             | Act::Delete(_)
             | Act::NewLogin
-            | Act::Unblock(_) => Need::Change,
+            | Act::Unblock(_)
+            | Act::OrderSet(_)
+            | Act::OrderClear
+            | Act::OrderTap(_) => Need::Change,
             _ => Need::View,
         }
     }

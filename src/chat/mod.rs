@@ -11,6 +11,7 @@
 //! - [`command`] parses text; [`callback`] and [`keys`] encode buttons; [`fallback`] keeps
 //!   text-fallback offers; [`dedupe`] suppresses repeats; [`delivery`] sends, edits and splits;
 //!   [`render`] holds every text; [`config`] reads the environment; [`backend`] is the engine.
+//! - [`paging`] splits long profile lists into pages whose buttons refuse a changed list.
 
 pub mod backend;
 pub mod callback;
@@ -22,6 +23,7 @@ pub mod delivery;
 pub mod fallback;
 mod flows;
 pub mod keys;
+pub mod paging;
 pub mod permissions;
 pub mod render;
 pub mod transport;

@@ -46,34 +46,10 @@ pub(super) fn one_profile(
         .ok_or_else(|| CliError::usage("the selector named no profile"))
 }
 
-/// Resolve one id of `order set`: any stored profile id as given (the engine checks its
-/// provider), else a selector over every stored profile of `provider`, token and api_key
-/// ones too, as `openclaw models auth order set` accepts them.
+/// Resolve one id of `order set` (see [`change::order_member`]).
 fn order_member(snap: &Snapshot, provider: &str, sel: &str) -> Result<ProfileId, CliError> {
-    if snap.raw_profile(sel.trim()).is_some()
-        && let Ok(id) = ProfileId::parse(sel.trim())
-    {
-        return Ok(id);
-    }
-    let s = Selector::parse(sel)?;
-    if s == Selector::All {
-        return Err(CliError::usage("name one profile, not `all`"));
-    }
-    let ids: Vec<ProfileId> = snap
-        .provider_profile_ids(provider)
-        .iter()
-        .filter_map(|i| ProfileId::parse(i).ok())
-        .collect();
-    let order: Vec<ProfileId> = snap
-        .effective_order(provider)
-        .ids
-        .iter()
-        .filter_map(|i| ProfileId::parse(i).ok())
-        .collect();
-    let mut found = s.resolve(&ids, &order)?;
-    found
-        .pop()
-        .ok_or_else(|| CliError::usage("the selector named no profile"))
+    change::order_member(snap, provider, sel)?
+        .ok_or_else(|| CliError::usage("name one profile, not `all`"))
 }
 
 pub(super) fn provider(store: &Store, m: &MutationArgs) -> String {

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use crate::chat::backend::unresolved::unresolved;
 use crate::chat::backend::{
     Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, HistoryChart, LoginDone,
-    LoginStarted, ProfileView, UsageReport,
+    LoginStarted, OrderChange, OrderOutcome, OrderView, ProfileView, UsageReport, order,
 };
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
@@ -450,5 +450,46 @@ impl Backend for EngineBackend {
             })
             .await
         })
+    }
+
+    fn order(&self) -> BoxFuture<'_, BackendResult<OrderView>> {
+        Box::pin(async move {
+            let loaded = self.snapshot().await?;
+            let (store, snap) = (&loaded.0, &loaded.1);
+            let target = store
+                .layers()
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            Ok(order::view(snap, store.codex_provider().as_str(), target))
+        })
+    }
+
+    fn order_members(
+        &self,
+        selectors: Vec<String>,
+    ) -> BoxFuture<'_, BackendResult<Vec<Option<ProfileId>>>> {
+        Box::pin(async move {
+            let loaded = self.snapshot().await?;
+            let (store, snap) = (&loaded.0, &loaded.1);
+            order::members(snap, store.codex_provider().as_str(), &selectors).map_err(unresolved)
+        })
+    }
+
+    fn order_change(
+        &self,
+        change: OrderChange,
+        apply: bool,
+    ) -> BoxFuture<'_, BackendResult<OrderOutcome>> {
+        let (opts, via_gateway) = (self.store.clone(), self.via_gateway);
+        let work = blocking(move || {
+            let store = Store::open(opts).map_err(fail)?;
+            order::run(&store, &change, apply, via_gateway).map_err(fail)
+        });
+        if apply {
+            Box::pin(invalidating(self.snapshots.clone(), work))
+        } else {
+            Box::pin(work)
+        }
     }
 }

@@ -13,11 +13,13 @@ use crate::engine::{Failure, FailureKind};
 mod engine;
 mod history;
 mod unblock;
+mod order;
 mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
 pub use history::HistoryChart;
+pub use order::{OrderChange, OrderMember, OrderOutcome, OrderView};
 
 /// An engine failure on its way into a chat message: one sentence, already scrubbed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -234,6 +236,32 @@ pub trait Backend: Send + Sync {
             ))
         })
     }
+    /// The stored and the effective order of the Codex provider (read-only).
+    fn order(&self) -> BoxFuture<'_, BackendResult<OrderView>> {
+        Box::pin(async { Err(unsupported()) })
+    }
+    /// Resolve each selector to one stored profile of the Codex provider, in the given order
+    /// (`None` for `all`). A failure's message is already in chat words.
+    fn order_members(
+        &self,
+        _selectors: Vec<String>,
+    ) -> BoxFuture<'_, BackendResult<Vec<Option<ProfileId>>>> {
+        Box::pin(async { Err(unsupported()) })
+    }
+    /// Run an order change through the change pipeline; `apply: false` only plans it (what
+    /// the new order is, who leaves service) and writes nothing.
+    fn order_change(
+        &self,
+        _change: OrderChange,
+        _apply: bool,
+    ) -> BoxFuture<'_, BackendResult<OrderOutcome>> {
+        Box::pin(async { Err(unsupported()) })
+    }
+}
+
+/// What a backend without an operation answers.
+fn unsupported() -> BackendError {
+    BackendError::runtime("unsupported", "this is not available here")
 }
 
 #[cfg(test)]

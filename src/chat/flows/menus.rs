@@ -5,11 +5,12 @@
 use std::time::Instant;
 
 use crate::chat::backend::ProfileView;
-use crate::chat::callback::{CallbackData, UsageTarget};
+use crate::chat::callback::{CallbackData, PageTap, UsageTarget};
 use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::delivery;
 use crate::chat::flows::{failed, show};
 use crate::chat::keys::ProfileKey;
+use crate::chat::paging::{self, ListKey, Menu, Page};
 use crate::chat::permissions::Role;
 use crate::chat::render::{self, Value, context, label};
 use crate::chat::transport::{Button, ChatKind, Keyboard};
@@ -81,6 +82,7 @@ pub(crate) async fn show_menu(conv: &Conversation, ctx: &Ctx, text: &str, rows: 
 /// Reply words that stand for actions, never for a profile.
 const RESERVED: &[&str] = &[
     "default", "all", "new", "login", "device", "retire", "delete", "confirm", "cancel", "history",
+    "next", "back", "clear",
 ];
 
 /// The word that picks `p` in the text fallback: its label when unambiguous, else its id.
@@ -108,8 +110,45 @@ async fn profiles_or_say(conv: &Conversation, ctx: &Ctx, what: &str) -> Option<V
     }
 }
 
-pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx) {
+fn list_key(profiles: &[ProfileView]) -> ListKey {
+    let ids: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
+    ListKey::of("profiles", &ids)
+}
+
+/// The key of the profile list the usage and auth menus page through, as it is now.
+pub(super) async fn profiles_key(conv: &Conversation) -> Option<ListKey> {
+    conv.backend.profiles().await.ok().map(|p| list_key(&p))
+}
+
+/// The page of `profiles` a menu draws (see [`paging::choose`]), its list key, and the
+/// page's profiles; `None` after saying the tapped page is out of date.
+async fn profile_page<'a>(
+    ctx: &Ctx,
+    profiles: &'a [ProfileView],
+    tap: Option<&PageTap>,
+) -> Option<(Page, ListKey, &'a [ProfileView])> {
+    let list = list_key(profiles);
+    let Some(page) = paging::choose(profiles.len(), &list, tap) else {
+        show(ctx, &render::text("stale_menu")).await;
+        return None;
+    };
+    let shown = &profiles[page.range.clone()];
+    Some((page, list, shown))
+}
+
+/// The ◀ ▶ row of a paged menu as choices (empty on one page).
+pub(super) fn nav_row(menu: Menu, page: &Page, list: &ListKey) -> Vec<Choice> {
+    paging::nav(menu, page, list)
+        .into_iter()
+        .map(|(l, w, d)| Choice::new(l, w, d))
+        .collect()
+}
+
+pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx, tap: Option<&PageTap>) {
     let Some(profiles) = profiles_or_say(conv, ctx, "Reading the profiles").await else {
+        return;
+    };
+    let Some((page, list, shown)) = profile_page(ctx, &profiles, tap).await else {
         return;
     };
     let mut rows = vec![vec![
@@ -120,7 +159,7 @@ pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx) {
         ),
         Choice::new(label("all"), "all", CallbackData::Usage(UsageTarget::All)),
     ]];
-    for p in &profiles {
+    for p in shown {
         let data = CallbackData::Usage(UsageTarget::Profile(ProfileKey::of(&p.id)));
         rows.push(vec![Choice::new(
             p.label.clone(),
@@ -128,12 +167,15 @@ pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx) {
             data,
         )]);
     }
+    rows.push(nav_row(Menu::Usage, &page, &list));
     rows.push(vec![Choice::new(
         label("history"),
         "history",
         CallbackData::History(UsageTarget::All),
     )]);
-    show_menu(conv, ctx, &render::text("usage_selector"), rows).await;
+    rows.retain(|r| !r.is_empty());
+    let text = paging::titled(&render::text("usage_selector"), &page);
+    show_menu(conv, ctx, &text, rows).await;
 }
 
 fn profile_value(p: &ProfileView) -> Value {
@@ -150,24 +192,30 @@ fn profile_value(p: &ProfileView) -> Value {
     }))
 }
 
-pub(super) async fn auth_menu(conv: &Conversation, ctx: &Ctx) {
+pub(super) async fn auth_menu(conv: &Conversation, ctx: &Ctx, tap: Option<&PageTap>) {
     let Some(profiles) = profiles_or_say(conv, ctx, "Reading the profiles").await else {
         return;
     };
-    let values: Vec<Value> = profiles.iter().map(profile_value).collect();
+    let Some((page, list, shown)) = profile_page(ctx, &profiles, tap).await else {
+        return;
+    };
+    let values: Vec<Value> = shown.iter().map(profile_value).collect();
     let text = render::render("auth_selector", context! { profiles => values });
-    let mut rows: Vec<Vec<Choice>> = profiles
+    let text = paging::titled(&text, &page);
+    let mut rows: Vec<Vec<Choice>> = shown
         .iter()
         .map(|p| {
             let data = CallbackData::Status(ProfileKey::of(&p.id));
             vec![Choice::new(p.label.clone(), word_for(p, &profiles), data)]
         })
         .collect();
+    rows.push(nav_row(Menu::Auth, &page, &list));
     rows.push(vec![Choice::new(
         label("new_login"),
         "new",
         CallbackData::NewLogin,
     )]);
+    rows.retain(|r| !r.is_empty());
     show_menu(conv, ctx, &text, rows).await;
 }
 

@@ -5,19 +5,24 @@
 mod auth;
 mod history;
 mod menus;
+pub(crate) mod order;
+mod order_edit;
 mod rotation;
 mod watch;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
 pub(crate) use watch::notify_one;
+pub(crate) use order_edit::Proposals;
 
 use std::sync::Arc;
 
 use crate::chat::backend::BackendError;
+use crate::chat::callback::{OrderAction, PageTap};
 use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::dedupe::Guard;
 use crate::chat::delivery;
+use crate::chat::paging::Menu;
 use crate::chat::render::{self, context};
 use crate::engine::profile::ProfileId;
 use crate::secret::Secret;
@@ -77,6 +82,16 @@ pub(crate) enum Act {
         /// The long form.
         deep: bool,
     },
+    /// `/codex_auth order`: the stored and the effective order.
+    OrderView,
+    /// `/codex_auth order A B ...`: resolve, plan, then set.
+    OrderSet(Vec<String>),
+    /// `/codex_auth order clear`: plan, then clear once confirmed.
+    OrderClear,
+    /// An order button (checked against the current order in the flow).
+    OrderTap(OrderAction),
+    /// Another page of a paged menu.
+    Page(PageTap),
     /// `/codex_usage history [SEL]`: resolve, then chart.
     HistorySelector(String),
     /// Chart these profiles' usage history.
@@ -103,6 +118,9 @@ impl Act {
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
             Act::Unblock(_) => "unblock",
+            Act::OrderView => "order_view",
+            Act::OrderSet(_) | Act::OrderClear | Act::OrderTap(_) => "order_change",
+            Act::Page(_) => "page",
             Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
@@ -153,13 +171,13 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             ))
             .await
         }
-        Act::UsageMenu => usage_menu(&conv, &ctx).await,
+        Act::UsageMenu => usage_menu(&conv, &ctx, None).await,
         Act::UsageSelector(sel) => match conv.backend.resolve(&sel).await {
             Ok(ids) => usage(&conv, &ctx, ids, guard).await,
             Err(e) => ctx.say(&failed("Usage check", &e)).await,
         },
         Act::Usage(ids) => usage(&conv, &ctx, ids, guard).await,
-        Act::AuthMenu => auth_menu(&conv, &ctx).await,
+        Act::AuthMenu => auth_menu(&conv, &ctx, None).await,
         Act::StatusSelector(sel) => {
             if let Some(id) = resolve_one(&conv, &ctx, &sel, "Status").await {
                 status(&conv, &ctx, id).await;
@@ -189,6 +207,7 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         Act::Cancel => {
             conv.confirmations
                 .retain(|(user, _), _| *user != ctx.origin.user);
+            conv.orders.cancel(ctx.origin.user);
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
@@ -198,6 +217,27 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             Err(e) => ctx.say(&failed("Usage history", &e)).await,
         },
         Act::History(ids) => history::history(&conv, &ctx, ids, guard).await,
+        Act::OrderView => order::view(&conv, &ctx, None).await,
+        Act::OrderSet(selectors) => order::set_selectors(&conv, &ctx, selectors).await,
+        Act::OrderClear => order::clear(&conv, &ctx).await,
+        Act::OrderTap(action) => order::tap(&conv, &ctx, action, guard).await,
+        Act::Page(tap) => match tap.menu {
+            Menu::Usage => usage_menu(&conv, &ctx, Some(&tap)).await,
+            Menu::Auth => auth_menu(&conv, &ctx, Some(&tap)).await,
+            Menu::Order => order::view(&conv, &ctx, Some(&tap)).await,
+        },
+    }
+}
+
+/// Whether a page button was drawn from the list its menu shows now.
+pub(crate) async fn page_is_current(conv: &Conversation, tap: &PageTap) -> bool {
+    match tap.menu {
+        Menu::Usage | Menu::Auth => menus::profiles_key(conv)
+            .await
+            .is_some_and(|k| k == tap.list),
+        Menu::Order => order::current_key(conv)
+            .await
+            .is_some_and(|k| k == tap.list),
     }
 }
 

@@ -36,6 +36,7 @@ pub mod unblock;
 pub mod verify;
 
 pub use error::ChangeError;
+pub use order_plan::order_member;
 pub use pipeline::{ChangeReport, ExecuteOptions, execute};
 pub use queue::{QueueOutcome, queue_apply};
 pub use restore::restore;

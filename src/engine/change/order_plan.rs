@@ -5,9 +5,54 @@
 //! are never tried).
 
 use super::error::ChangeError;
-use crate::engine::profile::ProfileId;
+use crate::engine::profile::{CodexProfile, ProfileId};
+use crate::engine::selector::{SelectError, Selector};
 use crate::engine::store::snapshot::entry_provider;
 use crate::engine::store::{Change, Snapshot};
+
+/// Resolve one member of an order about to be set (CLI `order set` and the chat alike): a
+/// stored profile id as given (the pipeline checks its provider), else a selector over the
+/// stored profiles of `provider`: the Codex ones by id, name, email or label, then every
+/// other one (token and api_key profiles, as `openclaw models auth order set` accepts them)
+/// by id or its end. `Ok(None)` for `all`, which names no single member.
+pub fn order_member(
+    snap: &Snapshot,
+    provider: &str,
+    sel: &str,
+) -> Result<Option<ProfileId>, SelectError> {
+    if snap.raw_profile(sel.trim()).is_some()
+        && let Ok(id) = ProfileId::parse(sel.trim())
+    {
+        return Ok(Some(id));
+    }
+    let s = Selector::parse(sel)?;
+    if s == Selector::All {
+        return Ok(None);
+    }
+    let of_provider = snap.provider_profile_ids(provider);
+    let order: Vec<ProfileId> = snap
+        .effective_order(provider)
+        .ids
+        .iter()
+        .filter_map(|i| ProfileId::parse(i).ok())
+        .collect();
+    let codex: Vec<CodexProfile> = snap
+        .codex
+        .iter()
+        .filter(|p| of_provider.iter().any(|i| i == p.id.as_str()))
+        .cloned()
+        .collect();
+    match s.resolve_profiles(&codex, &order) {
+        Ok(mut found) if found.len() == 1 => return Ok(found.pop()),
+        Err(e @ SelectError::Ambiguous { .. }) => return Err(e),
+        _ => {}
+    }
+    let ids: Vec<ProfileId> = of_provider
+        .iter()
+        .filter_map(|i| ProfileId::parse(i).ok())
+        .collect();
+    Ok(s.resolve(&ids, &order)?.pop())
+}
 
 fn same_provider(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())

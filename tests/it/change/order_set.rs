@@ -116,3 +116,22 @@ fn an_order_for_a_provider_the_gateway_does_not_use_is_refused() {
     }
     before.check(&fx, "a refused order");
 }
+
+/// The members of `order set` resolve like every other selector (one resolver for the CLI and
+/// the chat): an email or label names its OAuth profile, a name or id end names a token
+/// profile, `all` and an unknown name are refused with nothing written.
+#[test]
+fn order_set_members_are_named_by_email_as_well_as_by_id() {
+    let fx = mixed();
+    let before = Untouched::of(&fx);
+    cli(&fx, &["order", "set", "work@example.com", "nobody"]).expect_code(3);
+    cli(&fx, &["order", "set", "all"]).expect_code(2);
+    before.check(&fx, "a refused order set");
+    cli(&fx, &["order", "set", "spare@example.com", "work", "tok"]).expect_code(0);
+    let (_, state, _) = fx.state_db_cells();
+    let state = state.expect("state");
+    assert_eq!(
+        state["order"]["openai"],
+        json!(["openai:spare", "openai:work", "openai:tok"])
+    );
+}

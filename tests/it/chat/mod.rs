@@ -6,12 +6,18 @@ mod engine_login;
 mod fake_backend;
 mod flows;
 mod history;
+mod order;
+mod order_adapters;
+mod paging;
 mod recording;
 mod rotation;
 mod selectors;
 mod terminal;
 
 use std::sync::Arc;
+
+use crate::support::fixtures::Fixture;
+use codex_profiler::chat::StoreOptions;
 
 use codex_profiler::chat::transport::{Incoming, MessageRef, Transport, UserId};
 use codex_profiler::chat::{ChatConfig, Conversation};
@@ -65,4 +71,21 @@ impl Harness {
     pub async fn tap(&self, user: UserId, group: bool, message: MessageRef, data: &str) {
         self.event(recording::tap(user, group, message, data)).await;
     }
+}
+
+/// A conversation over the real engine and `fx`'s store: admin [`ADMIN`], user [`USER`],
+/// remote endpoints on a closed loopback port (nothing here talks to OpenAI).
+pub fn engine_conversation(fx: &Fixture) -> Arc<Conversation> {
+    let config = ChatConfig {
+        admins: [ADMIN].into_iter().collect(),
+        users: [USER].into_iter().collect(),
+        store: StoreOptions {
+            state_dir: Some(fx.state_dir()),
+            ..StoreOptions::default()
+        },
+        usage_url: Some("http://127.0.0.1:9".into()),
+        auth_issuer: Some("http://127.0.0.1:9".into()),
+        ..ChatConfig::default()
+    };
+    Conversation::new(config).expect("conversation")
 }

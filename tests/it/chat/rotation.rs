@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use codex_profiler::chat::{ChatConfig, Conversation, StoreOptions};
+use codex_profiler::chat::Conversation;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
@@ -51,17 +51,7 @@ fn fixture() -> (Fixture, Value) {
 }
 
 fn conversation(fx: &Fixture) -> Arc<Conversation> {
-    let config = ChatConfig {
-        admins: [ADMIN].into_iter().collect(),
-        users: [USER].into_iter().collect(),
-        store: StoreOptions {
-            state_dir: Some(fx.state_dir()),
-            ..StoreOptions::default()
-        },
-        usage_url: Some("http://127.0.0.1:9".into()),
-        ..ChatConfig::default()
-    };
-    Conversation::new(config).expect("conversation")
+    super::engine_conversation(fx)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
