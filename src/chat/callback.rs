@@ -3,7 +3,7 @@
 //! what [`CallbackData::encode`] produces is `None`, and the caller answers "this menu is out
 //! of date" without doing anything.
 
-use crate::chat::keys::ProfileKey;
+use crate::chat::keys::{ItemKey, ProfileKey};
 
 /// Prefix of every callback datum.
 pub const PREFIX: &str = "codex_auth_";
@@ -44,6 +44,14 @@ pub enum CallbackData {
     ConfirmDelete(ProfileKey),
     /// Dismiss a confirmation.
     Cancel,
+    /// Ask to restore the backup (shows what comes back and asks for a confirmation).
+    Restore(ItemKey),
+    /// The confirmation tap: restore the backup.
+    ConfirmRestore(ItemKey),
+    /// Apply a doctor finding's fix (asks first when a profile leaves service).
+    Fix(ItemKey),
+    /// The confirmation tap: apply the fix.
+    ConfirmFix(ItemKey),
 }
 
 impl CallbackData {
@@ -61,6 +69,10 @@ impl CallbackData {
             CallbackData::Delete(k) => ("delete", k.as_str()),
             CallbackData::ConfirmDelete(k) => ("confirm", k.as_str()),
             CallbackData::Cancel => ("cancel", NO_ARG),
+            CallbackData::Restore(k) => ("restore", k.as_str()),
+            CallbackData::ConfirmRestore(k) => ("restoreok", k.as_str()),
+            CallbackData::Fix(k) => ("fix", k.as_str()),
+            CallbackData::ConfirmFix(k) => ("fixok", k.as_str()),
         }
     }
 
@@ -91,6 +103,10 @@ impl CallbackData {
             "delete" => CallbackData::Delete(key()?),
             "confirm" => CallbackData::ConfirmDelete(key()?),
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
+            "restore" => CallbackData::Restore(ItemKey::parse(arg)?),
+            "restoreok" => CallbackData::ConfirmRestore(ItemKey::parse(arg)?),
+            "fix" => CallbackData::Fix(ItemKey::parse(arg)?),
+            "fixok" => CallbackData::ConfirmFix(ItemKey::parse(arg)?),
             _ => return None,
         };
         Some(decoded)
@@ -136,6 +152,10 @@ mod tests {
             CallbackData::Delete(k.clone()),
             CallbackData::ConfirmDelete(k),
             CallbackData::Cancel,
+            CallbackData::Restore(ItemKey::of("20261201T120000000Z-order-clear-1000.json")),
+            CallbackData::ConfirmRestore(ItemKey::of("b")),
+            CallbackData::Fix(ItemKey::of("set_order openai a b")),
+            CallbackData::ConfirmFix(ItemKey::of("retire openai:a")),
         ]
     }
 
@@ -162,6 +182,10 @@ mod tests {
             "codex_auth_launch:000000000000",
             "other_usage:all",
             "codex_auth_usage:all:extra",
+            "codex_auth_restore:20261201T120000000Z-retire.json",
+            "codex_auth_restoreok:-",
+            "codex_auth_fix:ABCDEF012345",
+            "codex_auth_fixok:",
         ] {
             assert_eq!(CallbackData::decode(bad), None, "{bad}");
         }

@@ -33,6 +33,8 @@ pub struct Conversation {
     /// Delete confirmations shown, per (user, profile), so a confirm tap (or reply) that was
     /// never offered does nothing.
     pub(crate) confirmations: DashMap<(UserId, ProfileId), Instant>,
+    /// Restore and doctor-fix confirmations shown, per (user, what they confirm).
+    pub(crate) offers: DashMap<(UserId, String), Instant>,
 }
 
 /// One event's surroundings, handed to every flow.
@@ -73,6 +75,7 @@ impl Conversation {
             dedupe: Arc::new(Dedupe::default()),
             fallback: Fallback::default(),
             confirmations: DashMap::new(),
+            offers: DashMap::new(),
         })
     }
 
@@ -214,6 +217,9 @@ impl Conversation {
                 AuthCommand::Delete { selector, confirm } => {
                     Act::DeleteSelector { selector, confirm }
                 }
+                AuthCommand::Backups => Act::Backups,
+                AuthCommand::Layers => Act::Layers,
+                AuthCommand::Doctor => Act::Doctor,
             },
             Parsed::CallbackUrl(url) => Act::Finish { name: None, url },
             Parsed::Bare(word) => {
@@ -334,6 +340,12 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
+            CallbackData::Restore(_)
+            | CallbackData::ConfirmRestore(_)
+            | CallbackData::Fix(_)
+            | CallbackData::ConfirmFix(_) => {
+                return crate::chat::flows::admin_data(self, data, user).await;
+            }
         })
     }
 
@@ -376,7 +388,11 @@ impl Act {
             | Act::DeleteSelector { .. }
             | Act::AskDelete(_)
             | Act::Delete(_)
-            | Act::NewLogin => Need::Change,
+            | Act::NewLogin
+            | Act::AskRestore(_)
+            | Act::Restore(_)
+            | Act::Fix { .. } => Need::Change,
+            Act::Backups | Act::Layers | Act::Doctor => Need::AdminView,
             _ => Need::View,
         }
     }

@@ -65,6 +65,16 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_ambiguous",
     "rotation",
     "rotation_deep",
+    "backups",
+    "restore_confirm",
+    "restore_other_store",
+    "restore_progress",
+    "restore_done",
+    "layers",
+    "doctor",
+    "fix_progress",
+    "fix_confirm",
+    "fix_done",
 );
 
 fn env() -> &'static Environment<'static> {

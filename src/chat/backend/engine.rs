@@ -14,6 +14,9 @@ use crate::chat::backend::{
     Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, LoginDone, LoginStarted,
     ProfileView, UsageReport,
 };
+
+#[path = "admin.rs"]
+pub(super) mod admin;
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
@@ -33,6 +36,7 @@ use crate::engine::usage::select::peers;
 use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, profiles_to_check, report};
 use crate::engine::{Failure, store};
 use crate::secret::Secret;
+use admin::{BackupView, DoctorReport, FixOutcome, LayersReport, Remedy, RestorePreview};
 
 /// The real engine behind the chat.
 pub struct EngineBackend {
@@ -174,17 +178,7 @@ impl EngineBackend {
                     before_apply: None,
                 };
                 let r = change::execute(&store, change, &exec).map_err(fail)?;
-                let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
-                Ok(ChangeDone {
-                    profile,
-                    layer: if layers.is_empty() {
-                        "no layer (nothing to change)".to_owned()
-                    } else {
-                        layers.join(", ")
-                    },
-                    verified: r.verified,
-                    backup: r.backups.first().cloned(),
-                })
+                Ok(admin::change_done(profile, &r))
             }),
         ))
     }
@@ -436,5 +430,29 @@ impl Backend for EngineBackend {
             })
             .await
         })
+    }
+
+    fn backups(&self) -> BoxFuture<'_, BackendResult<Vec<BackupView>>> {
+        self.backups_list()
+    }
+
+    fn restore_preview(&self, name: String) -> BoxFuture<'_, BackendResult<RestorePreview>> {
+        self.restore_plan(name)
+    }
+
+    fn restore(&self, name: String) -> BoxFuture<'_, BackendResult<ChangeDone>> {
+        self.restore_run(name)
+    }
+
+    fn layers(&self) -> BoxFuture<'_, BackendResult<LayersReport>> {
+        self.layers_view()
+    }
+
+    fn doctor(&self) -> BoxFuture<'_, BackendResult<DoctorReport>> {
+        self.doctor_view()
+    }
+
+    fn fix(&self, remedy: Remedy, confirmed: bool) -> BoxFuture<'_, BackendResult<FixOutcome>> {
+        self.apply_fix(remedy, confirmed)
     }
 }

@@ -15,6 +15,10 @@ mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
+pub use engine::admin::{
+    BACKUP_OF_OTHER_STORE, BackupView, DoctorReport, FixOutcome, LayersReport, NO_SUCH_BACKUP,
+    Remedy, RestorePreview,
+};
 
 /// An engine failure on its way into a chat message: one sentence, already scrubbed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -204,6 +208,43 @@ pub trait Backend: Send + Sync {
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Rotation guidance from the gateway's state (read-only).
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>>;
+    /// Every backup, newest first.
+    fn backups(&self) -> BoxFuture<'_, BackendResult<Vec<BackupView>>> {
+        unsupported()
+    }
+    /// What restoring the backup `name` would do (nothing written); a backup of a layer the
+    /// store no longer has is refused ([`BACKUP_OF_OTHER_STORE`]), a gone one is
+    /// [`NO_SUCH_BACKUP`].
+    fn restore_preview(&self, _name: String) -> BoxFuture<'_, BackendResult<RestorePreview>> {
+        unsupported()
+    }
+    /// Restore the backup `name` (live credentials kept), through the change pipeline.
+    fn restore(&self, _name: String) -> BoxFuture<'_, BackendResult<ChangeDone>> {
+        unsupported()
+    }
+    /// The seven layers and their disagreements (read-only).
+    fn layers(&self) -> BoxFuture<'_, BackendResult<LayersReport>> {
+        unsupported()
+    }
+    /// The doctor's findings (read-only).
+    fn doctor(&self) -> BoxFuture<'_, BackendResult<DoctorReport>> {
+        unsupported()
+    }
+    /// Apply a doctor fix; unless `confirmed`, one that takes a profile out of service only
+    /// says who would leave.
+    fn fix(&self, _remedy: Remedy, _confirmed: bool) -> BoxFuture<'_, BackendResult<FixOutcome>> {
+        unsupported()
+    }
+}
+
+/// What a backend without the admin views answers.
+fn unsupported<'a, T: Send + 'a>() -> BoxFuture<'a, BackendResult<T>> {
+    Box::pin(async {
+        Err(BackendError::runtime(
+            "unsupported",
+            "this is not available here",
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -3,15 +3,21 @@
 //! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
 
 mod auth;
+mod backups;
+mod doctor;
+mod layers;
 mod menus;
+mod offers;
 mod rotation;
+
+pub(crate) use offers::admin_data;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
 
 use std::sync::Arc;
 
-use crate::chat::backend::BackendError;
+use crate::chat::backend::{BackendError, Remedy};
 use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::dedupe::Guard;
 use crate::chat::delivery;
@@ -72,6 +78,23 @@ pub(crate) enum Act {
         /// The long form.
         deep: bool,
     },
+    /// `/codex_auth backups`.
+    Backups,
+    /// Show what restoring this backup brings back, and ask.
+    AskRestore(String),
+    /// Restore this backup (confirmed).
+    Restore(String),
+    /// `/codex_auth layers`.
+    Layers,
+    /// `/codex_auth doctor`.
+    Doctor,
+    /// Apply a doctor fix (`confirmed`: the confirmation tap).
+    Fix {
+        /// What to change.
+        remedy: Remedy,
+        /// Whether the confirmation was given.
+        confirmed: bool,
+    },
 }
 
 impl Act {
@@ -93,6 +116,12 @@ impl Act {
             Act::Delete(_) => "delete",
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
+            Act::Backups => "backups",
+            Act::AskRestore(_) => "ask_restore",
+            Act::Restore(_) => "restore",
+            Act::Layers => "layers",
+            Act::Doctor => "doctor",
+            Act::Fix { .. } => "doctor_fix",
         }
     }
 
@@ -108,6 +137,8 @@ impl Act {
             Act::Finish { name, .. } => format!("finish:{}", name.as_deref().unwrap_or("")),
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
+            Act::Restore(name) => format!("restore:{name}"),
+            Act::Fix { remedy, .. } => format!("fix:{}", offers::identity(remedy)),
             _ => return None,
         })
     }
@@ -173,9 +204,16 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         Act::Cancel => {
             conv.confirmations
                 .retain(|(user, _), _| *user != ctx.origin.user);
+            conv.offers.retain(|(user, _), _| *user != ctx.origin.user);
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
+        Act::Backups => backups::list(&conv, &ctx).await,
+        Act::AskRestore(name) => backups::ask(&conv, &ctx, name).await,
+        Act::Restore(name) => backups::restore(&conv, &ctx, name, guard).await,
+        Act::Layers => layers::view(&conv, &ctx).await,
+        Act::Doctor => doctor::view(&conv, &ctx).await,
+        Act::Fix { remedy, confirmed } => doctor::fix(&conv, &ctx, remedy, confirmed, guard).await,
     }
 }
 

@@ -1,10 +1,13 @@
 //! Integration tests: the chat conversation core (with a recording transport) and the
 //! terminal adapter (`codex-profiler chat` driven through stdin).
 
+mod backups;
+mod doctor;
 mod engine;
 mod engine_login;
 mod fake_backend;
 mod flows;
+mod layers;
 mod recording;
 mod rotation;
 mod selectors;
