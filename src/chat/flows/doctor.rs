@@ -12,6 +12,7 @@ use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::dedupe::Guard;
 use crate::chat::delivery;
 use crate::chat::flows::backups::may_change;
+use crate::chat::flows::layers::without_paths;
 use crate::chat::flows::offers::{identity, offer, remedy_key};
 use crate::chat::flows::{Act, Choice, claim, failed, show, show_menu};
 use crate::chat::keys::ProfileKey;
@@ -61,7 +62,7 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
             let remedies: Vec<Value> = f.remedies.iter().map(remedy_value).collect();
             context! {
                 n => i + 1, code => f.code, action => f.severity == Severity::Action,
-                title => f.title.as_str(),
+                title => without_paths(&f.title),
                 meaning => (f.meaning != ROTATION_MEANING).then_some(f.meaning.as_str()),
                 facts => f.facts.clone(), remedies,
             }

@@ -11,6 +11,25 @@ use crate::chat::flows::backups::may_change;
 use crate::chat::flows::{failed, show};
 use crate::chat::render::{self, Value, context};
 
+/// `s` without the file paths the engine names in parentheses (`the shared state-db store
+/// (/home/…/openclaw.sqlite)` → `the shared state-db store`): too long for a phone, and
+/// nothing a chat user acts on.
+pub(super) fn without_paths(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(" (/") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find(')') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The template's view of the report: rows with their flag and the profile's label.
 fn rows(r: &LayersReport, labels: &HashMap<String, String>) -> Vec<Value> {
     r.layers
@@ -23,7 +42,7 @@ fn rows(r: &LayersReport, labels: &HashMap<String, String>) -> Vec<Value> {
                 profile,
                 label => profile.and_then(|p| labels.get(p)).map(String::as_str),
                 detail => row.detail.as_str(),
-                source => row.source.as_str(),
+                source => without_paths(&row.source),
                 flagged,
             }
         })
@@ -57,7 +76,9 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
         .iter()
         .zip(&r.disagreements)
         .map(|(c, sentence)| {
-            context! { code => c.code, facts => c.facts.clone(), sentence => sentence.as_str() }
+            let facts: std::collections::BTreeMap<&String, String> =
+                c.facts.iter().map(|(k, v)| (k, without_paths(v))).collect();
+            context! { code => c.code, facts, sentence => without_paths(sentence) }
         })
         .collect();
     let text = render::render(
@@ -72,4 +93,22 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
         },
     );
     show(ctx, &text).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_paths;
+
+    #[test]
+    fn paths_in_parentheses_go() {
+        assert_eq!(
+            without_paths("stored order in the shared state-db store (/tmp/x/openclaw.sqlite)"),
+            "stored order in the shared state-db store"
+        );
+        assert_eq!(
+            without_paths("a (/p/1) and b (/p/2): c (plus)"),
+            "a and b: c (plus)"
+        );
+        assert_eq!(without_paths("open (/unclosed"), "open");
+    }
 }

@@ -138,7 +138,10 @@ impl Act {
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
             Act::Restore(name) => format!("restore:{name}"),
-            Act::Fix { remedy, .. } => format!("fix:{}", offers::identity(remedy)),
+            // The confirmation tap is a request of its own: not a repeat of the first tap.
+            Act::Fix { remedy, confirmed } => {
+                format!("fix:{confirmed}:{}", offers::identity(remedy))
+            }
             _ => return None,
         })
     }

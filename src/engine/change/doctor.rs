@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::queue::{self, Phase};
+pub use super::remedy::{ROTATION_MEANING, Remedy};
 use crate::engine::profile::Fence;
 use crate::engine::store::{Snapshot, Store, StoreFormat, StoreInfo, StoreOptions};
 
@@ -42,39 +43,6 @@ pub struct Finding {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub facts: BTreeMap<String, String>,
 }
-
-/// A fix that is one change through the pipeline (or a login), so a chat can offer it as a
-/// button; the CLI names the same fix in [`Finding::fix`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Remedy {
-    /// Store this order for the provider (`order set`).
-    SetOrder {
-        /// The provider.
-        provider: String,
-        /// The ids, first preferred.
-        ids: Vec<String>,
-    },
-    /// Take the profile out of service, keep its credential (`retire`).
-    Retire {
-        /// The profile id.
-        profile: String,
-    },
-    /// Log the profile in again.
-    Login {
-        /// The profile id.
-        profile: String,
-    },
-    /// Clear a stale block once a usage check shows its quota is back (`unblock`).
-    Unblock {
-        /// The profile id.
-        profile: String,
-    },
-}
-
-/// The meaning every rotation finding carries in `doctor` (the CLI's pointer to `rotation`).
-pub const ROTATION_MEANING: &str =
-    "what the gateway tries on a rate limit: codex-profiler rotation --deep";
 
 /// The verdict.
 #[derive(Debug, Clone, Serialize)]
@@ -518,4 +486,67 @@ pub fn render_text(r: &DoctorReport) -> String {
         "something needs action (see the fixes above)\n"
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::engine::store::AuthConfig;
+
+    const NOW: i64 = 1_000_000;
+
+    fn entry() -> Value {
+        json!({"type": "oauth", "provider": "openai", "access": "a.b.c", "expires": NOW * 10})
+    }
+
+    fn remedies(state: Value) -> Vec<(&'static str, Vec<Remedy>)> {
+        let mut failed = entry();
+        failed["access"] = "openclaw-oauth-refresh-fence:v1:failed:x".into();
+        let store = json!({"version": 1, "profiles": {
+            "openai:a": entry(), "openai:b": entry(), "openai:c": failed}});
+        let snap = Snapshot::of_shared_state_db(store, state, AuthConfig::default(), NOW);
+        examine(Path::new("/nonexistent"), "openai", &snap)
+            .into_iter()
+            .map(|f| (f.code, f.remedies))
+            .collect()
+    }
+
+    /// The fixes a chat offers are the ones the CLI names: an order with only stored ids, an
+    /// order that adds who was left out, a login or a retire after a failed refresh.
+    #[test]
+    fn findings_carry_their_safe_fixes() {
+        let found = remedies(json!({"order": {"openai": ["openai:a", "openai:gone", "openai:c"]}}));
+        let of = |code: &str| {
+            found
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| panic!("no {code} in {found:?}"))
+        };
+        let order = |ids: &[&str]| Remedy::SetOrder {
+            provider: "openai".into(),
+            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        assert_eq!(
+            of("order_points_nowhere"),
+            [order(&["openai:a", "openai:c"])]
+        );
+        assert_eq!(
+            of("left_out_of_stored_order"),
+            [order(&["openai:a", "openai:c", "openai:b"])]
+        );
+        assert_eq!(
+            of("failed_refresh_fence"),
+            [
+                Remedy::Login {
+                    profile: "openai:c".into()
+                },
+                Remedy::Retire {
+                    profile: "openai:c".into()
+                }
+            ]
+        );
+    }
 }

@@ -7,12 +7,13 @@
 //! of the auth order (`type: "oauth"`: the usage endpoint takes a ChatGPT OAuth token, never a
 //! pasted token or an API key). Every row names what kind of profile it points at.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
+pub use super::conflict::Conflict;
+use super::conflict::Found;
 use super::error::ChangeError;
 pub use super::external::{ExternalLogin, default_codex_home, read_external};
 use super::session::{self, SessionOverride};
@@ -48,44 +49,6 @@ pub struct LayersReport {
     /// The same disagreements for chat templates, in the same order: a code, the layers
     /// (row keys) they concern, and the facts they name.
     pub conflicts: Vec<Conflict>,
-}
-
-/// One disagreement as facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Conflict {
-    /// Stable code.
-    pub code: &'static str,
-    /// The row keys it concerns.
-    pub layers: Vec<&'static str>,
-    /// The ids, times and names the sentence is made from.
-    pub facts: BTreeMap<String, String>,
-}
-
-/// The disagreements found so far, each as a sentence and as a [`Conflict`].
-#[derive(Default)]
-struct Found {
-    sentences: Vec<String>,
-    conflicts: Vec<Conflict>,
-}
-
-impl Found {
-    fn push(
-        &mut self,
-        code: &'static str,
-        layers: &[&'static str],
-        facts: &[(&str, &str)],
-        sentence: String,
-    ) {
-        self.sentences.push(sentence);
-        self.conflicts.push(Conflict {
-            code,
-            layers: layers.to_vec(),
-            facts: facts
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        });
-    }
 }
 
 /// The auth order as the gateway walks it (the effective order: unusable profiles, in

@@ -121,7 +121,7 @@ impl World {
     }
 
     /// Every file of the store, as bytes (to prove nothing was written).
-    pub fn bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
+    pub fn bytes(&self) -> Vec<(PathBuf, String)> {
         store_bytes(&self.fx)
     }
 
@@ -132,15 +132,20 @@ impl World {
     }
 }
 
-/// The store's files (the state database and anything beside it), as bytes.
-pub(super) fn store_bytes(fx: &Fixture) -> Vec<(PathBuf, Vec<u8>)> {
+/// The store's files (the state database and anything beside it but SQLite's shared-memory
+/// index and an empty write-ahead log, which readers create), each as its SHA-256: equal
+/// means nothing was written.
+pub(super) fn store_bytes(fx: &Fixture) -> Vec<(PathBuf, String)> {
+    use sha2::{Digest, Sha256};
     let dir = fx.state_dir().join("state");
-    let mut out: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+    let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().ends_with("-shm"))
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
         .map(|p| {
-            let b = std::fs::read(&p).unwrap();
-            (p, b)
+            let h = hex::encode(Sha256::digest(std::fs::read(&p).unwrap()));
+            (p, h)
         })
         .collect();
     out.sort();
