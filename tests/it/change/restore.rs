@@ -168,7 +168,7 @@ fn a_restore_preview_names_what_comes_back_and_what_goes() {
     let store = open(&fx);
     let before = docs(&fx);
     let p = codex_profiler::engine::change::restore::preview(&store, &name).unwrap();
-    assert_eq!(p.returning, [bob.clone()]);
+    assert_eq!(p.returning, std::slice::from_ref(&bob));
     assert!(
         p.leaving.is_empty() && p.kept_live.is_empty() && !p.unchanged,
         "{p:?}"
