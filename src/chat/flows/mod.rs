@@ -1,6 +1,7 @@
 //! What each request does once it is allowed: the dispatch of every [`Act`], duplicate claims,
 //! and the usage check with progress first on one path. Menus and status views live in
-//! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
+//! `menus`, logins and changes in `auth`; the admin views in `backups`, `layers` and `doctor`
+//! (their buttons resolved in `offers`). Every flow answers through [`crate::chat::delivery`].
 
 mod auth;
 mod backups;
