@@ -132,6 +132,14 @@ impl World {
     }
 }
 
+/// Assert that `text` holds every one of `needles`, showing the whole text otherwise.
+#[track_caller]
+pub(super) fn has(text: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(text.contains(n), "{n:?} missing in:\n{text}");
+    }
+}
+
 /// The store's files (the state database and anything beside it but SQLite's shared-memory
 /// index and an empty write-ahead log, which readers create), each as its SHA-256: equal
 /// means nothing was written.
@@ -184,10 +192,7 @@ async fn a_deleted_profile_comes_back_from_the_chat_and_openclaw_agrees() {
     w.say("/codex_auth backups").await;
     let (list, shown, kb) = w.last_shown();
     assert!(shown.starts_with("Backups, newest first:"), "{shown}");
-    assert!(
-        shown.contains("1. before deleting openai:bob@example.com"),
-        "{shown}"
-    );
+    has(&shown, &["1. before deleting openai:bob@example.com"]);
     assert!(shown.contains(" ago (") && shown.contains(" UTC) · the shared state-db store"));
     let restore = button(&kb, "Restore 1");
     assert!(restore.starts_with("codex_auth_restore:") && restore.len() <= 64);
@@ -195,7 +200,7 @@ async fn a_deleted_profile_comes_back_from_the_chat_and_openclaw_agrees() {
     w.tap_as(ADMIN, false, list, &restore).await;
     let (on, ask, kb) = w.last_shown();
     assert_eq!(on, list, "the confirmation edits the list");
-    assert!(ask.contains("Comes back: openai:bob@example.com."), "{ask}");
+    has(&ask, &["Comes back: openai:bob@example.com."]);
     assert!(
         ask.contains(
             "Live credentials are never rolled back: profiles that exist keep their current tokens"
@@ -283,7 +288,7 @@ async fn bad_input_writes_nothing() {
     );
     w.say("/codex_auth backups").await;
     let (list, shown, kb) = w.last_shown();
-    assert!(shown.contains("1. before retiring openai:bob"), "{shown}");
+    has(&shown, &["1. before retiring openai:bob"]);
     let newest = button(&kb, "Restore 1");
     let old = button(&kb, "Restore 2");
     assert!(shown.contains("2. before retiring\n") && shown.contains("the shared json store"));
@@ -383,22 +388,10 @@ fn the_terminal_restores_with_reply_words() {
         "/codex_auth backups\nrestore1\nconfirm\n",
     );
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("Reply with: restore1"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("Comes back: openai:bob@example.com"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("Reply with: confirm | cancel"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Restored backup"), "{}", run.stdout);
+    has(&run.stdout, &["Reply with: restore1"]);
+    has(&run.stdout, &["Comes back: openai:bob@example.com"]);
+    has(&run.stdout, &["Reply with: confirm | cancel"]);
+    has(&run.stdout, &["Restored backup"]);
     assert_eq!(fx.state_db_cells(), original);
     let secrets = tokens_of(&two_profiles());
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::backups::{
-    ALICE, BOB, Telegram, WAIT, World, config, far_future, store_bytes, two_profiles,
+    ALICE, BOB, Telegram, WAIT, World, config, far_future, has, store_bytes, two_profiles,
 };
 use super::recording::{ADMIN, STRANGER, USER};
 use crate::support::cli::run_with_stdin;
@@ -24,23 +24,22 @@ fn check_view(text: &str) {
         first, "In use now: alice@example.com (openai:alice@example.com)",
         "{text}"
     );
-    assert!(
-        text.contains("\n1. ⚠ Stored preference (disagrees)\n"),
-        "{text}"
+    has(text, &["\n1. ⚠ Stored preference (disagrees)\n"]);
+    has(text, &["\n2. ⚠ Auth order (disagrees)\n"]);
+    has(
+        text,
+        &["\n4. Profile in use\n   openai:alice@example.com (OAuth profile)"],
     );
-    assert!(text.contains("\n2. ⚠ Auth order (disagrees)\n"), "{text}");
-    assert!(
-        text.contains("\n4. Profile in use\n   openai:alice@example.com (OAuth profile)"),
-        "{text}"
+    has(text, &["\n⚠ What disagrees:\n"]);
+    has(
+        text,
+        &[
+            "• The stored order prefers openai:bob@example.com, but the gateway tries openai:alice@example.com first.",
+        ],
     );
-    assert!(text.contains("\n⚠ What disagrees:\n"), "{text}");
-    assert!(
-        text.contains("• The stored order prefers openai:bob@example.com, but the gateway tries openai:alice@example.com first."),
-        "{text}"
-    );
-    assert!(
-        text.contains("• openai:bob@example.com is in the order but unusable until "),
-        "{text}"
+    has(
+        text,
+        &["• openai:bob@example.com is in the order but unusable until "],
     );
     assert!(
         !text.contains("codex-profiler") && !text.contains(" --"),
@@ -103,11 +102,7 @@ async fn telegram_and_terminal_show_the_same_layers() {
         "/codex_auth layers\n",
     );
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("In use now: alice@example.com"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("⚠ What disagrees:"), "{}", run.stdout);
+    has(&run.stdout, &["In use now: alice@example.com"]);
+    has(&run.stdout, &["⚠ What disagrees:"]);
     assert_eq!(store_bytes(&fx), before);
 }
