@@ -52,15 +52,15 @@ pub enum CallbackData {
     Fix(ItemKey),
     /// The confirmation tap: apply the fix.
     ConfirmFix(ItemKey),
+    /// Chart the usage history (`/codex_usage history`).
+    History(UsageTarget),
 }
 
 impl CallbackData {
     /// The action word and its argument.
     fn parts(&self) -> (&'static str, &str) {
         match self {
-            CallbackData::Usage(UsageTarget::Default) => ("usage", "default"),
-            CallbackData::Usage(UsageTarget::All) => ("usage", "all"),
-            CallbackData::Usage(UsageTarget::Profile(k)) => ("usage", k.as_str()),
+            CallbackData::Usage(t) => ("usage", target_arg(t)),
             CallbackData::Status(k) => ("status", k.as_str()),
             CallbackData::NewLogin => ("new", NO_ARG),
             CallbackData::Login(k) => ("login", k.as_str()),
@@ -73,6 +73,7 @@ impl CallbackData {
             CallbackData::ConfirmRestore(k) => ("restoreok", k.as_str()),
             CallbackData::Fix(k) => ("fix", k.as_str()),
             CallbackData::ConfirmFix(k) => ("fixok", k.as_str()),
+            CallbackData::History(t) => ("history", target_arg(t)),
         }
     }
 
@@ -89,12 +90,15 @@ impl CallbackData {
         }
         let (action, arg) = data.strip_prefix(PREFIX)?.split_once(':')?;
         let key = || ProfileKey::parse(arg);
-        let decoded = match action {
-            "usage" => CallbackData::Usage(match arg {
+        let target = || {
+            Some(match arg {
                 "default" => UsageTarget::Default,
                 "all" => UsageTarget::All,
                 _ => UsageTarget::Profile(key()?),
-            }),
+            })
+        };
+        let decoded = match action {
+            "usage" => CallbackData::Usage(target()?),
             "status" => CallbackData::Status(key()?),
             "new" if arg == NO_ARG => CallbackData::NewLogin,
             "login" => CallbackData::Login(key()?),
@@ -107,6 +111,7 @@ impl CallbackData {
             "restoreok" => CallbackData::ConfirmRestore(ItemKey::parse(arg)?),
             "fix" => CallbackData::Fix(ItemKey::parse(arg)?),
             "fixok" => CallbackData::ConfirmFix(ItemKey::parse(arg)?),
+            "history" => CallbackData::History(target()?),
             _ => return None,
         };
         Some(decoded)
@@ -116,6 +121,7 @@ impl CallbackData {
     pub fn key(&self) -> Option<&ProfileKey> {
         match self {
             CallbackData::Usage(UsageTarget::Profile(k))
+            | CallbackData::History(UsageTarget::Profile(k))
             | CallbackData::Status(k)
             | CallbackData::Login(k)
             | CallbackData::Device(k)
@@ -124,6 +130,15 @@ impl CallbackData {
             | CallbackData::ConfirmDelete(k) => Some(k),
             _ => None,
         }
+    }
+}
+
+/// A usage target as a callback argument.
+fn target_arg(t: &UsageTarget) -> &str {
+    match t {
+        UsageTarget::Default => "default",
+        UsageTarget::All => "all",
+        UsageTarget::Profile(k) => k.as_str(),
     }
 }
 
@@ -150,12 +165,15 @@ mod tests {
             CallbackData::Device(k.clone()),
             CallbackData::Retire(k.clone()),
             CallbackData::Delete(k.clone()),
-            CallbackData::ConfirmDelete(k),
+            CallbackData::ConfirmDelete(k.clone()),
             CallbackData::Cancel,
             CallbackData::Restore(ItemKey::of("20261201T120000000Z-order-clear-1000.json")),
             CallbackData::ConfirmRestore(ItemKey::of("b")),
             CallbackData::Fix(ItemKey::of("set_order openai a b")),
             CallbackData::ConfirmFix(ItemKey::of("retire openai:a")),
+            CallbackData::History(UsageTarget::All),
+            CallbackData::History(UsageTarget::Default),
+            CallbackData::History(UsageTarget::Profile(k)),
         ]
     }
 
@@ -186,11 +204,34 @@ mod tests {
             "codex_auth_restoreok:-",
             "codex_auth_fix:ABCDEF012345",
             "codex_auth_fixok:",
+            "codex_auth_history",
+            "codex_auth_history:",
+            "codex_auth_history:-",
+            "codex_auth_history:openai:alice@example.com",
+            "codex_auth_history:all:extra",
+            "codex_auth_History:all",
         ] {
             assert_eq!(CallbackData::decode(bad), None, "{bad}");
         }
         let long = format!("codex_auth_usage:{}", "a".repeat(60));
         assert!(long.len() > MAX_LEN);
         assert_eq!(CallbackData::decode(&long), None);
+    }
+
+    #[test]
+    fn history_buttons_name_their_target() {
+        let k = key();
+        assert_eq!(
+            CallbackData::History(UsageTarget::All).encode(),
+            "codex_auth_history:all"
+        );
+        let one = CallbackData::History(UsageTarget::Profile(k.clone()));
+        assert_eq!(one.key(), Some(&k));
+        assert_eq!(CallbackData::History(UsageTarget::All).key(), None);
+        // A history button is never a usage check, nor the other way round.
+        assert_ne!(
+            CallbackData::decode(&one.encode()),
+            Some(CallbackData::Usage(UsageTarget::Profile(k)))
+        );
     }
 }

@@ -143,6 +143,7 @@ pub(super) async fn fix(
         buttons: ctx.buttons,
         on: Some(message),
         role: ctx.role,
+        url_deleted: ctx.url_deleted,
     };
     show_menu(conv, &on, &text, rows).await;
 }

@@ -6,6 +6,7 @@
 mod auth;
 mod backups;
 mod doctor;
+mod history;
 mod layers;
 mod menus;
 mod offers;
@@ -96,6 +97,10 @@ pub(crate) enum Act {
         /// Whether the confirmation was given.
         confirmed: bool,
     },
+    /// `/codex_usage history [SEL]`: resolve, then chart.
+    HistorySelector(String),
+    /// Chart these profiles' usage history.
+    History(Vec<ProfileId>),
 }
 
 impl Act {
@@ -123,6 +128,7 @@ impl Act {
             Act::Layers => "layers",
             Act::Doctor => "doctor",
             Act::Fix { .. } => "doctor_fix",
+            Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
 
@@ -142,6 +148,10 @@ impl Act {
             // The confirmation tap is a request of its own: not a repeat of the first tap.
             Act::Fix { remedy, confirmed } => {
                 format!("fix:{confirmed}:{}", offers::identity(remedy))
+            }
+            Act::History(ids) => {
+                let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+                format!("history:{}", ids.join(","))
             }
             _ => return None,
         })
@@ -218,6 +228,11 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         Act::Layers => layers::view(&conv, &ctx).await,
         Act::Doctor => doctor::view(&conv, &ctx).await,
         Act::Fix { remedy, confirmed } => doctor::fix(&conv, &ctx, remedy, confirmed, guard).await,
+        Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
+            Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
+            Err(e) => ctx.say(&failed("Usage history", &e)).await,
+        },
+        Act::History(ids) => history::history(&conv, &ctx, ids, guard).await,
     }
 }
 

@@ -7,6 +7,7 @@ mod engine;
 mod engine_login;
 mod fake_backend;
 mod flows;
+mod history;
 mod layers;
 mod recording;
 mod rotation;
