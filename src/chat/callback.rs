@@ -3,7 +3,7 @@
 //! what [`CallbackData::encode`] produces is `None`, and the caller answers "this menu is out
 //! of date" without doing anything.
 
-use crate::chat::keys::ProfileKey;
+use crate::chat::keys::{ItemKey, ProfileKey};
 use crate::chat::paging::{ListKey, Menu};
 
 /// Prefix of every callback datum.
@@ -51,6 +51,14 @@ pub enum CallbackData {
     Page(PageTap),
     /// A button of the order view (move, take out, clear, confirm).
     Order(OrderTap),
+    /// Ask to restore the backup (shows what comes back and asks for a confirmation).
+    Restore(ItemKey),
+    /// The confirmation tap: restore the backup.
+    ConfirmRestore(ItemKey),
+    /// Apply a doctor finding's fix (asks first when a profile leaves service).
+    Fix(ItemKey),
+    /// The confirmation tap: apply the fix.
+    ConfirmFix(ItemKey),
     /// Chart the usage history (`/codex_usage history`).
     History(UsageTarget),
 }
@@ -71,6 +79,10 @@ impl CallbackData {
             CallbackData::Unblock(k) => ("unblock", k.as_str()),
             CallbackData::Page(p) => ("page", p.arg.as_str()),
             CallbackData::Order(o) => (o.action.word(), o.arg.as_str()),
+            CallbackData::Restore(k) => ("restore", k.as_str()),
+            CallbackData::ConfirmRestore(k) => ("restoreok", k.as_str()),
+            CallbackData::Fix(k) => ("fix", k.as_str()),
+            CallbackData::ConfirmFix(k) => ("fixok", k.as_str()),
             CallbackData::History(t) => ("history", target_arg(t)),
         }
     }
@@ -106,6 +118,10 @@ impl CallbackData {
             "confirm" => CallbackData::ConfirmDelete(key()?),
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
             "unblock" => CallbackData::Unblock(key()?),
+            "restore" => CallbackData::Restore(ItemKey::parse(arg)?),
+            "restoreok" => CallbackData::ConfirmRestore(ItemKey::parse(arg)?),
+            "fix" => CallbackData::Fix(ItemKey::parse(arg)?),
+            "fixok" => CallbackData::ConfirmFix(ItemKey::parse(arg)?),
             "history" => CallbackData::History(target()?),
             "page" => CallbackData::Page(PageTap::parse(arg)?),
             _ => CallbackData::Order(OrderTap::parse(action, arg)?),
@@ -293,6 +309,10 @@ mod tests {
             CallbackData::ConfirmDelete(k.clone()),
             CallbackData::Cancel,
             CallbackData::Unblock(k.clone()),
+            CallbackData::Restore(ItemKey::of("20261201T120000000Z-order-clear-1000.json")),
+            CallbackData::ConfirmRestore(ItemKey::of("b")),
+            CallbackData::Fix(ItemKey::of("set_order openai a b")),
+            CallbackData::ConfirmFix(ItemKey::of("retire openai:a")),
             CallbackData::History(UsageTarget::All),
             CallbackData::History(UsageTarget::Default),
             CallbackData::History(UsageTarget::Profile(k.clone())),
@@ -350,6 +370,10 @@ mod tests {
             "codex_auth_oclear:1a2b3c4d.000000000000",
             "codex_auth_oconfirm:1a2b3c4d",
             "codex_auth_omove:1a2b3c4d.000000000000",
+            "codex_auth_restore:20261201T120000000Z-retire.json",
+            "codex_auth_restoreok:-",
+            "codex_auth_fix:ABCDEF012345",
+            "codex_auth_fixok:",
             "codex_auth_history",
             "codex_auth_history:",
             "codex_auth_history:-",

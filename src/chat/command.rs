@@ -41,6 +41,12 @@ pub enum AuthCommand {
     OrderSet(Vec<String>),
     /// `order clear`.
     OrderClear,
+    /// `backups`: the newest backups, each with a restore action.
+    Backups,
+    /// `layers`: the seven layers that decide which profile is used.
+    Layers,
+    /// `doctor`: the doctor's findings and their fixes.
+    Doctor,
 }
 
 /// What a text message asks for.
@@ -78,7 +84,7 @@ pub enum Parsed {
     TooLong(usize),
 }
 
-const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm | order [PROFILE... | clear]]";
+const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm | order [PROFILE... | clear] | backups | layers | doctor]";
 
 /// Whether a word looks like an OAuth callback URL (or its query): it carries `code=` and
 /// `state=` parameters, or points at the local callback path.
@@ -193,6 +199,13 @@ fn parse_auth(args: &[&str]) -> Parsed {
         ["order", sel @ ..] => Parsed::Auth(AuthCommand::OrderSet(
             sel.iter().map(|s| (*s).to_owned()).collect(),
         )),
+        ["backups"] => Parsed::Auth(AuthCommand::Backups),
+        ["layers"] => Parsed::Auth(AuthCommand::Layers),
+        ["doctor"] => Parsed::Auth(AuthCommand::Doctor),
+        ["backups" | "layers" | "doctor", ..] => bad(
+            &format!("/codex_auth {} takes nothing more.", args[0]),
+            AUTH_USAGE,
+        ),
         ["login" | "device" | "finish" | "retire" | "delete", ..] => bad(
             &format!("Wrong arguments for /codex_auth {}.", args[0]),
             AUTH_USAGE,
@@ -272,6 +285,26 @@ mod tests {
         assert!(
             matches!(parse("/codex_auth order bob  alice"), Parsed::Auth(AuthCommand::OrderSet(s)) if s == ["bob", "alice"])
         );
+    }
+
+    #[test]
+    fn admin_views() {
+        assert!(matches!(
+            parse("/codex_auth backups"),
+            Parsed::Auth(AuthCommand::Backups)
+        ));
+        assert!(matches!(
+            parse("/codex_auth@bot layers"),
+            Parsed::Auth(AuthCommand::Layers)
+        ));
+        assert!(matches!(
+            parse("/codex_auth doctor"),
+            Parsed::Auth(AuthCommand::Doctor)
+        ));
+        assert!(matches!(
+            parse("/codex_auth doctor now"),
+            Parsed::BadArguments { .. }
+        ));
     }
 
     #[test]

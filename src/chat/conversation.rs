@@ -36,6 +36,8 @@ pub struct Conversation {
     pub(crate) confirmations: DashMap<(UserId, ProfileId), Instant>,
     /// Order changes waiting for their confirmation tap, per user.
     pub(crate) orders: crate::chat::flows::Proposals,
+    /// Restore and doctor-fix confirmations shown, per (user, what they confirm).
+    pub(crate) offers: DashMap<(UserId, String), Instant>,
 }
 
 /// One event's surroundings, handed to every flow.
@@ -80,6 +82,7 @@ impl Conversation {
             fallback: Fallback::default(),
             confirmations: DashMap::new(),
             orders: Default::default(),
+            offers: DashMap::new(),
         })
     }
 
@@ -231,6 +234,9 @@ impl Conversation {
                 AuthCommand::Order => Act::OrderView,
                 AuthCommand::OrderSet(selectors) => Act::OrderSet(selectors),
                 AuthCommand::OrderClear => Act::OrderClear,
+                AuthCommand::Backups => Act::Backups,
+                AuthCommand::Layers => Act::Layers,
+                AuthCommand::Doctor => Act::Doctor,
             },
             Parsed::CallbackUrl(url) => Act::Finish { name: None, url },
             Parsed::Bare(word) => {
@@ -357,6 +363,12 @@ impl Conversation {
             }
             CallbackData::Cancel => Act::Cancel,
             CallbackData::Unblock(_) => Act::Unblock(id()?),
+            CallbackData::Restore(_)
+            | CallbackData::ConfirmRestore(_)
+            | CallbackData::Fix(_)
+            | CallbackData::ConfirmFix(_) => {
+                return crate::chat::flows::admin_data(self, data, user).await;
+            }
             CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
             CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
             CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
@@ -445,7 +457,11 @@ impl Act {
             | Act::Unblock(_)
             | Act::OrderSet(_)
             | Act::OrderClear
-            | Act::OrderTap(_) => Need::Change,
+            | Act::OrderTap(_)
+            | Act::AskRestore(_)
+            | Act::Restore(_)
+            | Act::Fix { .. } => Need::Change,
+            Act::Backups | Act::Layers | Act::Doctor => Need::AdminView,
             _ => Need::View,
         }
     }

@@ -15,19 +15,27 @@ pub const KEY_LEN: usize = 12;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProfileKey(String);
 
+/// The first [`KEY_LEN`] hex digits of the SHA-256 of `s`.
+fn short_hash(s: &str) -> String {
+    let mut hex = hex::encode(Sha256::digest(s.as_bytes()));
+    hex.truncate(KEY_LEN);
+    hex
+}
+
+/// Whether `s` is exactly [`KEY_LEN`] lowercase hex digits.
+fn is_key(s: &str) -> bool {
+    s.len() == KEY_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 impl ProfileKey {
     /// The key of a profile id.
     pub fn of(id: &ProfileId) -> ProfileKey {
-        let digest = Sha256::digest(id.as_str().as_bytes());
-        let mut hex = hex::encode(digest);
-        hex.truncate(KEY_LEN);
-        ProfileKey(hex)
+        ProfileKey(short_hash(id.as_str()))
     }
 
     /// Parse a key from callback data: exactly [`KEY_LEN`] lowercase hex digits.
     pub fn parse(s: &str) -> Option<ProfileKey> {
-        let ok = s.len() == KEY_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        ok.then(|| ProfileKey(s.to_owned()))
+        is_key(s).then(|| ProfileKey(s.to_owned()))
     }
 
     /// The key as sent in callback data.
@@ -38,6 +46,40 @@ impl ProfileKey {
     /// The one current profile this key names; `None` when none or more than one does.
     pub fn resolve<'a>(&self, current: &'a [ProfileId]) -> Option<&'a ProfileId> {
         let mut hits = current.iter().filter(|id| ProfileKey::of(id) == *self);
+        match (hits.next(), hits.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// A short, stable key naming one item of a list that is not a profile (a backup by its
+/// file name, a doctor fix by what it changes): the same hash as [`ProfileKey`], so it goes
+/// stale by itself when the item is gone or has changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ItemKey(String);
+
+impl ItemKey {
+    /// The key of an item, by the text that identifies it.
+    pub fn of(identity: &str) -> ItemKey {
+        ItemKey(short_hash(identity))
+    }
+
+    /// Parse a key from callback data: exactly [`KEY_LEN`] lowercase hex digits.
+    pub fn parse(s: &str) -> Option<ItemKey> {
+        is_key(s).then(|| ItemKey(s.to_owned()))
+    }
+
+    /// The key as sent in callback data.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The one item of `current` whose identity has this key; `None` when none or several.
+    pub fn find<'a, T>(&self, current: &'a [T], identity: impl Fn(&T) -> String) -> Option<&'a T> {
+        let mut hits = current
+            .iter()
+            .filter(|t| ItemKey::of(&identity(t)) == *self);
         match (hits.next(), hits.next()) {
             (Some(one), None) => Some(one),
             _ => None,
@@ -75,6 +117,20 @@ mod tests {
         assert_eq!(ProfileKey::parse("abc"), None);
         let unknown = ProfileKey::parse("000000000000").unwrap();
         assert_eq!(unknown.resolve(&[id("openai:a")]), None);
+    }
+
+    #[test]
+    fn item_keys_find_one_current_item_or_none() {
+        let names = [
+            "20261201T120000000Z-retire.json",
+            "20261201T120001000Z-delete.json",
+        ];
+        let k = ItemKey::of(names[1]);
+        assert_eq!(k.find(&names, |n| (*n).to_owned()), Some(&names[1]));
+        assert_eq!(ItemKey::parse(k.as_str()), Some(k.clone()));
+        assert_eq!(k.find(&names[..1], |n| (*n).to_owned()), None, "gone");
+        assert_eq!(k.find(&[names[1], names[1]], |n| (*n).to_owned()), None);
+        assert_eq!(ItemKey::parse("not-a-key!!!"), None);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //! - [`conversation`]: the entry point; permissions, stale menus, duplicates, callback answers.
-//! - `flows`: what each request does (menus, usage, logins, retire, delete).
+//! - `flows`: what each request does (menus, usage, logins, retire, delete; the admin views
+//!   backups, layers and doctor).
 //! - [`command`] parses text; [`callback`] and [`keys`] encode buttons; [`fallback`] keeps
 //!   text-fallback offers; [`dedupe`] suppresses repeats; [`delivery`] sends, edits and splits;
 //!   [`render`] holds every text; [`config`] reads the environment; [`backend`] is the engine.

@@ -35,6 +35,8 @@ pub enum Need {
     View,
     /// Changing: login, finish, device login, order, retire, delete, restore.
     Change,
+    /// Viewing what only admins see (backups, layers, doctor), in any chat.
+    AdminView,
 }
 
 /// Why an action is refused.
@@ -85,6 +87,8 @@ impl Permissions {
         match (role, need) {
             (Role::Stranger, _) => Err(Refusal::Stranger),
             (_, Need::View) => Ok(role),
+            (Role::User, Need::AdminView) => Err(Refusal::AdminOnly),
+            (Role::Admin, Need::AdminView) => Ok(role),
             (Role::User, Need::Change) => Err(Refusal::AdminOnly),
             (Role::Admin, Need::Change) if kind != ChatKind::Private => Err(Refusal::PrivateOnly),
             (Role::Admin, Need::Change) => Ok(role),
@@ -132,6 +136,15 @@ mod tests {
         );
         assert_eq!(
             p.check(UserId(3), Private, Need::Change),
+            Err(Refusal::Stranger)
+        );
+        assert_eq!(p.check(UserId(1), Group, Need::AdminView), Ok(Role::Admin));
+        assert_eq!(
+            p.check(UserId(2), Private, Need::AdminView),
+            Err(Refusal::AdminOnly)
+        );
+        assert_eq!(
+            p.check(UserId(3), Private, Need::AdminView),
             Err(Refusal::Stranger)
         );
     }

@@ -14,6 +14,9 @@ use crate::chat::backend::{
     Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, HistoryChart, LoginDone,
     LoginStarted, OrderChange, OrderOutcome, OrderView, ProfileView, UsageReport, order,
 };
+
+#[path = "admin.rs"]
+pub(super) mod admin;
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
@@ -33,6 +36,7 @@ use crate::engine::usage::select::peers;
 use crate::engine::usage::{ProfileToCheck, UsageChecker, UsageOptions, profiles_to_check, report};
 use crate::engine::{Failure, store};
 use crate::secret::Secret;
+use admin::{BackupView, DoctorReport, FixOutcome, LayersReport, Remedy, RestorePreview};
 
 /// The real engine behind the chat.
 pub struct EngineBackend {
@@ -491,5 +495,29 @@ impl Backend for EngineBackend {
         } else {
             Box::pin(work)
         }
+    }
+
+    fn backups(&self) -> BoxFuture<'_, BackendResult<Vec<BackupView>>> {
+        self.backups_list()
+    }
+
+    fn restore_preview(&self, name: String) -> BoxFuture<'_, BackendResult<RestorePreview>> {
+        self.restore_plan(name)
+    }
+
+    fn restore(&self, name: String) -> BoxFuture<'_, BackendResult<ChangeDone>> {
+        self.restore_run(name)
+    }
+
+    fn layers(&self) -> BoxFuture<'_, BackendResult<LayersReport>> {
+        self.layers_view()
+    }
+
+    fn doctor(&self) -> BoxFuture<'_, BackendResult<DoctorReport>> {
+        self.doctor_view()
+    }
+
+    fn fix(&self, remedy: Remedy, confirmed: bool) -> BoxFuture<'_, BackendResult<FixOutcome>> {
+        self.apply_fix(remedy, confirmed)
     }
 }

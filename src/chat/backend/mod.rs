@@ -18,6 +18,10 @@ mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
+pub use engine::admin::{
+    BACKUP_OF_OTHER_STORE, BackupView, DoctorReport, FixOutcome, LayersReport, NO_SUCH_BACKUP,
+    Remedy, RestorePreview,
+};
 pub use history::HistoryChart;
 pub use order::{OrderChange, OrderMember, OrderOutcome, OrderView};
 
@@ -238,7 +242,7 @@ pub trait Backend: Send + Sync {
     }
     /// The stored and the effective order of the Codex provider (read-only).
     fn order(&self) -> BoxFuture<'_, BackendResult<OrderView>> {
-        Box::pin(async { Err(unsupported()) })
+        unsupported()
     }
     /// Resolve each selector to one stored profile of the Codex provider, in the given order
     /// (`None` for `all`). A failure's message is already in chat words.
@@ -246,7 +250,7 @@ pub trait Backend: Send + Sync {
         &self,
         _selectors: Vec<String>,
     ) -> BoxFuture<'_, BackendResult<Vec<Option<ProfileId>>>> {
-        Box::pin(async { Err(unsupported()) })
+        unsupported()
     }
     /// Run an order change through the change pipeline; `apply: false` only plans it (what
     /// the new order is, who leaves service) and writes nothing.
@@ -255,13 +259,45 @@ pub trait Backend: Send + Sync {
         _change: OrderChange,
         _apply: bool,
     ) -> BoxFuture<'_, BackendResult<OrderOutcome>> {
-        Box::pin(async { Err(unsupported()) })
+        unsupported()
+    }
+    /// Every backup, newest first.
+    fn backups(&self) -> BoxFuture<'_, BackendResult<Vec<BackupView>>> {
+        unsupported()
+    }
+    /// What restoring the backup `name` would do (nothing written); a backup of a layer the
+    /// store no longer has is refused ([`BACKUP_OF_OTHER_STORE`]), a gone one is
+    /// [`NO_SUCH_BACKUP`].
+    fn restore_preview(&self, _name: String) -> BoxFuture<'_, BackendResult<RestorePreview>> {
+        unsupported()
+    }
+    /// Restore the backup `name` (live credentials kept), through the change pipeline.
+    fn restore(&self, _name: String) -> BoxFuture<'_, BackendResult<ChangeDone>> {
+        unsupported()
+    }
+    /// The seven layers and their disagreements (read-only).
+    fn layers(&self) -> BoxFuture<'_, BackendResult<LayersReport>> {
+        unsupported()
+    }
+    /// The doctor's findings (read-only).
+    fn doctor(&self) -> BoxFuture<'_, BackendResult<DoctorReport>> {
+        unsupported()
+    }
+    /// Apply a doctor fix; unless `confirmed`, one that takes a profile out of service only
+    /// says who would leave.
+    fn fix(&self, _remedy: Remedy, _confirmed: bool) -> BoxFuture<'_, BackendResult<FixOutcome>> {
+        unsupported()
     }
 }
 
-/// What a backend without an operation answers.
-fn unsupported() -> BackendError {
-    BackendError::runtime("unsupported", "this is not available here")
+/// What a backend without the admin views answers.
+fn unsupported<'a, T: Send + 'a>() -> BoxFuture<'a, BackendResult<T>> {
+    Box::pin(async {
+        Err(BackendError::runtime(
+            "unsupported",
+            "this is not available here",
+        ))
+    })
 }
 
 #[cfg(test)]

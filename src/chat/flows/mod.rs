@@ -1,14 +1,21 @@
 //! What each request does once it is allowed: the dispatch of every [`Act`], duplicate claims,
 //! and the usage check with progress first on one path. Menus and status views live in
-//! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
+//! `menus`, logins and changes in `auth`; the admin views in `backups`, `layers` and `doctor`
+//! (their buttons resolved in `offers`). Every flow answers through [`crate::chat::delivery`].
 
 mod auth;
+mod backups;
+mod doctor;
 mod history;
+mod layers;
 mod menus;
 pub(crate) mod order;
 mod order_edit;
+mod offers;
 mod rotation;
 mod watch;
+
+pub(crate) use offers::admin_data;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
@@ -17,8 +24,8 @@ pub(crate) use order_edit::Proposals;
 
 use std::sync::Arc;
 
-use crate::chat::backend::BackendError;
 use crate::chat::callback::{OrderAction, PageTap};
+use crate::chat::backend::{BackendError, Remedy};
 use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::dedupe::Guard;
 use crate::chat::delivery;
@@ -92,6 +99,23 @@ pub(crate) enum Act {
     OrderTap(OrderAction),
     /// Another page of a paged menu.
     Page(PageTap),
+    /// `/codex_auth backups`.
+    Backups,
+    /// Show what restoring this backup brings back, and ask.
+    AskRestore(String),
+    /// Restore this backup (confirmed).
+    Restore(String),
+    /// `/codex_auth layers`.
+    Layers,
+    /// `/codex_auth doctor`.
+    Doctor,
+    /// Apply a doctor fix (`confirmed`: the confirmation tap).
+    Fix {
+        /// What to change.
+        remedy: Remedy,
+        /// Whether the confirmation was given.
+        confirmed: bool,
+    },
     /// `/codex_usage history [SEL]`: resolve, then chart.
     HistorySelector(String),
     /// Chart these profiles' usage history.
@@ -121,6 +145,12 @@ impl Act {
             Act::OrderView => "order_view",
             Act::OrderSet(_) | Act::OrderClear | Act::OrderTap(_) => "order_change",
             Act::Page(_) => "page",
+            Act::Backups => "backups",
+            Act::AskRestore(_) => "ask_restore",
+            Act::Restore(_) => "restore",
+            Act::Layers => "layers",
+            Act::Doctor => "doctor",
+            Act::Fix { .. } => "doctor_fix",
             Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
@@ -138,6 +168,11 @@ impl Act {
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
             Act::Unblock(id) => format!("unblock:{id}"),
+            Act::Restore(name) => format!("restore:{name}"),
+            // The confirmation tap is a request of its own: not a repeat of the first tap.
+            Act::Fix { remedy, confirmed } => {
+                format!("fix:{confirmed}:{}", offers::identity(remedy))
+            }
             Act::History(ids) => {
                 let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
                 format!("history:{}", ids.join(","))
@@ -208,10 +243,17 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             conv.confirmations
                 .retain(|(user, _), _| *user != ctx.origin.user);
             conv.orders.cancel(ctx.origin.user);
+            conv.offers.retain(|(user, _), _| *user != ctx.origin.user);
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
         Act::Unblock(id) => watch::unblock(&conv, &ctx, id, guard).await,
+        Act::Backups => backups::list(&conv, &ctx).await,
+        Act::AskRestore(name) => backups::ask(&conv, &ctx, name).await,
+        Act::Restore(name) => backups::restore(&conv, &ctx, name, guard).await,
+        Act::Layers => layers::view(&conv, &ctx).await,
+        Act::Doctor => doctor::view(&conv, &ctx).await,
+        Act::Fix { remedy, confirmed } => doctor::fix(&conv, &ctx, remedy, confirmed, guard).await,
         Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
             Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
             Err(e) => ctx.say(&failed("Usage history", &e)).await,

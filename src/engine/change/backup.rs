@@ -43,6 +43,10 @@ pub struct Backup {
     pub store: Option<Value>,
     /// The state document (order, lastGood, usageStats), if the layer had one.
     pub state: Option<Value>,
+    /// The profile the change was about (`retire`, `delete`, `login`, `unblock`), when it
+    /// named one; absent in backups from before this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl std::fmt::Debug for Backup {
@@ -57,6 +61,7 @@ impl std::fmt::Debug for Backup {
             .field("path", &self.path)
             .field("layer", &self.layer)
             .field("layer_label", &self.layer_label)
+            .field("target", &self.target)
             .field("store", &hidden(&self.store))
             .field("state", &hidden(&self.state))
             .finish()
@@ -78,6 +83,9 @@ pub struct BackupEntry {
     pub layer: String,
     /// The layer's path.
     pub path: PathBuf,
+    /// The profile the change was about, when the backup records one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// `<state>/codex-profiler/backups`, created owner-only if missing (for writing).
@@ -169,6 +177,7 @@ pub fn record(
         layer_label: layer_label.to_owned(),
         store,
         state,
+        target: None,
     }
 }
 
@@ -236,6 +245,7 @@ pub fn list(state_dir: &Path) -> Result<Vec<BackupEntry>, ChangeError> {
                 format: b.format,
                 layer: b.layer_label,
                 path: b.path,
+                target: b.target,
             },
             Err(_) => BackupEntry {
                 name,
@@ -244,6 +254,7 @@ pub fn list(state_dir: &Path) -> Result<Vec<BackupEntry>, ChangeError> {
                 format: String::new(),
                 layer: String::new(),
                 path: PathBuf::new(),
+                target: None,
             },
         };
         out.push(entry);

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::queue::{self, Phase};
+pub use super::remedy::{ROTATION_MEANING, Remedy};
 use crate::engine::profile::Fence;
 use crate::engine::store::{Snapshot, Store, StoreFormat, StoreInfo, StoreOptions};
 
@@ -35,6 +36,12 @@ pub struct Finding {
     pub meaning: String,
     /// The command that fixes it, if anything needs fixing.
     pub fix: Option<String>,
+    /// The fixes a chat can offer as safe changes, most direct first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remedies: Vec<Remedy>,
+    /// The facts the title was made from (profiles, times), for chat templates.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, String>,
 }
 
 /// The verdict.
@@ -61,6 +68,16 @@ fn finding(
         title,
         meaning: meaning.to_owned(),
         fix,
+        remedies: Vec::new(),
+        facts: BTreeMap::new(),
+    }
+}
+
+impl Finding {
+    /// The same finding with these remedies.
+    fn with(mut self, remedies: Vec<Remedy>) -> Finding {
+        self.remedies = remedies;
+        self
     }
 }
 
@@ -137,6 +154,25 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
                     .filter(|id| snap.raw_profile(id).is_none())
                     .collect();
                 if !missing.is_empty() {
+                    let kept: Vec<String> = list
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .filter(|id| snap.raw_profile(id).is_some())
+                        .map(str::to_owned)
+                        .collect();
+                    // `order set` writes the layer the gateway reads the order from: only
+                    // offered when that is the layer found wanting.
+                    let in_effect = snap.stored_order(p).is_some_and(|(_, l)| l == *layer);
+                    let remedies = if in_effect && !kept.is_empty() {
+                        vec![Remedy::SetOrder {
+                            provider: p.clone(),
+                            ids: kept,
+                        }]
+                    } else {
+                        Vec::new()
+                    };
                     out.push(finding(
                         "order_points_nowhere",
                         Severity::Action,
@@ -148,7 +184,7 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
                         Some(format!(
                             "codex-profiler order set ID... --provider {p} (with only stored ids)"
                         )),
-                    ));
+                    ).with(remedies));
                 }
             }
         }
@@ -198,7 +234,10 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
                 format!("{}: the gateway's token refresh failed and the refresh token is gone", p.id),
                 "this profile cannot be used until it logs in again",
                 Some(format!("codex-profiler auth start --profile {} (or retire it: codex-profiler retire {})", p.id.name(), p.id)),
-            )),
+            ).with(vec![
+                Remedy::Login { profile: p.id.to_string() },
+                Remedy::Retire { profile: p.id.to_string() },
+            ])),
             Fence::Refreshing => out.push(finding(
                 "refresh_in_progress",
                 Severity::Info,
@@ -210,6 +249,16 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
         }
     }
     if let Some((listed, hidden)) = super::layers::hidden_by_config(snap, provider) {
+        let ids: Vec<String> = listed
+            .iter()
+            .filter(|i| snap.raw_profile(i).is_some())
+            .chain(hidden.iter())
+            .cloned()
+            .collect();
+        let remedy = Remedy::SetOrder {
+            provider: provider.to_owned(),
+            ids,
+        };
         out.push(finding(
             "config_profiles_hide_stored",
             Severity::Action,
@@ -220,7 +269,7 @@ pub fn examine(state_dir: &Path, provider: &str, snap: &Snapshot) -> Vec<Finding
             ),
             "the gateway's automatic order uses only the listed ids: the hidden profiles are never used",
             Some("store an order that names them: codex-profiler order set ID... (or remove the entries from openclaw.json auth.profiles)".into()),
-        ));
+        ).with(vec![remedy]));
     }
     out
 }
@@ -234,13 +283,13 @@ fn rotation(store: &Store, snap: &Snapshot, out: &mut Vec<Finding>) {
         if out.iter().any(|o| o.code == f.code) && f.code == "config_profiles_hide_stored" {
             continue;
         }
-        out.push(finding(
-            f.code,
-            f.severity,
-            f.message,
-            "what the gateway tries on a rate limit: codex-profiler rotation --deep",
-            f.fix,
-        ));
+        let remedies = match (f.code, f.facts.get("profile")) {
+            ("profile_blocked", Some(p)) => vec![Remedy::Unblock { profile: p.clone() }],
+            _ => Vec::new(),
+        };
+        let mut found = finding(f.code, f.severity, f.message, ROTATION_MEANING, f.fix);
+        found.facts = f.facts;
+        out.push(found.with(remedies));
     }
 }
 
@@ -266,6 +315,10 @@ fn left_out_of_order(snap: &Snapshot, provider: &str, out: &mut Vec<Finding>) {
         .filter(|id| snap.raw_profile(id).is_some())
         .chain(left.iter().copied())
         .collect();
+    let remedy = Remedy::SetOrder {
+        provider: provider.to_owned(),
+        ids: all.iter().map(|s| (*s).to_owned()).collect(),
+    };
     out.push(finding(
         "left_out_of_stored_order",
         Severity::Info,
@@ -275,7 +328,7 @@ fn left_out_of_order(snap: &Snapshot, provider: &str, out: &mut Vec<Finding>) {
         ),
         "the gateway tries only the profiles a stored order names; that is intended for retired profiles, not for new logins",
         Some(format!("codex-profiler order set {}", all.join(" "))),
-    ));
+    ).with(vec![remedy]));
 }
 
 fn duplicates(snap: &Snapshot, out: &mut Vec<Finding>) {
@@ -394,7 +447,7 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
         let code = last
             .exit_code
             .map_or("killed".to_owned(), |c| c.to_string());
-        out.push(finding(
+        let mut found = finding(
             "last_queued_apply",
             if last.ok {
                 Severity::Info
@@ -413,7 +466,16 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
             (!last.ok).then(|| {
                 "openclaw gateway restart (then check `openclaw models status`)".to_owned()
             }),
-        ));
+        );
+        found.facts = [
+            ("ok", last.ok.to_string()),
+            ("finished_at", last.finished_at.clone()),
+            ("exit", code),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        out.push(found);
     }
     out
 }
@@ -446,3 +508,7 @@ pub fn render_text(r: &DoctorReport) -> String {
     });
     out
 }
+
+#[cfg(test)]
+#[path = "doctor_tests.rs"]
+mod tests;

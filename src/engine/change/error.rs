@@ -67,6 +67,22 @@ pub enum ChangeError {
     /// The change has nothing to do.
     #[error("{0}")]
     Refused(String),
+    /// A backup of a layer the store in use does not have: taken before a format migration
+    /// (its format is not the store's), or of another agent's overlay. Nothing is written.
+    #[error(
+        "the backup is of {layer}, which is not a layer of the store in use ({}): open that store (--store/--agent) to restore it",
+        store_path.display()
+    )]
+    BackupOfOtherStore {
+        /// The backup's layer, as labelled when it was taken.
+        layer: String,
+        /// The backup's store format (`json`, `agent-db`, `state-db`).
+        backup_format: String,
+        /// The format of the store in use.
+        store_format: String,
+        /// The store in use.
+        store_path: PathBuf,
+    },
     /// `unblock`: the usage endpoint says a limit of the profile is still reached.
     #[error("{0}")]
     StillLimited(String),
@@ -111,6 +127,7 @@ impl Failure for ChangeError {
             ChangeError::Select(e) => e.kind(),
             ChangeError::Fenced(_)
             | ChangeError::Refused(_)
+            | ChangeError::BackupOfOtherStore { .. }
             | ChangeError::DuplicateInOrder(_)
             | ChangeError::StillLimited(_) => FailureKind::InputRefused,
             ChangeError::UsageUnconfirmed(_) => FailureKind::Runtime,
@@ -136,7 +153,8 @@ impl Failure for ChangeError {
             ChangeError::Io { .. } => "io_error",
             ChangeError::BadFile { .. } => "bad_file",
             ChangeError::NoSuchBackup(_) => "no_such_backup",
-            ChangeError::Refused(_) => "change_refused",
+            // The same code as before this case had its own variant: scripts rely on it.
+            ChangeError::Refused(_) | ChangeError::BackupOfOtherStore { .. } => "change_refused",
             ChangeError::StillLimited(_) => "still_limited",
             ChangeError::UsageUnconfirmed(_) => "usage_unconfirmed",
             ChangeError::Store { code, .. } => code,

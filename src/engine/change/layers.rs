@@ -12,6 +12,8 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use super::conflict::Conflict;
+use super::conflict::Found;
 use super::error::ChangeError;
 pub use super::external::{ExternalLogin, default_codex_home, read_external};
 use super::session::{self, SessionOverride};
@@ -44,6 +46,9 @@ pub struct LayersReport {
     pub layers: Vec<LayerRow>,
     /// Every disagreement, one sentence each.
     pub disagreements: Vec<String>,
+    /// The same disagreements for chat templates, in the same order: a code, the layers
+    /// (row keys) they concern, and the facts they name.
+    pub conflicts: Vec<Conflict>,
 }
 
 /// The auth order as the gateway walks it (the effective order: unusable profiles, in
@@ -130,7 +135,7 @@ pub fn build(
     external: Option<ExternalLogin>,
 ) -> LayersReport {
     let mut rows = Vec::new();
-    let mut dis = Vec::new();
+    let mut dis = Found::default();
     let stored = snap.stored_order(provider);
     let last_good = snap.last_good(provider);
     let label_of = |id: &str| {
@@ -169,11 +174,16 @@ pub fn build(
         })
         .map(|(l, _)| l)
         .collect();
-    if shared_and_overlay.len() > 1 {
-        dis.push(format!(
-            "an order is stored in more than one layer; the gateway uses the one in {} and ignores the others",
-            shared_and_overlay[shared_and_overlay.len() - 1]
-        ));
+    if let (true, Some(used)) = (shared_and_overlay.len() > 1, shared_and_overlay.last()) {
+        let used = used.to_string();
+        dis.push(
+            "order_in_two_layers",
+            &["stored_preference"],
+            &[("layer", &used)],
+            format!(
+                "an order is stored in more than one layer; the gateway uses the one in {used} and ignores the others"
+            ),
+        );
     }
 
     // 2. Auth order.
@@ -194,42 +204,63 @@ pub fn build(
         source: eff.source.describe(),
     });
     for (id, until) in &unusable {
-        dis.push(format!(
-            "{id} is in the order but unusable until {} (cooldown, blocked or disabled), so the gateway tries it last",
-            when(*until)
-        ));
+        let until = when(*until);
+        dis.push(
+            "unusable_in_order",
+            &["auth_order"],
+            &[("profile", id), ("until", &until)],
+            format!(
+                "{id} is in the order but unusable until {until} (cooldown, blocked or disabled), so the gateway tries it last"
+            ),
+        );
     }
     if let Some((listed, hidden)) = hidden_by_config(snap, provider) {
-        dis.push(format!(
-            "openclaw.json auth.profiles lists only {}, which hides the stored profiles {} from the gateway",
-            listed.join(", "),
-            hidden.join(", ")
-        ));
+        let (listed, hidden) = (listed.join(", "), hidden.join(", "));
+        dis.push(
+            "config_profiles_hide_stored",
+            &["auth_order"],
+            &[("listed", &listed), ("hidden", &hidden)],
+            format!(
+                "openclaw.json auth.profiles lists only {listed}, which hides the stored profiles {hidden} from the gateway"
+            ),
+        );
     }
     if let Some((ids, _)) = &stored {
-        for id in ids {
-            if snap.raw_profile(id).is_none() {
-                dis.push(format!(
-                    "the stored order names {id}, which is not in the store"
-                ));
-            }
+        for id in ids.iter().filter(|id| snap.raw_profile(id).is_none()) {
+            dis.push(
+                "stored_order_names_missing",
+                &["stored_preference"],
+                &[("profile", id)],
+                format!("the stored order names {id}, which is not in the store"),
+            );
         }
     }
     if let Some(lg) = &last_good {
         if snap.raw_profile(lg).is_none() {
-            dis.push(format!(
-                "lastGood points to {lg}, which is not in the store"
-            ));
+            dis.push(
+                "last_good_missing",
+                &["stored_preference"],
+                &[("profile", lg)],
+                format!("lastGood points to {lg}, which is not in the store"),
+            );
         } else if !order.contains(lg) {
-            dis.push(format!("lastGood is {lg}, which is not in the auth order"));
+            dis.push(
+                "last_good_not_in_order",
+                &["stored_preference", "auth_order"],
+                &[("profile", lg)],
+                format!("lastGood is {lg}, which is not in the auth order"),
+            );
         }
     }
     if let (Some(first), Some(pref)) = (order.first(), stored.as_ref().and_then(|(i, _)| i.first()))
     {
         if first != pref {
-            dis.push(format!(
-                "the stored order prefers {pref} but the gateway will try {first} first"
-            ));
+            dis.push(
+                "preference_not_first",
+                &["stored_preference", "auth_order"],
+                &[("preferred", pref), ("first", first)],
+                format!("the stored order prefers {pref} but the gateway will try {first} first"),
+            );
         }
     }
 
@@ -260,18 +291,28 @@ pub fn build(
     });
     for o in all_overrides {
         if snap.raw_profile(&o.profile).is_none() {
-            dis.push(format!(
-                "session {} pins {}, which is not in the store",
-                o.session_key, o.profile
-            ));
+            dis.push(
+                "session_pins_missing",
+                &["session_override"],
+                &[("session", &o.session_key), ("profile", &o.profile)],
+                format!(
+                    "session {} pins {}, which is not in the store",
+                    o.session_key, o.profile
+                ),
+            );
         }
     }
     let pin_valid = pinned.clone().filter(|p| snap.raw_profile(p).is_some());
     if let (Some(p), Some(first)) = (&pin_valid, order.first()) {
         if p != first {
-            dis.push(format!(
-                "the session runs on its override {p} while the auth order starts with {first}"
-            ));
+            dis.push(
+                "session_overrides_order",
+                &["session_override", "effective_runtime_profile"],
+                &[("profile", p), ("first", first)],
+                format!(
+                    "the session runs on its override {p} while the auth order starts with {first}"
+                ),
+            );
         }
     }
 
@@ -324,9 +365,14 @@ pub fn build(
     });
     if let (Some(u), Some(r)) = (&usage, &runtime) {
         if u != r {
-            dis.push(format!(
-                "usage is read from {u} while the runtime profile is {r}: quota shown is not the quota being spent"
-            ));
+            dis.push(
+                "usage_not_runtime",
+                &["usage_source_profile", "effective_runtime_profile"],
+                &[("usage", u), ("runtime", r)],
+                format!(
+                    "usage is read from {u} while the runtime profile is {r}: quota shown is not the quota being spent"
+                ),
+            );
         }
     }
 
@@ -342,10 +388,15 @@ pub fn build(
         let name = p.id.name();
         if let Some(email) = &p.email {
             if name.contains('@') && name != email {
-                dis.push(format!(
-                    "profile {} is labelled {name} but holds the account of {email}",
-                    p.id
-                ));
+                dis.push(
+                    "label_not_account",
+                    &["display_label"],
+                    &[("profile", p.id.as_str()), ("name", name), ("email", email)],
+                    format!(
+                        "profile {} is labelled {name} but holds the account of {email}",
+                        p.id
+                    ),
+                );
             }
         }
     }
@@ -380,13 +431,23 @@ pub fn build(
             match &matching {
                 None => {
                     let name = ext.email.as_deref().unwrap_or("NAME");
-                    dis.push(format!(
-                        "the Codex CLI's login is not among the stored profiles: `codex-profiler auth start --profile {name}` logs that account in (`auth import-codex-cli --profile {name}` copies it, but then both hold one single-use refresh token)"
-                    ))
+                    dis.push(
+                        "external_not_stored",
+                        &["external_repo"],
+                        &[("email", ext.email.as_deref().unwrap_or(""))],
+                        format!(
+                            "the Codex CLI's login is not among the stored profiles: `codex-profiler auth start --profile {name}` logs that account in (`auth import-codex-cli --profile {name}` copies it, but then both hold one single-use refresh token)"
+                        ),
+                    )
                 }
-                Some(m) if !order.contains(m) => dis.push(format!(
-                    "the Codex CLI's login is stored as {m}, which is not in the auth order"
-                )),
+                Some(m) if !order.contains(m) => dis.push(
+                    "external_not_in_order",
+                    &["external_repo", "auth_order"],
+                    &[("profile", m)],
+                    format!(
+                        "the Codex CLI's login is stored as {m}, which is not in the auth order"
+                    ),
+                ),
                 _ => {}
             }
         }
@@ -397,7 +458,8 @@ pub fn build(
         provider: provider.to_owned(),
         session_key: session_key.map(str::to_owned),
         layers: rows,
-        disagreements: dis,
+        disagreements: dis.sentences,
+        conflicts: dis.conflicts,
     }
 }
 

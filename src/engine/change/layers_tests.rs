@@ -101,3 +101,46 @@ fn a_token_profile_is_named_as_one_and_is_not_the_usage_source() {
         r.disagreements
     );
 }
+
+/// Every disagreement comes with its facts, in the same order, naming the rows it concerns:
+/// what a chat flags and words without the CLI's sentence.
+#[test]
+fn each_disagreement_has_a_conflict_naming_its_layers() {
+    let s = snap(
+        json!({"order": {"openai": ["openai:a", "openai:gone", "openai:b"]},
+        "lastGood": {"openai": "openai:gone"},
+        "usageStats": {"openai:a": {"blockedUntil": NOW + 5}}}),
+    );
+    let r = build(&s, "openai", None, None, &[pin("openai:x")], None);
+    assert_eq!(
+        r.conflicts.len(),
+        r.disagreements.len(),
+        "{:?}",
+        r.disagreements
+    );
+    let codes: Vec<&str> = r.conflicts.iter().map(|c| c.code).collect();
+    for code in [
+        "unusable_in_order",
+        "stored_order_names_missing",
+        "preference_not_first",
+        "session_pins_missing",
+    ] {
+        assert!(codes.contains(&code), "{code}: {codes:?}");
+    }
+    let pref = r
+        .conflicts
+        .iter()
+        .find(|c| c.code == "preference_not_first")
+        .unwrap();
+    assert_eq!(pref.layers, ["stored_preference", "auth_order"]);
+    assert_eq!(pref.facts["preferred"], "openai:a");
+    assert_eq!(pref.facts["first"], "openai:b");
+    let i = codes
+        .iter()
+        .position(|c| *c == "session_pins_missing")
+        .unwrap();
+    assert_eq!(
+        r.disagreements[i],
+        "session k pins openai:x, which is not in the store"
+    );
+}

@@ -8,8 +8,10 @@
 //! - [`backup`]: the snapshot taken before each write, listing and restore.
 //! - [`gateway`]: gateway-native mode, running the real `openclaw`.
 //! - [`queue`]: queued apply (a coalesced background gateway restart, `apply.json`).
-//! - [`doctor`]: mixed-state findings and their fixes.
-//! - [`layers`]: the seven layers that decide which profile is used, and their disagreements.
+//! - [`doctor`]: mixed-state findings and their fixes ([`remedy`]: those a chat offers as
+//!   buttons).
+//! - [`layers`]: the seven layers that decide which profile is used, and their disagreements
+//!   ([`conflict`]: each as facts for chat templates).
 //! - [`restore`]: `backups restore`, through the same steps.
 //! - [`unblock`]: clearing a stale block, after a usage check (CLI and chat entry point).
 //! - [`verify`]: what "nothing else changed" means, per change.
@@ -20,6 +22,7 @@
 //! write, snapshots it first and checks it afterwards.
 
 pub mod backup;
+pub mod conflict;
 pub mod doctor;
 pub mod error;
 pub mod external;
@@ -30,6 +33,7 @@ mod order_plan;
 pub mod pipeline;
 mod plan;
 pub mod queue;
+pub mod remedy;
 pub mod restore;
 pub mod session;
 pub mod unblock;

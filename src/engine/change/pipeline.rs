@@ -249,24 +249,48 @@ fn after_clear_source(snap: &Snapshot, provider: &str) -> String {
     }
 }
 
+/// The profile a change is about, recorded in its backup (an order change names many).
+fn change_target(change: &Change) -> Option<&str> {
+    match change {
+        Change::UpsertProfile { id, .. }
+        | Change::Retire { id }
+        | Change::Delete { id }
+        | Change::Unblock { id } => Some(id.as_str()),
+        Change::SetOrder { .. } | Change::ClearOrder { .. } => None,
+    }
+}
+
 /// Save a backup of each layer, returning the file names.
-fn back_up(store: &Store, layers: &[LayerId], action: &str) -> Result<Vec<String>, ChangeError> {
+fn back_up(
+    store: &Store,
+    layers: &[LayerId],
+    action: &str,
+    target: Option<&str>,
+) -> Result<Vec<String>, ChangeError> {
     let mut names = Vec::new();
     for layer in layers {
         let docs = store.read_layer(layer).map_err(ChangeError::store)?;
-        names.push(save_backup(store.state_dir(), layer, &docs, action)?);
+        names.push(save_backup(
+            store.state_dir(),
+            layer,
+            &docs,
+            action,
+            target,
+        )?);
     }
     Ok(names)
 }
 
-/// Save one layer's documents as a backup; returns its file name.
+/// Save one layer's documents as a backup, with the profile the change is about; returns its
+/// file name.
 pub(crate) fn save_backup(
     state_dir: &Path,
     layer: &LayerId,
     docs: &LayerDocs,
     action: &str,
+    target: Option<&str>,
 ) -> Result<String, ChangeError> {
-    let rec = backup::record(
+    let mut rec = backup::record(
         action,
         layer.format.as_str(),
         &layer.path,
@@ -275,6 +299,7 @@ pub(crate) fn save_backup(
         Some(docs.store.clone()),
         Some(docs.state.clone()),
     );
+    rec.target = target.map(str::to_owned);
     let path = backup::save(state_dir, &rec)?;
     Ok(path
         .file_name()
@@ -325,7 +350,7 @@ pub fn execute(
         .filter(|l| store.layers().contains(l))
         .cloned()
         .collect();
-    report.backups = back_up(store, &existing, opts.action)?;
+    report.backups = back_up(store, &existing, opts.action, change_target(&change))?;
     if let Some(hook) = opts.before_apply {
         hook();
     }

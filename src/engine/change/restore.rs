@@ -13,6 +13,7 @@ use super::pipeline::{ChangeReport, ExecuteOptions, changed_layers, save_backup}
 use super::queue;
 use super::verify::diff_paths;
 use crate::engine::store::{LayerDocs, LayerId, Snapshot, Store};
+use serde::Serialize;
 use serde_json::Value;
 
 /// The credential fields a restore never rolls back.
@@ -61,19 +62,127 @@ fn keep_live_credentials(
     (out, kept)
 }
 
-/// The current layer a backup belongs to (same format, path and scope).
+/// The current layer a backup belongs to (same format, path and scope). A backup of a layer
+/// this store does not have (taken before a format migration, or of another agent's overlay)
+/// is refused: writing it back would bring a store back the gateway no longer reads.
 fn find_layer(store: &Store, b: &Backup) -> Result<LayerId, ChangeError> {
     store
         .layers()
         .into_iter()
         .find(|l| serde_json::to_value(l).ok().as_ref() == Some(&b.layer))
-        .ok_or_else(|| {
-            ChangeError::Refused(format!(
-                "the backup is of {}, which is not a layer of the store in use ({}): open that store (--store/--agent) to restore it",
-                b.layer_label,
-                store.info().path.display()
-            ))
+        .ok_or_else(|| ChangeError::BackupOfOtherStore {
+            layer: b.layer_label.clone(),
+            backup_format: b.format.clone(),
+            store_format: store.info().format.as_str().to_owned(),
+            store_path: store.info().path.clone(),
         })
+}
+
+/// What a restore would do, in facts a chat words itself (the CLI prints the plan instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestorePreview {
+    /// The backup's file name.
+    pub name: String,
+    /// When it was taken (RFC 3339).
+    pub created_at: String,
+    /// The action it was taken before.
+    pub action: String,
+    /// The profile that action was about, when the backup records it.
+    pub target: Option<String>,
+    /// The layer it puts back.
+    pub layer: LayerId,
+    /// Profiles the layer lacks now: they come back whole.
+    pub returning: Vec<String>,
+    /// Profiles the layer holds now and the backup does not (logged in since): they go.
+    pub leaving: Vec<String>,
+    /// Profiles in both whose backup credentials differ: they keep their current ones.
+    pub kept_live: Vec<String>,
+    /// The Codex provider's order stored in that layer now (`None`: none stored).
+    pub order_now: Option<Vec<String>>,
+    /// ... and after the restore.
+    pub order_after: Option<Vec<String>>,
+    /// The layer already matches the backup: a restore writes nothing new.
+    pub unchanged: bool,
+}
+
+/// A restore worked out, before anything is written.
+struct Prepared {
+    backup: Backup,
+    layer: LayerId,
+    backup_docs: LayerDocs,
+    current: LayerDocs,
+    before: Snapshot,
+    docs: LayerDocs,
+    kept: Vec<String>,
+    changes: Vec<String>,
+}
+
+fn prepare(store: &Store, name: &str) -> Result<Prepared, ChangeError> {
+    let backup = backup::read(store.state_dir(), name)?;
+    let layer = find_layer(store, &backup)?;
+    let backup_docs = LayerDocs {
+        store: backup
+            .store
+            .clone()
+            .unwrap_or_else(|| LayerDocs::empty().store),
+        state: backup
+            .state
+            .clone()
+            .unwrap_or_else(|| LayerDocs::empty().state),
+    };
+    let current = store.read_layer(&layer).map_err(ChangeError::store)?;
+    let before = store.load().map_err(ChangeError::store)?;
+    let (docs, kept) = keep_live_credentials(&backup_docs, &current, &before);
+    let mut changes = Vec::new();
+    diff_paths("", &current.store, &docs.store, &mut changes);
+    diff_paths("", &current.state, &docs.state, &mut changes);
+    Ok(Prepared {
+        backup,
+        layer,
+        backup_docs,
+        current,
+        before,
+        docs,
+        kept,
+        changes,
+    })
+}
+
+fn profile_ids(d: &LayerDocs) -> Vec<String> {
+    d.profiles()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn order_in(d: &LayerDocs, provider: &str) -> Option<Vec<String>> {
+    let list = d.state_map("order")?.get(provider)?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// What restoring the backup `name` would do, without writing anything; refused the same
+/// way [`restore`] refuses (no such backup, a layer the store does not have).
+pub fn preview(store: &Store, name: &str) -> Result<RestorePreview, ChangeError> {
+    let p = prepare(store, name)?;
+    let (now, then) = (profile_ids(&p.current), profile_ids(&p.docs));
+    let provider = store.codex_provider();
+    Ok(RestorePreview {
+        name: name.trim().to_owned(),
+        created_at: p.backup.created_at,
+        action: p.backup.action,
+        target: p.backup.target,
+        returning: then.iter().filter(|i| !now.contains(i)).cloned().collect(),
+        leaving: now.iter().filter(|i| !then.contains(i)).cloned().collect(),
+        kept_live: p.kept,
+        order_now: order_in(&p.current, provider.as_str()),
+        order_after: order_in(&p.docs, provider.as_str()),
+        unchanged: p.changes.is_empty(),
+        layer: p.layer,
+    })
 }
 
 /// Restore the backup `name`. Without `confirm` it refuses with the plan (exit 4); a dry run
@@ -84,18 +193,16 @@ pub fn restore(
     confirm: bool,
     opts: &ExecuteOptions<'_>,
 ) -> Result<ChangeReport, ChangeError> {
-    let b = backup::read(store.state_dir(), name)?;
-    let layer = find_layer(store, &b)?;
-    let backup_docs = LayerDocs {
-        store: b.store.clone().unwrap_or_else(|| LayerDocs::empty().store),
-        state: b.state.clone().unwrap_or_else(|| LayerDocs::empty().state),
-    };
-    let current = store.read_layer(&layer).map_err(ChangeError::store)?;
-    let before = store.load().map_err(ChangeError::store)?;
-    let (docs, kept) = keep_live_credentials(&backup_docs, &current, &before);
-    let mut changes = Vec::new();
-    diff_paths("", &current.store, &docs.store, &mut changes);
-    diff_paths("", &current.state, &docs.state, &mut changes);
+    let Prepared {
+        backup: b,
+        layer,
+        backup_docs,
+        current,
+        before,
+        kept,
+        changes,
+        ..
+    } = prepare(store, name)?;
     let mut plan = vec![format!(
         "put {layer} back as it was at {} (before `{}`)",
         b.created_at, b.action
@@ -124,6 +231,7 @@ pub fn restore(
         &layer,
         &current,
         opts.action,
+        None,
     )?];
     if let Some(hook) = opts.before_apply {
         hook();

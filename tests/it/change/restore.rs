@@ -153,3 +153,41 @@ fn restore_never_rolls_a_live_credential_back() {
         assert_eq!(snap.last_good(f.provider()).as_deref(), Some(bob.as_str()));
     }
 }
+
+/// The preview a chat shows before the confirmation: a deleted profile comes back, one
+/// logged in since goes, and the backup names the profile its change was about. Nothing is
+/// written by looking.
+#[test]
+fn a_restore_preview_names_what_comes_back_and_what_goes() {
+    let fx = example_store(Format::StateDb);
+    let bob = Format::StateDb.id("bob@example.com");
+    cli(&fx, &["delete", "bob@example.com", "--confirm"]).expect_code(0);
+    let list = cli(&fx, &["--json", "backups", "list"]).json();
+    let name = list["backups"][0]["name"].as_str().unwrap().to_owned();
+    assert_eq!(list["backups"][0]["target"], json!(bob), "{list}");
+    let store = open(&fx);
+    let before = docs(&fx);
+    let p = codex_profiler::engine::change::restore::preview(&store, &name).unwrap();
+    assert_eq!(p.returning, std::slice::from_ref(&bob));
+    assert!(
+        p.leaving.is_empty() && p.kept_live.is_empty() && !p.unchanged,
+        "{p:?}"
+    );
+    assert_eq!(p.action, "delete");
+    assert_eq!(p.target.as_deref(), Some(bob.as_str()));
+    assert_eq!(docs(&fx), before, "a preview writes nothing");
+    // A profile that is in the store now and not in the backup would go.
+    run_change(
+        &fx,
+        Change::UpsertProfile {
+            id: codex_profiler::engine::profile::ProfileId::parse("openai:new@example.com")
+                .unwrap(),
+            fields: serde_json::from_value(json!({"type": "oauth", "provider": "openai",
+                "access": "a.b.c", "refresh": "r", "expires": 1}))
+            .unwrap(),
+        },
+        &real("login"),
+    );
+    let p = codex_profiler::engine::change::restore::preview(&store, &name).unwrap();
+    assert_eq!(p.leaving, ["openai:new@example.com"]);
+}

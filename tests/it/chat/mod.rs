@@ -1,6 +1,8 @@
 //! Integration tests: the chat conversation core (with a recording transport) and the
 //! terminal adapter (`codex-profiler chat` driven through stdin).
 
+mod backups;
+mod doctor;
 mod engine;
 mod engine_login;
 mod fake_backend;
@@ -9,6 +11,7 @@ mod history;
 mod order;
 mod order_adapters;
 mod paging;
+mod layers;
 mod recording;
 mod rotation;
 mod selectors;
