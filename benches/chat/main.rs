@@ -194,7 +194,7 @@ async fn memory(setup: &Setup, plan: &Plan) -> (Memory, Memory, Option<Memory>, 
         let count = 500.min(plan.users - start);
         push_all(&api, count, "/help", first + start as u64);
         let deadline = Instant::now() + Duration::from_secs(120);
-        while api.sends() < count {
+        while api.sends() < start + count {
             assert!(bot.alive(), "the bot child died");
             assert!(Instant::now() < deadline, "not every user got an answer");
             tokio::time::sleep(Duration::from_millis(10)).await;
