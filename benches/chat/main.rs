@@ -1,57 +1,66 @@
-//! Chat latency and memory benchmark (see `docs/PERFORMANCE.md, "Chat"`).
+//! Chat load, latency and memory benchmark (see `docs/PERFORMANCE.md`, "Chat").
 //!
-//! Everything on loopback: the fake Bot API from the integration tests, a usage server, and
-//! three bots taking turns against a fresh fake each:
-//! 1. the floor: a minimal teloxide `Dispatcher` bot that only replies;
-//! 2. our adapter with a trivial handler (send, then edit): the adapter's own overhead;
-//! 3. our adapter with the real conversation core running `/codex_usage all`.
+//! Everything on loopback, the fakes in this process and each bot a child process:
+//! - the floor: a bare teloxide `Dispatcher` reply bot (this binary run as `floor-bot`);
+//! - ours: the real release `codex-profiler bot` with a fixture store of 50 Codex profiles and
+//!   the loopback usage server answering each profile after 200 ms.
 //!
-//! N chats (distinct users) send their message at once; for each we measure the time from
-//! the update being available in `getUpdates` to the bot's first `sendMessage` to that chat
-//! (progress) and to its last `editMessageText` (final result). Then memory (VmRSS) idle and
-//! after 10,000 distinct users. Run: `cargo bench --bench chat` (env `BENCH_CHATS`,
-//! `BENCH_USERS` change the sizes). Under `cargo test` (no `--bench` argument) it runs one
-//! short smoke round (20 chats, 200 users) so it keeps building and working without taking
-//! minutes of CI.
+//! Load: 1,000 chats (distinct users) each send `/codex_usage all` at once, again and again
+//! (one wave after the previous one has every reply) for `BENCH_MINUTES`; every chat must get
+//! its progress message and its final result in every wave, the child must stay alive. Per
+//! wave and chat: the time from the update being available in `getUpdates` to the bot's first
+//! `sendMessage` (progress) and, for ours, its `editMessageText` (final). Five rounds, floor
+//! then ours in each; the ratio of progress p99 per round, the median of the rounds.
+//!
+//! Memory: 10,000 distinct users each send `/help` to a fresh child; its VmRSS / VmHWM from
+//! `/proc/<pid>/status`. Run: `cargo bench --bench chat` (env `BENCH_MINUTES` (may be a
+//! fraction), `BENCH_CHATS`, `BENCH_PROFILES`, `BENCH_USERS`, `BENCH_ROUNDS`). Under
+//! `cargo test` (no `--bench` argument) it runs one short smoke round.
 
 #[path = "../../tests/it/support/bot_api/mod.rs"]
 #[allow(dead_code)]
 mod bot_api;
 
-mod conversation;
+mod child;
+mod fixture;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bot_api::{FakeBotApi, TOKEN};
-use codex_profiler::adapters::telegram::{self, Handler, TelegramConfig};
-use codex_profiler::chat::transport::{Incoming, Transport};
-use teloxide::prelude::*;
-use tokio::sync::oneshot;
+use child::{BotProcess, Memory};
+use fixture::Setup;
 
-/// Latencies of one run, per chat.
-struct Run {
-    name: &'static str,
-    progress: Vec<Duration>,
-    last: Vec<Duration>,
+/// Sizes of one run.
+struct Plan {
+    chats: usize,
+    profiles: usize,
+    users: usize,
+    rounds: usize,
+    duration: Duration,
+    drain: bool,
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
+/// Which bot a wave runs against.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Floor,
+    Ours,
+}
+
+/// Latencies of one bot in one round, over all its waves.
+#[derive(Default)]
+struct Run {
+    progress: Vec<Duration>,
+    last: Vec<Duration>,
+    waves: usize,
+}
+
+fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// VmRSS of this process in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn percentile(v: &mut [Duration], p: f64) -> Duration {
@@ -63,25 +72,18 @@ fn percentile(v: &mut [Duration], p: f64) -> Duration {
     v[idx.min(v.len() - 1)]
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1e3)
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
-fn adapter_config(api: &FakeBotApi) -> TelegramConfig {
-    let api_url = api.url.clone();
-    TelegramConfig::from_lookup(move |k| match k {
-        "TELEGRAM_BOT_TOKEN" => Some(TOKEN.into()),
-        "TELEGRAM_API_URL" => Some(api_url.clone()),
-        "CODEX_PROFILER_ADMINS" => Some("1".into()),
-        "CODEX_PROFILER_POLL_TIMEOUT_SEC" => Some("1".into()),
-        _ => None,
-    })
-    .expect("config")
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Push one message per chat at once; return the push instant per chat id.
 fn push_all(api: &FakeBotApi, n: usize, text: &str, first_user: u64) -> HashMap<i64, Instant> {
-    let mut pushed = HashMap::new();
+    let mut pushed = HashMap::with_capacity(n);
     for i in 0..n as u64 {
         let user = first_user + i;
         pushed.insert(user as i64, Instant::now());
@@ -90,225 +92,211 @@ fn push_all(api: &FakeBotApi, n: usize, text: &str, first_user: u64) -> HashMap<
     pushed
 }
 
-/// Wait until `done` chats have a request of `method`, polling (cheap for 10k chats).
-async fn wait_chats(api: &FakeBotApi, method: &str, done: usize, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        let chats: std::collections::HashSet<i64> = api
-            .calls(method)
-            .iter()
-            .filter_map(|r| r.body["chat_id"].as_i64())
-            .collect();
-        if chats.len() >= done {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
+/// Chats that got `method` so far.
+fn chats_with(api: &FakeBotApi, method: &str) -> std::collections::HashSet<i64> {
+    api.calls(method)
+        .iter()
+        .filter_map(|r| r.body["chat_id"].as_i64())
+        .collect()
 }
 
-fn latencies(api: &FakeBotApi, pushed: &HashMap<i64, Instant>, name: &'static str) -> Run {
+/// Start a bot child against a fresh fake and wait for its first poll.
+async fn start(kind: Kind, setup: &Setup) -> (FakeBotApi, BotProcess) {
+    let api = FakeBotApi::start().await;
+    let bot = match kind {
+        Kind::Floor => BotProcess::floor(&api.url, TOKEN, setup.home()),
+        Kind::Ours => {
+            // glibc's allocator knobs reach the child only when asked (`BENCH_MALLOC_ARENA_MAX`).
+            let extra: Vec<(String, String)> = std::env::var("BENCH_MALLOC_ARENA_MAX")
+                .map(|v| vec![("MALLOC_ARENA_MAX".to_owned(), v)])
+                .unwrap_or_default();
+            BotProcess::ours(&setup.bot_env(&api.url, TOKEN), setup.home(), &extra)
+        }
+    };
+    let polled = api
+        .wait_calls("getUpdates", 1, Duration::from_secs(30))
+        .await;
+    assert!(!polled.is_empty(), "the bot child never polled");
+    (api, bot)
+}
+
+/// One wave: every chat sends at once; wait for every reply; add the latencies to `run`.
+async fn wave(api: &FakeBotApi, bot: &mut BotProcess, kind: Kind, chats: usize, run: &mut Run) {
+    let first = fixture::ALLOWED_USERS.start;
+    let pushed = push_all(api, chats, "/codex_usage all", first);
+    let final_method = match kind {
+        Kind::Floor => "sendMessage",
+        Kind::Ours => "editMessageText",
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while chats_with(api, final_method).len() < chats {
+        assert!(bot.alive(), "the bot child died under load");
+        assert!(
+            Instant::now() < deadline,
+            "lost replies: {} of {chats} chats got no final answer",
+            chats - chats_with(api, final_method).len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut first_send: HashMap<i64, Instant> = HashMap::new();
-    let mut last_edit: HashMap<i64, Instant> = HashMap::new();
+    let mut edit: HashMap<i64, Instant> = HashMap::new();
     for r in api.requests() {
         let Some(chat) = r.body["chat_id"].as_i64() else {
             continue;
         };
-        if r.method.eq_ignore_ascii_case("sendMessage") {
+        if r.is("sendMessage") {
             first_send.entry(chat).or_insert(r.at);
-        } else if r.method.eq_ignore_ascii_case("editMessageText") {
-            last_edit.insert(chat, r.at);
+        } else if r.is("editMessageText") {
+            assert!(
+                r.text().starts_with("Codex usage"),
+                "chat {chat} got a failure, not its result: {}",
+                r.text()
+            );
+            edit.insert(chat, r.at);
         }
     }
-    let since = |m: &HashMap<i64, Instant>| -> Vec<Duration> {
-        m.iter()
-            .filter_map(|(c, at)| pushed.get(c).map(|p| at.saturating_duration_since(*p)))
-            .collect()
-    };
-    Run {
-        name,
-        progress: since(&first_send),
-        last: since(&last_edit),
+    assert_eq!(first_send.len(), chats, "a chat got no progress message");
+    for (chat, at) in &pushed {
+        if let Some(s) = first_send.get(chat) {
+            run.progress.push(s.saturating_duration_since(*at));
+        }
+        if let Some(e) = edit.get(chat) {
+            run.last.push(e.saturating_duration_since(*at));
+        }
     }
+    run.waves += 1;
+    api.forget();
 }
 
-/// The floor: teloxide's own Dispatcher, replying "ok" to every message.
-async fn floor(n: usize) -> Run {
-    let api = FakeBotApi::start().await;
-    let bot = Bot::new(TOKEN).set_api_url(reqwest::Url::parse(&api.url).expect("url"));
-    let handler = Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
-        bot.send_message(msg.chat.id, "ok").await?;
-        respond(())
-    });
-    let mut dispatcher = Dispatcher::builder(bot, handler).build();
-    let token = dispatcher.shutdown_token();
-    let task = tokio::spawn(async move { dispatcher.dispatch().await });
-    api.wait_calls("getUpdates", 1, Duration::from_secs(10))
-        .await;
-    let pushed = push_all(&api, n, "/codex_usage all", 10_000);
-    let ok = wait_chats(&api, "sendMessage", n, Duration::from_secs(120)).await;
-    assert!(ok, "floor bot did not answer every chat");
-    if let Ok(f) = token.shutdown() {
-        f.await;
+/// One bot for one round: waves until `duration` has passed (at least one).
+async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
+    let (api, mut bot) = start(kind, setup).await;
+    let mut run = Run::default();
+    let until = Instant::now() + plan.duration;
+    loop {
+        wave(&api, &mut bot, kind, plan.chats, &mut run).await;
+        if Instant::now() >= until {
+            break;
+        }
     }
-    let _ = task.await;
-    latencies(&api, &pushed, "teloxide floor (reply only)")
+    run
 }
 
-/// Send a progress message, then edit it: the adapter's shape without the core's work.
-fn trivial() -> Handler {
-    Arc::new(|event, t: Arc<dyn Transport>| {
-        Box::pin(async move {
-            if let Incoming::Text { origin, .. } = event {
-                if let Ok(m) = t
-                    .send(origin.chat, "Running Codex usage check…", None)
-                    .await
-                {
-                    let _ = t.edit(m, "done", None).await;
-                }
-            }
-        })
-    })
-}
-
-/// Our adapter running against a fresh fake until the returned sender fires.
-struct OurBot {
-    api: FakeBotApi,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), telegram::TelegramError>>,
-}
-
-impl OurBot {
-    async fn start(handler: Handler, menu: Vec<(String, String)>) -> OurBot {
-        let api = FakeBotApi::start().await;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let config = adapter_config(&api);
-        let task = tokio::spawn(telegram::run(config, menu, handler, async move {
-            let _ = stopped.await;
-        }));
-        api.wait_calls("getUpdates", 1, Duration::from_secs(10))
-            .await;
-        OurBot { api, stop, task }
-    }
-
-    async fn stop(self) -> FakeBotApi {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-        self.api
-    }
-}
-
-async fn adapter(
-    name: &'static str,
-    n: usize,
-    handler: Handler,
-    menu: Vec<(String, String)>,
-    text: &str,
-) -> Run {
-    let bot = OurBot::start(handler, menu).await;
-    let pushed = push_all(&bot.api, n, text, 10_000);
-    let ok = wait_chats(&bot.api, "editMessageText", n, Duration::from_secs(300)).await;
-    let api = bot.stop().await;
-    assert!(ok, "{name}: not every chat got its final edit");
-    latencies(&api, &pushed, name)
-}
-
-/// VmRSS (KiB) with the bot idle, after `users` distinct users each sent one message (their
-/// workers still alive), and once those workers have ended ([`telegram::DEFAULT_IDLE`]).
-async fn memory(
-    users: usize,
-    handler: Handler,
-    menu: Vec<(String, String)>,
-    text: &str,
-) -> (u64, u64, u64) {
-    let bot = OurBot::start(handler, menu).await;
+/// Memory of a fresh child: idle, after `users` distinct users sent `/help`, and (if `drain`)
+/// once their per-user workers idled out.
+async fn memory(setup: &Setup, plan: &Plan) -> (Memory, Memory, Option<Memory>, String) {
+    let (api, mut bot) = start(Kind::Ours, setup).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let idle = rss_kib();
-    for chunk in 0..users.div_ceil(500) {
+    let idle = bot.memory();
+    let first = fixture::ALLOWED_USERS.start;
+    for chunk in 0..plan.users.div_ceil(500) {
         let start = chunk * 500;
-        let count = 500.min(users - start);
-        push_all(&bot.api, count, text, 10_000 + start as u64);
+        let count = 500.min(plan.users - start);
+        push_all(&api, count, "/help", first + start as u64);
         let deadline = Instant::now() + Duration::from_secs(120);
-        while bot.api.sends() < start + count && Instant::now() < deadline {
+        while api.sends() < start + count {
+            assert!(bot.alive(), "the bot child died");
+            assert!(Instant::now() < deadline, "not every user got an answer");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        // The fake's request log is test machinery, not the bot: keep it out of the figure.
-        bot.api.forget();
+        api.forget();
     }
-    assert!(bot.api.sends() >= users, "not every user got an answer");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let after = rss_kib();
-    tokio::time::sleep(telegram::DEFAULT_IDLE + Duration::from_secs(3)).await;
-    let drained = rss_kib();
-    bot.stop().await;
-    (idle, after, drained)
+    let after = bot.memory();
+    let smaps = bot.smaps_rollup();
+    let drained = if plan.drain {
+        tokio::time::sleep(
+            codex_profiler::adapters::telegram::DEFAULT_IDLE + Duration::from_secs(3),
+        )
+        .await;
+        Some(bot.memory())
+    } else {
+        None
+    };
+    (idle, after, drained, smaps)
 }
 
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
-    let (chats, users) = if bench { (500, 10_000) } else { (20, 200) };
-    let chats = env_usize("BENCH_CHATS", chats);
-    let users = env_usize("BENCH_USERS", users);
-    // A fixture store and a loopback usage server behind the real conversation core.
-    let conversation = conversation::setup();
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(child::FLOOR_ARG) {
+        child::run_floor(&args[2], &args[3]);
+        return;
+    }
+    let bench = args.iter().any(|a| a == "--bench");
+    let plan = Plan {
+        chats: env_num("BENCH_CHATS", if bench { 1_000 } else { 20 }),
+        profiles: env_num("BENCH_PROFILES", if bench { 50 } else { 5 }),
+        users: env_num("BENCH_USERS", if bench { 10_000 } else { 200 }),
+        rounds: env_num("BENCH_ROUNDS", if bench { 5 } else { 1 }),
+        duration: Duration::from_secs_f64(
+            env_num("BENCH_MINUTES", if bench { 1.0 } else { 0.0 }) * 60.0,
+        ),
+        drain: bench,
+    };
+    let setup = Setup::new(plan.profiles);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let base = rss_kib();
-        // Memory first, so the latency runs' garbage (and the allocator keeping it) does not
-        // count as the bot's.
-        let (menu, handler) = conversation.handler().await;
-        let (idle, after, drained) = memory(users, handler, menu, "/help").await;
-        let mut runs = vec![floor(chats).await];
-        runs.push(
-            adapter(
-                "adapter, trivial handler",
-                chats,
-                trivial(),
-                vec![],
-                "/codex_usage all",
-            )
-            .await,
+        let (idle, after, drained, smaps) = memory(&setup, &plan).await;
+        println!(
+            "\nmemory of the `codex-profiler bot` child (KiB): idle VmRSS {} (threads {}); after {} \
+             distinct users VmRSS {} VmHWM {} (threads {})",
+            idle.rss, idle.threads, plan.users, after.rss, after.hwm, after.threads
         );
-        let (menu, handler) = conversation.handler().await;
-        runs.push(
-            adapter(
-                "adapter + conversation core",
-                chats,
-                handler,
-                menu,
-                "/codex_usage all",
-            )
-            .await,
+        if let Some(d) = drained {
+            println!("after their workers idled out: VmRSS {} VmHWM {}", d.rss, d.hwm);
+        }
+        let rollup: Vec<&str> = smaps
+            .lines()
+            .filter(|l| ["Rss:", "Anonymous:", "Private_Clean:", "Shared_Clean:"].iter().any(|p| l.starts_with(p)))
+            .collect();
+        println!("smaps_rollup: {}", rollup.join("; ").split_whitespace().collect::<Vec<_>>().join(" "));
+
+        println!(
+            "\n{} chats x `/codex_usage all` on {} profiles, {:.1} min per bot per round; ms from \
+             update available to:",
+            plan.chats,
+            plan.profiles,
+            plan.duration.as_secs_f64() / 60.0
         );
-        println!("\n{chats} chats at once; ms from update available to:");
-        println!("| bot | progress p50 | progress p99 | final p50 | final p99 |");
-        println!("|---|---|---|---|---|");
-        for mut r in runs {
-            let (p50, p99) = (
-                percentile(&mut r.progress, 0.5),
-                percentile(&mut r.progress, 0.99),
-            );
-            let (f50, f99) = (percentile(&mut r.last, 0.5), percentile(&mut r.last, 0.99));
-            let (f50, f99) = if r.last.is_empty() {
-                ("-".into(), "-".into())
-            } else {
-                (ms(f50), ms(f99))
-            };
-            println!(
-                "| {} | {} | {} | {} | {} |",
-                r.name,
-                ms(p50),
-                ms(p99),
-                f50,
-                f99
-            );
+        println!("| round | bot | waves | replies | progress p50 | progress p99 | final p50 | final p99 | p99 ratio |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let mut ratios = Vec::new();
+        for r in 1..=plan.rounds {
+            let mut floor = round(Kind::Floor, &setup, &plan).await;
+            let mut ours = round(Kind::Ours, &setup, &plan).await;
+            let f99 = ms(percentile(&mut floor.progress, 0.99));
+            let o99 = ms(percentile(&mut ours.progress, 0.99));
+            let ratio = o99 / f99.max(0.001);
+            ratios.push(ratio);
+            for (name, run, ratio) in [("floor", &mut floor, 1.0), ("ours", &mut ours, ratio)] {
+                let last = if run.last.is_empty() {
+                    "- | -".to_owned()
+                } else {
+                    format!(
+                        "{:.1} | {:.1}",
+                        ms(percentile(&mut run.last, 0.5)),
+                        ms(percentile(&mut run.last, 0.99))
+                    )
+                };
+                println!(
+                    "| {r} | {name} | {} | {} | {:.1} | {:.1} | {last} | {ratio:.2}x |",
+                    run.waves,
+                    run.progress.len(),
+                    ms(percentile(&mut run.progress, 0.5)),
+                    ms(percentile(&mut run.progress, 0.99)),
+                );
+            }
         }
         println!(
-            "\nVmRSS (KiB): process start {base}; bot idle {idle}; after {users} distinct users \
-             {after}; after their workers idled out {drained}"
+            "\nprogress p99 ours / floor: median of {} rounds {:.2}x (rounds: {}); usage requests \
+             answered {}",
+            plan.rounds,
+            median(&mut ratios.clone()),
+            ratios.iter().map(|r| format!("{r:.2}x")).collect::<Vec<_>>().join(", "),
+            setup.usage_hits()
         );
     });
 }

@@ -1,0 +1,111 @@
+//! The bots as child processes: the real `codex-profiler bot` (release binary) and the floor,
+//! a bare teloxide reply bot run by this same bench binary (`floor-bot <api url>`), so each
+//! bot's memory and CPU are its own and not the fakes'.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use teloxide::prelude::*;
+
+/// The argument that makes this bench binary run as the floor bot.
+pub const FLOOR_ARG: &str = "floor-bot";
+
+/// A bot running as a child process; killed when dropped.
+pub struct BotProcess {
+    child: Child,
+}
+
+/// Resident and peak memory of a process, KiB (`/proc/<pid>/status`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Memory {
+    pub rss: u64,
+    pub hwm: u64,
+    pub threads: u64,
+}
+
+impl BotProcess {
+    /// `codex-profiler bot` with exactly `env` (nothing inherited but `PATH`), in `home`.
+    pub fn ours(env: &[(String, String)], home: &Path, extra: &[(String, String)]) -> BotProcess {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-profiler"));
+        cmd.arg("bot");
+        spawn(cmd, env, home, extra)
+    }
+
+    /// The floor bot: this binary as a bare teloxide `Dispatcher` replying `ok`.
+    pub fn floor(api_url: &str, token: &str, home: &Path) -> BotProcess {
+        let exe = std::env::current_exe().expect("bench binary path");
+        let mut cmd = Command::new(exe);
+        cmd.args([FLOOR_ARG, api_url, token]);
+        spawn(cmd, &[], home, &[])
+    }
+
+    /// The child's memory now.
+    pub fn memory(&self) -> Memory {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0)
+        };
+        Memory {
+            rss: field("VmRSS:"),
+            hwm: field("VmHWM:"),
+            threads: field("Threads:"),
+        }
+    }
+
+    /// The child's `/proc/<pid>/smaps_rollup` (where the resident memory is: anon vs file).
+    pub fn smaps_rollup(&self) -> String {
+        std::fs::read_to_string(format!("/proc/{}/smaps_rollup", self.child.id()))
+            .unwrap_or_default()
+    }
+
+    /// True while the child has not exited (a crash is an error of the run).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(
+    mut cmd: Command,
+    env: &[(String, String)],
+    home: &Path,
+    extra: &[(String, String)],
+) -> BotProcess {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().chain(extra).map(|(k, v)| (k, v)))
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    BotProcess {
+        child: cmd.spawn().expect("spawn bot child"),
+    }
+}
+
+/// Run as the floor bot (never returns while the bot runs; the parent kills it).
+pub fn run_floor(api_url: &str, token: &str) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let bot = Bot::new(token).set_api_url(reqwest::Url::parse(api_url).expect("url"));
+        let handler = Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
+            bot.send_message(msg.chat.id, "ok").await?;
+            respond(())
+        });
+        Dispatcher::builder(bot, handler).build().dispatch().await;
+    });
+}
