@@ -65,6 +65,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_ambiguous",
     "rotation",
     "rotation_deep",
+    "plugin_paste_refused",
 );
 
 fn env() -> &'static Environment<'static> {

@@ -116,6 +116,11 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout, e.g. `codex-profiler man | man -l -`.
     Man,
+    /// Run the conversation host behind the OpenClaw plugin (JSON lines on stdin/stdout).
+    PluginHost,
+    /// Install the OpenClaw plugin into a gateway.
+    #[command(name = "openclaw-plugin", subcommand)]
+    OpenclawPlugin(OpenclawPluginCmd),
     /// Internal: the detached worker of a queued apply (restarts the gateway, records it).
     #[command(name = "__apply-worker", hide = true)]
     ApplyWorker,
@@ -359,4 +364,22 @@ pub struct RotationArgs {
     /// Also the failover policy, how order, lastGood and pins interact, and the commands.
     #[arg(long)]
     pub deep: bool,
+}
+
+/// `openclaw-plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OpenclawPluginCmd {
+    /// Install the plugin with `openclaw plugins install` and point it at this binary.
+    Install(PluginInstallArgs),
+}
+
+/// `openclaw-plugin install` options.
+#[derive(Debug, Args)]
+pub struct PluginInstallArgs {
+    /// Where the plugin's files are written (default `<state>/codex-profiler/openclaw-plugin`).
+    #[arg(long)]
+    pub plugin_dir: Option<PathBuf>,
+    /// Only print what would be done.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -10,6 +10,7 @@ mod completions;
 mod order;
 pub mod output;
 mod paste;
+mod plugin;
 mod profiles;
 mod rotation;
 pub mod store_opts;
@@ -123,6 +124,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Rotation(a) => rotation::run(g, a),
         Command::Bot => chat::bot(g),
         Command::Chat => chat::terminal(g),
+        Command::PluginHost => plugin::host(g),
+        Command::OpenclawPlugin(args::OpenclawPluginCmd::Install(a)) => plugin::install(g, a),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::ApplyWorker => change::apply_worker(g),

@@ -150,7 +150,8 @@ fn print_plain(report: Report) -> u8 {
     match report {
         Report::Text(t) => {
             let _ = out.write_all(t.as_bytes());
-            if !t.ends_with('\n') {
+            // Nothing to say prints nothing (`plugin-host`'s stdout carries only protocol lines).
+            if !t.is_empty() && !t.ends_with('\n') {
                 let _ = out.write_all(b"\n");
             }
             0

@@ -1,0 +1,5 @@
+//! The OpenClaw plugin's conversation host: `codex-profiler plugin-host` driven over its
+//! pipes (`host`), the same way the plugin drives it.
+
+mod driver;
+mod host;
