@@ -3,3 +3,4 @@
 
 mod driver;
 mod host;
+mod manifest;
