@@ -7,6 +7,7 @@
 // No runtime dependencies; no import from `openclaw`.
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 /** The protocol version this plugin speaks. */
@@ -359,10 +360,23 @@ export function createPlugin({ makeHost } = {}) {
   };
 }
 
+/** The binary: the plugin config's `binary`, else the one `codex-profiler openclaw-plugin
+ * install` recorded in `host.json` beside this file, else `codex-profiler` on PATH. */
+export function binaryFor(pluginConfig, hostFile = new URL("./host.json", import.meta.url)) {
+  if (typeof pluginConfig?.binary === "string" && pluginConfig.binary) return pluginConfig.binary;
+  try {
+    const recorded = JSON.parse(readFileSync(hostFile, "utf8")).binary;
+    if (typeof recorded === "string" && recorded) return recorded;
+  } catch {
+    // No host.json: a plugin loaded straight from the repository.
+  }
+  return "codex-profiler";
+}
+
 function defaultHost(api) {
   const cfg = api.pluginConfig ?? {};
   return new Host({
-    binary: typeof cfg.binary === "string" && cfg.binary ? cfg.binary : "codex-profiler",
+    binary: binaryFor(cfg),
     env: cfg.env && typeof cfg.env === "object" ? cfg.env : {},
     timeoutMs: cfg.timeoutMs,
     logger: api.logger,

@@ -5,8 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 import plugin, {
   COMMANDS,
+  binaryFor,
   FAILURES,
   Host,
   NAMESPACES,
@@ -129,7 +134,9 @@ test("a request the host never finishes times out with a clear failure", async (
   t.after(() => host.stop());
   const reply = await runCommand(host, cmd("/codex_usage slow"));
   assert.equal(reply.text, FAILURES.timeout);
-  const busy = await runCommand(host, cmd("/codex_usage busy"));
+  const other = fakeHost();
+  t.after(() => other.stop());
+  const busy = await runCommand(other, cmd("/codex_usage busy"));
   assert.equal(busy.text, FAILURES.refused);
 });
 
@@ -202,4 +209,15 @@ test("register() registers the commands and namespaces and starts nothing; one h
   await commands[1].handler({ channel: "telegram", senderId: "42", from: "telegram:42", to: "telegram:42", config: {} });
   assert.equal(made, 1);
   assert.equal(typeof plugin.register, "function");
+});
+
+test("the binary comes from the config, else host.json, else PATH", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-plugin-"));
+  const file = join(dir, "host.json");
+  assert.equal(binaryFor({}, file), "codex-profiler");
+  writeFileSync(file, JSON.stringify({ binary: "/opt/cp/codex-profiler" }));
+  assert.equal(binaryFor({}, file), "/opt/cp/codex-profiler");
+  assert.equal(binaryFor({ binary: "/usr/local/bin/codex-profiler" }, file), "/usr/local/bin/codex-profiler");
+  writeFileSync(file, "{not json");
+  assert.equal(binaryFor(undefined, file), "codex-profiler");
 });

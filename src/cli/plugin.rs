@@ -1,6 +1,7 @@
 //! `plugin-host` (the conversation behind the OpenClaw plugin, on stdin/stdout) and
 //! `openclaw-plugin install` (puts the plugin into a gateway and points it at this binary).
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::args::{GlobalArgs, PluginInstallArgs};
@@ -8,6 +9,7 @@ use super::chat::store_options;
 use super::output::{CliError, CmdResult, Report};
 use crate::adapters::plugin_host::{self, HostError};
 use crate::chat::{ChatConfig, Conversation};
+use crate::engine::change::gateway::Gateway;
 
 /// `plugin-host`: the gateway vouches for every sender, so no admin list is needed.
 pub fn host(g: &GlobalArgs) -> CmdResult {
@@ -32,8 +34,86 @@ pub fn host(g: &GlobalArgs) -> CmdResult {
     }
 }
 
-/// `openclaw-plugin install`.
+/// The plugin's files, embedded so the binary installs the plugin that matches it.
+const FILES: &[(&str, &str)] = &[
+    (
+        "index.js",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/openclaw-plugin/index.js"
+        )),
+    ),
+    (
+        "openclaw.plugin.json",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/openclaw-plugin/openclaw.plugin.json"
+        )),
+    ),
+    (
+        "package.json",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/openclaw-plugin/package.json"
+        )),
+    ),
+];
+
+/// `openclaw-plugin install`: write the plugin's files and `host.json` (this binary's path,
+/// which the plugin starts unless its config names another), then let the real `openclaw`
+/// load the folder. The gateway picks it up at its next start.
 pub fn install(g: &GlobalArgs, a: PluginInstallArgs) -> CmdResult {
-    let _ = (g, a);
-    super::output::not_built("openclaw-plugin install")
+    let state_dir = super::store_opts::store_options(g)?.state_dir;
+    let dir = a
+        .plugin_dir
+        .unwrap_or_else(|| state_dir.join("codex-profiler").join("openclaw-plugin"));
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| {
+            CliError::runtime(
+                "no_binary_path",
+                format!("could not tell where this binary is: {e}"),
+            )
+        })?;
+    let steps = format!(
+        "write the plugin to {dir}\nrun: openclaw plugins install {dir} --link --force --accept-capabilities\nthe plugin starts {exe} plugin-host",
+        dir = dir.display(),
+        exe = exe.display()
+    );
+    if a.dry_run {
+        return Ok(Report::Text(format!("Would {steps}")));
+    }
+    write_files(&dir, &exe)?;
+    let gateway = Gateway::locate(&state_dir, g.agent())?;
+    gateway.plugins_install(&dir)?;
+    let report = serde_json::json!({
+        "ok": true, "plugin_dir": dir, "binary": exe, "state_dir": state_dir,
+        "next": "restart the gateway (openclaw gateway restart) to load the plugin",
+    });
+    Ok(if g.json {
+        Report::Json(report)
+    } else {
+        Report::Text(format!(
+            "Installed the codex-profiler plugin from {} (it starts {} plugin-host).\nRestart the gateway to load it: openclaw gateway restart",
+            dir.display(),
+            exe.display()
+        ))
+    })
+}
+
+fn write_files(dir: &Path, exe: &Path) -> Result<(), CliError> {
+    let fail = |what: &Path, e: std::io::Error| {
+        CliError::runtime(
+            "plugin_write",
+            format!("could not write {}: {e}", what.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+    let host = serde_json::json!({ "binary": exe });
+    let host = format!("{host:#}\n");
+    for (name, body) in FILES.iter().copied().chain([("host.json", host.as_str())]) {
+        let path = dir.join(name);
+        std::fs::write(&path, body).map_err(|e| fail(&path, e))?;
+    }
+    Ok(())
 }

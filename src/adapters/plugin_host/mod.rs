@@ -29,9 +29,8 @@ use tokio::io::AsyncBufRead;
 
 use crate::chat::Conversation;
 use crate::chat::command;
-use crate::chat::render::{self, context};
+use crate::chat::render;
 use crate::chat::transport::{ChatKind, Incoming, MessageRef, Origin, Transport};
-use crate::secret::CALLBACK_URL_PLACEHOLDER;
 use lines::Line;
 use protocol::{Inbound, LineError, MAX_LINE_BYTES, Outbound, PROTOCOL, Sender};
 use transport::{EventTransport, Output};
@@ -170,10 +169,7 @@ fn dispatch(conv: &Arc<Conversation>, out: &Arc<Output>, seq: &order::Sequencer,
         match work {
             Work::Core(incoming) => conv.handle(incoming, t).await,
             Work::RefusePaste => {
-                let text = render::render(
-                    "plugin_paste_refused",
-                    context! { placeholder => CALLBACK_URL_PLACEHOLDER },
-                );
+                let text = render::text("plugin_paste_refused");
                 if let Err(e) = t.send(chat, &text, None).await {
                     tracing::warn!(error = %e, "could not refuse a pasted login address");
                 }

@@ -2,5 +2,7 @@
 //! pipes (`host`), the same way the plugin drives it.
 
 mod driver;
+mod gateway;
 mod host;
+mod install;
 mod manifest;
