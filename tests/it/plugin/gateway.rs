@@ -20,6 +20,7 @@ use crate::support::fixtures::{Fixture, oauth_profile, tokens_of};
 use crate::support::oauth_server;
 use crate::support::openclaw::openclaw;
 use crate::support::usage_server::{self, Reply};
+use crate::telegram::process::BotProcess;
 
 const INSIDE: &str = "CODEX_PROFILER_TEST_IN_NETNS";
 const OWNER: u64 = 1001;
@@ -315,4 +316,60 @@ async fn inside() {
         }
     }
     assert!(logs > 0, "the gateway's logs were read");
+
+    // The same request through our own Telegram adapter, in the same run (docs/PERFORMANCE.md).
+    let host_rss = plugin_host_pid().map(rss_kib);
+    drop(_gw);
+    let api2 = FakeBotApi::start().await;
+    let owner = OWNER.to_string();
+    let bot = BotProcess::start(
+        &home,
+        &api2,
+        &[
+            ("OPENCLAW_STATE_DIR", state.to_str().unwrap()),
+            ("CODEX_PROFILER_USAGE_URL", usage.url.as_str()),
+            ("CODEX_PROFILER_ADMINS", owner.as_str()),
+        ],
+    );
+    api2.wait_calls("getUpdates", 1, SLOW).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let bot_rss = rss_kib(bot.id());
+    let t0 = Instant::now();
+    api2.push_text(OWNER, OWNER as i64, "/codex_usage all");
+    wait_for(&api2, 0, OWNER, "Running Codex usage check").await;
+    let bot_placeholder = t0.elapsed();
+    wait_for(&api2, 0, OWNER, "bob@example.com").await;
+    let bot_result = t0.elapsed();
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-6);
+    println!(
+        "bot adapter: /codex_usage all -> placeholder {bot_placeholder:?}, -> result {bot_result:?}"
+    );
+    println!(
+        "plugin / bot: placeholder x{:.2}, result x{:.2}",
+        ratio(to_placeholder, bot_placeholder),
+        ratio(to_result, bot_result)
+    );
+    println!("idle RSS: plugin-host {host_rss:?} KiB, bot {bot_rss} KiB");
+}
+
+/// The `plugin-host` child the gateway's plugin started.
+fn plugin_host_pid() -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        (cmd.contains("codex-profiler") && cmd.contains("plugin-host")).then_some(pid)
+    })
+}
+
+/// Resident memory of `pid`, in KiB (0 when it cannot be read).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -10,7 +10,7 @@
 mod adapter;
 mod e2e;
 mod flows;
-mod process;
+pub(crate) mod process;
 mod real;
 mod scripted;
 mod start_up;
