@@ -17,7 +17,7 @@ export const PROTOCOL = 1;
 export const COMMANDS = [
   {
     name: "codex_usage",
-    description: "Check Codex quota of the gateway's profiles",
+    description: "Check Codex quota of the gateway's profiles (history: a chart over time)",
     progress: "Running Codex usage check…",
   },
   {
@@ -43,6 +43,7 @@ export const NAMESPACES = [
   "codex_auth_delete",
   "codex_auth_confirm",
   "codex_auth_cancel",
+  "codex_auth_history",
 ];
 
 /** The only texts of the plugin's own: said when there is no host to say anything. */

@@ -47,6 +47,9 @@ pub(crate) struct Ctx {
     pub on: Option<MessageRef>,
     /// The requester's role.
     pub role: Role,
+    /// For a message that held a callback URL: whether deleting it succeeded (the chat says
+    /// "I deleted it" only then, and otherwise asks the sender to delete it).
+    pub url_deleted: bool,
 }
 
 impl Ctx {
@@ -135,6 +138,7 @@ impl Conversation {
                 .vouched_role(origin.user)
                 .unwrap_or_else(|| self.permissions.role(origin.user)),
             transport,
+            url_deleted: false,
         }
     }
 
@@ -155,17 +159,22 @@ impl Conversation {
         text: String,
         transport: Arc<dyn Transport>,
     ) {
-        let ctx = self.ctx(origin, transport, None);
+        let mut ctx = self.ctx(origin, transport, None);
         let parsed = command::parse(&text);
         let holds_url = command::holds_callback_url(&text);
         drop(text);
         if holds_url {
             // Read it, then make it disappear from the chat history, whatever happens next.
-            if let Err(e) = ctx.transport.delete(message).await {
-                tracing::warn!(error = %e, "could not delete a message holding a callback URL");
+            match ctx.transport.delete(message).await {
+                Ok(()) => ctx.url_deleted = true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete a message holding a callback URL")
+                }
             }
             if origin.kind == ChatKind::Group {
-                ctx.say(&render::text("url_in_group")).await;
+                let deleted = ctx.url_deleted;
+                ctx.say(&render::render("url_in_group", context! { deleted }))
+                    .await;
                 return;
             }
         }
@@ -202,6 +211,7 @@ impl Conversation {
             Parsed::Help => Act::Help,
             Parsed::Usage(None) => Act::UsageMenu,
             Parsed::Usage(Some(sel)) => Act::UsageSelector(sel),
+            Parsed::UsageHistory(sel) => Act::HistorySelector(sel.unwrap_or_else(|| "all".into())),
             Parsed::Rotation { deep } => Act::Rotation { deep },
             Parsed::Auth(a) => match a {
                 AuthCommand::Menu => Act::AuthMenu,
@@ -291,6 +301,11 @@ impl Conversation {
                 act = Act::Usage(ids);
             }
         }
+        if let Act::HistorySelector(sel) = &act {
+            if let Ok(ids) = self.backend.resolve(sel).await {
+                act = Act::History(ids);
+            }
+        }
         if let Err(refusal) = Permissions::check_role(ctx.role, ctx.origin.kind, act.need()) {
             return (Some(Self::refusal_text(refusal, ctx.origin.user)), None);
         }
@@ -333,6 +348,9 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
+            CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
+            CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
+            CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
         })
     }
 

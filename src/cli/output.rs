@@ -106,6 +106,7 @@ pub fn finish(json: bool, result: CmdResult) -> Outcome {
                 let doc = serde_json::json!({"ok": false, "error": e.code, "message": message});
                 let _ = writeln!(std::io::stdout(), "{doc:#}");
             }
+            let message = crate::escape::for_terminal(&message);
             let _ = writeln!(std::io::stderr(), "codex-profiler: {message}");
             Outcome(e.kind.exit_code())
         }
@@ -121,6 +122,7 @@ fn print_report(report: Report) -> u8 {
             format!("the command ended with exit code {code}: its report is on standard output")
         });
         let reason = crate::secret::scrub_patterns(&reason);
+        let reason = crate::escape::for_terminal(&reason);
         let _ = writeln!(std::io::stderr(), "codex-profiler: {reason}");
     }
     code
@@ -149,6 +151,8 @@ fn print_plain(report: Report) -> u8 {
     let mut out = std::io::stdout().lock();
     match report {
         Report::Text(t) => {
+            // Ids, labels and upstream words can hold terminal controls: never raw.
+            let t = crate::escape::for_terminal(&t);
             let _ = out.write_all(t.as_bytes());
             // Nothing to say prints nothing (`plugin-host`'s stdout carries only protocol lines).
             if !t.is_empty() && !t.ends_with('\n') {

@@ -297,12 +297,14 @@ async fn inside() {
         .collect::<Vec<_>>()
         .join("\n");
     assert_no_secret_in(&wire, &refs);
-    // OpenClaw's SQLite databases are its credential stores (and its ingress queue); every
-    // other file it wrote (logs, sessions, transcripts, caches) must be clean.
+    // OpenClaw's SQLite databases are its credential stores (and its ingress queue), and our
+    // backups are snapshots of the store before a change (owner-only, by design); every other
+    // file (logs, sessions, transcripts, caches) must be clean.
     let is_db = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.contains(".sqlite"))
+        p.ends_with("codex-profiler/backups")
+            || p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains(".sqlite"))
     };
     let written = files(&home, &|p| is_db(p) || p == cfg_path.as_path());
     let written = written

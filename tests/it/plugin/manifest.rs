@@ -41,6 +41,7 @@ fn every_callback_namespace_the_core_draws_is_registered() {
         CallbackData::Delete(k.clone()),
         CallbackData::ConfirmDelete(k),
         CallbackData::Cancel,
+        CallbackData::History(UsageTarget::All),
     ];
     let mut core: Vec<String> = every
         .iter()
