@@ -141,7 +141,9 @@ impl Conversation {
             origin,
             buttons,
             on,
-            role: self.permissions.role(origin.user),
+            role: transport
+                .vouched_role(origin.user)
+                .unwrap_or_else(|| self.permissions.role(origin.user)),
             transport,
             url_deleted: false,
         }
@@ -255,7 +257,7 @@ impl Conversation {
                 }
             }
         };
-        if let Err(refusal) = self.permissions.check(origin.user, origin.kind, act.need()) {
+        if let Err(refusal) = Permissions::check_role(ctx.role, origin.kind, act.need()) {
             return ctx.say(&Self::refusal_text(refusal, origin.user)).await;
         }
         self.run(ctx, act).await;
@@ -317,10 +319,7 @@ impl Conversation {
                 act = Act::History(ids);
             }
         }
-        if let Err(refusal) = self
-            .permissions
-            .check(ctx.origin.user, ctx.origin.kind, act.need())
-        {
+        if let Err(refusal) = Permissions::check_role(ctx.role, ctx.origin.kind, act.need()) {
             return (Some(Self::refusal_text(refusal, ctx.origin.user)), None);
         }
         match act.dedupe_key() {

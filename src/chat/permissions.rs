@@ -83,7 +83,12 @@ impl Permissions {
 
     /// Whether `user` may do something needing `need` in a chat of `kind`.
     pub fn check(&self, user: UserId, kind: ChatKind, need: Need) -> Result<Role, Refusal> {
-        let role = self.role(user);
+        Permissions::check_role(self.role(user), kind, need)
+    }
+
+    /// Whether someone of `role` (from these lists, or vouched for by the transport) may do
+    /// something needing `need` in a chat of `kind`.
+    pub fn check_role(role: Role, kind: ChatKind, need: Need) -> Result<Role, Refusal> {
         match (role, need) {
             (Role::Stranger, _) => Err(Refusal::Stranger),
             (_, Need::View) => Ok(role),

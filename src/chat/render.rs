@@ -92,6 +92,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "usage_history_caption",
     "usage_history_text",
     "usage_history_photo_failed",
+    "plugin_paste_refused",
 );
 
 fn env() -> &'static Environment<'static> {

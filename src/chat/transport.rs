@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::chat::permissions::Role;
+
 /// A chat (Telegram chat id, or the terminal's one chat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChatId(pub i64);
@@ -146,5 +148,11 @@ pub trait Transport: Send + Sync {
     ) -> BoxFuture<'a, Result<MessageRef, TransportError>> {
         let _ = (chat, png, caption, keyboard);
         Box::pin(async { Err(TransportError::photos_unsupported()) })
+    }
+    /// The sender's role when the transport itself vouches for it (the OpenClaw plugin host:
+    /// the gateway's owner and allowlist decided it); `None` lets the core's own lists
+    /// (`CODEX_PROFILER_ADMINS`/`USERS`) decide.
+    fn vouched_role(&self, _user: UserId) -> Option<Role> {
+        None
     }
 }

@@ -119,6 +119,11 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout, e.g. `codex-profiler man | man -l -`.
     Man,
+    /// Run the conversation host behind the OpenClaw plugin (JSON lines on stdin/stdout).
+    PluginHost,
+    /// Install the OpenClaw plugin into a gateway.
+    #[command(name = "openclaw-plugin", subcommand)]
+    OpenclawPlugin(OpenclawPluginCmd),
     /// Internal: the detached worker of a queued apply (restarts the gateway, records it).
     #[command(name = "__apply-worker", hide = true)]
     ApplyWorker,
@@ -398,6 +403,24 @@ pub struct WatchArgs {
     #[arg(long)]
     pub once: bool,
     /// Remember nothing: the next check compares with the same earlier state.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `openclaw-plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OpenclawPluginCmd {
+    /// Install the plugin with `openclaw plugins install` and point it at this binary.
+    Install(PluginInstallArgs),
+}
+
+/// `openclaw-plugin install` options.
+#[derive(Debug, Args)]
+pub struct PluginInstallArgs {
+    /// Where the plugin's files are written (default `<state>/codex-profiler/openclaw-plugin`).
+    #[arg(long)]
+    pub plugin_dir: Option<PathBuf>,
+    /// Only print what would be done.
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -12,6 +12,7 @@ mod order;
 mod order_auto;
 pub mod output;
 mod paste;
+mod plugin;
 mod profiles;
 mod rotation;
 mod stack;
@@ -133,6 +134,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Watch(a) => watch::run(g, a),
         Command::Bot => chat::bot(g),
         Command::Chat => chat::terminal(g),
+        Command::PluginHost => plugin::host(g),
+        Command::OpenclawPlugin(args::OpenclawPluginCmd::Install(a)) => plugin::install(g, a),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::ApplyWorker => change::apply_worker(g),

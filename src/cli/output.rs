@@ -154,7 +154,8 @@ fn print_plain(report: Report) -> u8 {
             // Ids, labels and upstream words can hold terminal controls: never raw.
             let t = crate::escape::for_terminal(&t);
             let _ = out.write_all(t.as_bytes());
-            if !t.ends_with('\n') {
+            // Nothing to say prints nothing (`plugin-host`'s stdout carries only protocol lines).
+            if !t.is_empty() && !t.ends_with('\n') {
                 let _ = out.write_all(b"\n");
             }
             0

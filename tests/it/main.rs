@@ -12,6 +12,7 @@ mod interop_auto_order;
 mod interop_order;
 mod interop_unblock;
 mod oauth;
+mod plugin;
 mod rotation;
 mod selectors;
 mod store;

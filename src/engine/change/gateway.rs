@@ -121,6 +121,21 @@ impl Gateway {
         }))
     }
 
+    /// `openclaw plugins install DIR --link --force --accept-capabilities`: load the plugin in
+    /// the local folder `dir` at the next gateway start (linked, so a new binary's plugin files
+    /// take effect without another install).
+    pub fn plugins_install(&self, dir: &Path) -> Result<String, ChangeError> {
+        let dir = dir.to_string_lossy();
+        self.run(&[
+            "plugins",
+            "install",
+            &dir,
+            "--link",
+            "--force",
+            "--accept-capabilities",
+        ])
+    }
+
     /// Run `openclaw ARGS`, returning stdout; a failure carries its scrubbed last lines.
     fn run(&self, args: &[&str]) -> Result<String, ChangeError> {
         let shown = args

@@ -46,6 +46,11 @@ fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 }
 
 impl BotProcess {
+    /// The process id (for its memory figures).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Start `codex-profiler bot` under `home` against `api`, admin user 1, with `env` on top.
     pub fn start(home: &Path, api: &FakeBotApi, env: &[(&str, &str)]) -> BotProcess {
         BotProcess::start_at(home, &api.url, env)
