@@ -12,8 +12,8 @@ use crate::engine::{Failure, FailureKind};
 
 mod engine;
 mod history;
-mod unblock;
 mod order;
+mod unblock;
 mod unresolved;
 
 use crate::secret::Secret;

@@ -9,9 +9,9 @@ mod doctor;
 mod history;
 mod layers;
 mod menus;
+mod offers;
 pub(crate) mod order;
 mod order_edit;
-mod offers;
 mod rotation;
 mod watch;
 
@@ -19,13 +19,13 @@ pub(crate) use offers::admin_data;
 
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
-pub(crate) use watch::notify_one;
 pub(crate) use order_edit::Proposals;
+pub(crate) use watch::notify_one;
 
 use std::sync::Arc;
 
-use crate::chat::callback::{OrderAction, PageTap};
 use crate::chat::backend::{BackendError, Remedy};
+use crate::chat::callback::{OrderAction, PageTap};
 use crate::chat::conversation::{Conversation, Ctx};
 use crate::chat::dedupe::Guard;
 use crate::chat::delivery;

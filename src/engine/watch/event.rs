@@ -137,6 +137,26 @@ pub enum Event {
         #[serde(rename = "until", serialize_with = "crate::engine::forecast::ser_iso")]
         until_ms: i64,
     },
+    /// Auto-order (`CODEX_PROFILER_AUTO_ORDER`) wrote a new order after the round (or, in a dry
+    /// run, would have).
+    Reordered {
+        /// The order before.
+        from: Vec<String>,
+        /// The order written.
+        to: Vec<String>,
+        /// The first profile before and after.
+        first_before: Option<String>,
+        /// The first profile after.
+        first_after: Option<String>,
+        /// What moved and why, in words (`auto_order::render::sentence`).
+        why: String,
+        /// The pinned sessions that keep their profile, in words, when there are any.
+        pins: Option<String>,
+        /// The backup taken before the write.
+        backup: Option<String>,
+        /// Only shown: `watch --once --dry-run` wrote nothing.
+        dry_run: bool,
+    },
 }
 
 /// The facts of one event as a chat template takes them: strings and numbers only, times
@@ -179,7 +199,7 @@ impl Event {
             | Event::EndpointRejecting { who, .. }
             | Event::EndpointAccepting { who }
             | Event::StaleBlock { who, .. } => Some(who),
-            Event::WorkspaceOut { .. } => None,
+            Event::WorkspaceOut { .. } | Event::Reordered { .. } => None,
         }
     }
 
@@ -256,6 +276,25 @@ impl Event {
                 w.at = when(*until_ms);
                 w.from_now = from_now(*until_ms);
             }
+            Event::Reordered {
+                first_after,
+                why,
+                pins,
+                dry_run,
+                ..
+            } => {
+                w.kind = if *dry_run {
+                    "would_reorder"
+                } else {
+                    "reordered"
+                };
+                w.profile = first_after.clone().unwrap_or_default();
+                w.label = first_after.clone().unwrap_or_default();
+                w.detail = Some(match pins {
+                    Some(p) => format!("{why} {p}"),
+                    None => why.clone(),
+                });
+            }
         }
         w
     }
@@ -315,6 +354,27 @@ impl Event {
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default()
             ),
+            Event::Reordered {
+                why,
+                pins,
+                backup,
+                dry_run,
+                ..
+            } => {
+                let mut s = if *dry_run {
+                    format!("Auto-order would write a new order (dry run, nothing written): {why}")
+                } else {
+                    format!("Auto-order wrote a new order: {why}")
+                };
+                if let Some(p) = pins {
+                    s.push(' ');
+                    s.push_str(p);
+                }
+                if let Some(b) = backup {
+                    s.push_str(&format!(" Backup: {b}."));
+                }
+                s
+            }
             Event::StaleBlock { who: p, .. } => format!(
                 "The gateway keeps {who} out until {} although the usage endpoint says it has quota: codex-profiler unblock {}",
                 or_unknown(&w.at),

@@ -95,11 +95,52 @@ impl Gathered {
 /// observations and whether this is a dry run, the events it caused. Today it reorders
 /// nothing; `engine::auto_order` is wired in here.
 pub fn after_round(
-    _store: &StoreOptions,
-    _observations: &[Observation],
-    _dry_run: bool,
+    store: &StoreOptions,
+    observations: &[Observation],
+    dry_run: bool,
 ) -> Vec<Event> {
-    Vec::new()
+    use crate::engine::auto_order::{self, Settings, render};
+    let settings = match Settings::from_env(|k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "auto-order is misconfigured; the order was left alone");
+            return Vec::new();
+        }
+    };
+    if settings.strategy.is_none() {
+        return Vec::new();
+    }
+    let results: Vec<_> = observations.iter().map(|o| o.result.clone()).collect();
+    let opened = match Store::open(store.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "auto-order could not open the store");
+            return Vec::new();
+        }
+    };
+    match auto_order::after_round(&opened, &results, &settings, dry_run) {
+        Ok(Some(o)) if o.reordered() || (dry_run && o.decision.reorders()) => {
+            let d = &o.decision;
+            vec![Event::Reordered {
+                from: d.from.clone(),
+                to: d.new_order().map(<[String]>::to_vec).unwrap_or_default(),
+                first_before: d.first_before.clone(),
+                first_after: d.new_order().and_then(|o| o.first().cloned()),
+                why: render::sentence(d),
+                pins: render::pins_sentence(d),
+                backup: o
+                    .change
+                    .as_ref()
+                    .and_then(|c| c.backups.first().map(|b| b.to_string())),
+                dry_run,
+            }]
+        }
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "auto-order could not write the order");
+            Vec::new()
+        }
+    }
 }
 
 /// Store work off the async threads.

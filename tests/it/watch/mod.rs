@@ -4,6 +4,7 @@
 //! to each admin, the Unblock button, refused for a non-admin), and the notification through
 //! the terminal adapter.
 
+mod auto_order;
 mod bot;
 mod cli;
 mod terminal;
