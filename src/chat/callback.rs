@@ -44,6 +44,8 @@ pub enum CallbackData {
     ConfirmDelete(ProfileKey),
     /// Dismiss a confirmation.
     Cancel,
+    /// Show and change this agent in this chat (several agents under one state directory).
+    Agent(String),
 }
 
 impl CallbackData {
@@ -61,6 +63,7 @@ impl CallbackData {
             CallbackData::Delete(k) => ("delete", k.as_str()),
             CallbackData::ConfirmDelete(k) => ("confirm", k.as_str()),
             CallbackData::Cancel => ("cancel", NO_ARG),
+            CallbackData::Agent(a) => ("agent", a.as_str()),
         }
     }
 
@@ -91,6 +94,7 @@ impl CallbackData {
             "delete" => CallbackData::Delete(key()?),
             "confirm" => CallbackData::ConfirmDelete(key()?),
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
+            "agent" if crate::chat::agents::plausible(arg) => CallbackData::Agent(arg.to_owned()),
             _ => return None,
         };
         Some(decoded)

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 
+use crate::chat::agents::{Choices, Scope};
 use crate::chat::backend::{Backend, EngineBackend};
 use crate::chat::callback::{CallbackData, UsageTarget};
 use crate::chat::command::{self, AuthCommand, Parsed};
@@ -16,8 +17,9 @@ use crate::chat::dedupe::{Dedupe, Guard};
 use crate::chat::fallback::Fallback;
 use crate::chat::permissions::{Need, Permissions, Refusal, Role};
 use crate::chat::render::{self, context};
-use crate::chat::transport::{ChatKind, Incoming, MessageRef, Origin, Transport, UserId};
+use crate::chat::transport::{ChatKind, Incoming, Menus, MessageRef, Origin, Transport, UserId};
 use crate::chat::{delivery, flows::Act};
+use crate::engine::clock::Zone;
 use crate::engine::profile::ProfileId;
 
 /// How long a delete confirmation button stays usable.
@@ -33,6 +35,12 @@ pub struct Conversation {
     /// Delete confirmations shown, per (user, profile), so a confirm tap (or reply) that was
     /// never offered does nothing.
     pub(crate) confirmations: DashMap<(UserId, ProfileId), Instant>,
+    /// The zone every time is shown in.
+    pub(crate) zone: Zone,
+    /// The configured agent (`OPENCLAW_AGENT`, `--agent`).
+    pub(crate) agent: String,
+    /// The agent each admin chose per chat.
+    pub(crate) agent_choices: Choices,
 }
 
 /// One event's surroundings, handed to every flow.
@@ -73,12 +81,29 @@ impl Conversation {
             dedupe: Arc::new(Dedupe::default()),
             fallback: Fallback::default(),
             confirmations: DashMap::new(),
+            zone: config.zone,
+            agent: config.store.agent,
+            agent_choices: Choices::default(),
         })
     }
 
     /// The bot's command menu for `setMyCommands`: (command without slash, description).
     pub fn menu() -> Vec<(String, String)> {
         render::menu()
+    }
+
+    /// The menus by role: users' for everyone, the admin menu for each admin's chat.
+    pub fn menus(&self) -> Menus {
+        let admin = render::menu_for("admin");
+        Menus {
+            everyone: render::menu_for("user"),
+            admins: self
+                .permissions
+                .admins()
+                .into_iter()
+                .map(|id| (id, admin.clone()))
+                .collect(),
+        }
     }
 
     /// Handle one event. Never panics (a bug in a flow is logged), answers every button tap
@@ -94,22 +119,27 @@ impl Conversation {
         // A separate task turns a panic in a flow into a logged error instead of taking the
         // adapter's loop down with it.
         let outcome = tokio::spawn(async move {
-            match event {
-                Incoming::Text {
-                    origin,
-                    message,
-                    text,
-                } => this.on_text(origin, message, text, t).await,
-                Incoming::Button {
-                    origin,
-                    message,
-                    callback_id,
-                    data,
-                } => {
-                    this.on_button(origin, message, &callback_id, &data, t, &flag)
-                        .await
-                }
-            }
+            let scope = this.scope_of(event.origin()).await;
+            scope
+                .run(async move {
+                    match event {
+                        Incoming::Text {
+                            origin,
+                            message,
+                            text,
+                        } => this.on_text(origin, message, text, t).await,
+                        Incoming::Button {
+                            origin,
+                            message,
+                            callback_id,
+                            data,
+                        } => {
+                            this.on_button(origin, message, &callback_id, &data, t, &flag)
+                                .await
+                        }
+                    }
+                })
+                .await
         })
         .await;
         if let Err(e) = outcome {
@@ -122,6 +152,22 @@ impl Conversation {
                     let _ = transport.answer_callback(&id, None).await;
                 }
             }
+        }
+    }
+
+    /// The agent this request uses (an admin's choice for this chat, else the configured
+    /// one) and, where the state directory holds several agents, the header naming it.
+    async fn scope_of(&self, origin: Origin) -> Scope {
+        let chosen = match self.permissions.role(origin.user) {
+            Role::Admin => self.agent_choices.get(origin.user, origin.chat),
+            _ => None,
+        };
+        let agents = self.backend.agents().await.unwrap_or_default();
+        let shown = chosen.clone().unwrap_or_else(|| self.agent.clone());
+        Scope {
+            header: (agents.len() > 1)
+                .then(|| render::render("agent_header", context! { agent => shown })),
+            agent: chosen,
         }
     }
 
@@ -214,6 +260,8 @@ impl Conversation {
                 AuthCommand::Delete { selector, confirm } => {
                     Act::DeleteSelector { selector, confirm }
                 }
+                AuthCommand::Agent(None) => Act::AgentMenu,
+                AuthCommand::Agent(Some(name)) => Act::SwitchAgent(name),
             },
             Parsed::CallbackUrl(url) => Act::Finish { name: None, url },
             Parsed::Bare(word) => {
@@ -334,6 +382,7 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
+            CallbackData::Agent(name) => Act::SwitchAgent(name.clone()),
         })
     }
 
@@ -376,6 +425,8 @@ impl Act {
             | Act::DeleteSelector { .. }
             | Act::AskDelete(_)
             | Act::Delete(_)
+            | Act::AgentMenu
+            | Act::SwitchAgent(_)
             | Act::NewLogin => Need::Change,
             _ => Need::View,
         }

@@ -12,6 +12,7 @@
 //!   text-fallback offers; [`dedupe`] suppresses repeats; [`delivery`] sends, edits and splits;
 //!   [`render`] holds every text; [`config`] reads the environment; [`backend`] is the engine.
 
+pub mod agents;
 pub mod backend;
 pub mod callback;
 pub mod command;

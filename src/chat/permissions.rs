@@ -61,6 +61,13 @@ impl Permissions {
         Permissions { admins, users }
     }
 
+    /// The admins, in id order.
+    pub fn admins(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self.admins.iter().copied().collect();
+        ids.sort();
+        ids
+    }
+
     /// A user's role (an admin listed as user too is an admin).
     pub fn role(&self, user: UserId) -> Role {
         if self.admins.contains(&user) {

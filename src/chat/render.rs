@@ -65,6 +65,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_ambiguous",
     "rotation",
     "rotation_deep",
+    "error_hints",
+    "agent_header",
+    "agent_menu",
+    "agent_switched",
+    "agent_unknown",
 );
 
 fn env() -> &'static Environment<'static> {
@@ -101,17 +106,36 @@ pub fn text(name: &str) -> String {
 
 /// Parse a `key: text` template (one entry a line).
 fn pairs(name: &str) -> Vec<(String, String)> {
-    text(name)
-        .lines()
+    text_pairs(&text(name))
+}
+
+/// The bot's command menu (`setMyCommands`) for everyone: command without slash,
+/// description.
+pub fn menu() -> Vec<(String, String)> {
+    pairs("menu")
+}
+
+/// The command menu of a role (`admin`, `user`): what that role may run.
+pub fn menu_for(role: &str) -> Vec<(String, String)> {
+    text_pairs(&render("menu", context! { role }))
+}
+
+fn text_pairs(text: &str) -> Vec<(String, String)> {
+    text.lines()
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .filter(|(k, v)| !k.is_empty() && !v.is_empty())
         .collect()
 }
 
-/// The bot's command menu (`setMyCommands`): command without slash, description.
-pub fn menu() -> Vec<(String, String)> {
-    pairs("menu")
+/// The chat action for an engine failure with stable `code`, from
+/// `templates/chat/error_hints.j2`, where the chat has one.
+pub fn error_hint(code: &str) -> Option<String> {
+    static HINTS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    HINTS
+        .get_or_init(|| pairs("error_hints").into_iter().collect())
+        .get(code)
+        .cloned()
 }
 
 /// A button label from `templates/chat/labels.j2`; the key itself if missing.
@@ -147,7 +171,8 @@ mod tests {
             selector => "all", count => 2, given => "alice", suggestions => vec!["a", "b", "c"],
             candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
             requested => "openai:work", account => "1111…0001", r => rotation_sample(),
-            rotations => 1
+            rotations => 1, until => "14:25 IST", agent => "work", agents => vec!["main", "work"], current => "work",
+            default => "main"
         }
     }
 
@@ -178,6 +203,36 @@ mod tests {
         }
     }
 
+    /// Item 9 of issue 11: no chat text names a flag, a `codex-profiler` or `openclaw`
+    /// command or a backticked shell command. Every template is checked, so a template added
+    /// later is caught too.
+    #[test]
+    fn no_template_speaks_command_line() {
+        for (name, _) in TEMPLATES {
+            let out = render(name, sample());
+            assert!(
+                !crate::chat::backend::wording::has_cli_words(&out),
+                "{name} names a command-line word: {out}"
+            );
+            for word in [
+                "--state-dir",
+                "--confirm",
+                "--yes",
+                "auth start",
+                "order set",
+            ] {
+                assert!(!out.contains(word), "{name} names {word}: {out}");
+            }
+        }
+        // Every hint the failures get is a chat action, never a command line.
+        for (code, hint) in pairs("error_hints") {
+            assert!(
+                !crate::chat::backend::wording::has_cli_words(&hint),
+                "{code}: {hint}"
+            );
+        }
+    }
+
     #[test]
     fn menu_and_labels() {
         let m = menu();
@@ -193,6 +248,12 @@ mod tests {
             ]
         );
         assert!(m.iter().all(|(_, d)| !d.is_empty() && d.len() <= 256));
+        // The admin menu names what only admins may do; everyone else's does not.
+        let admin = menu_for("admin");
+        assert_eq!(admin.len(), m.len());
+        let says = |m: &[(String, String)], w: &str| m.iter().any(|(_, d)| d.contains(w));
+        assert!(says(&admin, "retire") && says(&admin, "new logins"));
+        assert!(!says(&m, "retire") && !says(&menu_for("user"), "new logins"));
         assert_eq!(label("confirm_delete"), "Yes, delete it");
         assert_eq!(label("nope"), "nope");
     }

@@ -10,6 +10,7 @@ mod completions;
 mod order;
 pub mod output;
 mod paste;
+pub mod present;
 mod profiles;
 mod rotation;
 pub mod store_opts;
@@ -106,6 +107,10 @@ fn init_logging() {
 /// Run a parsed command line and report the outcome on stdout/stderr.
 pub fn run(cli: Cli) -> Outcome {
     let g = &cli.global;
+    let look = match present::look(g, &cli.command) {
+        Ok(look) => look,
+        Err(e) => return output::finish(g.json, Err(e)),
+    };
     let result = match cli.command {
         Command::Profiles => profiles::run(g),
         Command::Order(cmd) => order::run(g, cmd),
@@ -127,7 +132,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Man => completions::man(),
         Command::ApplyWorker => change::apply_worker(g),
     };
-    output::finish(g.json, result)
+    output::finish_styled(g.json, &look, result)
 }
 
 #[cfg(test)]

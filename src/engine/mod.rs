@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod chart;
+pub mod clock;
 pub mod endpoint;
 pub mod error;
 pub mod forecast;

@@ -10,6 +10,7 @@ mod interop;
 mod interop_order;
 mod interop_unblock;
 mod oauth;
+mod present;
 mod rotation;
 mod selectors;
 mod store;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Handler, TelegramConfig, TelegramError, run, shutdown_signal};
+use crate::chat::transport::Menus;
 use crate::chat::{ChatConfig, Conversation};
 use crate::cli::GlobalArgs;
 use crate::cli::output::{CliError, CmdResult, Report};
@@ -31,14 +32,14 @@ pub fn cli_main(g: &GlobalArgs) -> CmdResult {
 /// The conversation core as a [`Handler`], with its command menu. The store options come
 /// from the global flags (which fall back to `OPENCLAW_STATE_DIR`/`OPENCLAW_AGENT`), exactly
 /// as for `codex-profiler chat`.
-fn conversation(g: &GlobalArgs) -> Result<(Vec<(String, String)>, Handler), CliError> {
+fn conversation(g: &GlobalArgs) -> Result<(Menus, Handler), CliError> {
     let mut config = ChatConfig::from_env()?;
     config.store = crate::cli::chat_store_options(g);
     if !config.has_admin() {
         return Err(TelegramError::NoAdmin.into());
     }
     let conversation = Conversation::new(config)?;
-    Ok((Conversation::menu(), handler(conversation)))
+    Ok((conversation.menus(), handler(conversation)))
 }
 
 /// Wrap the conversation core as the adapter's [`Handler`].

@@ -12,6 +12,7 @@ use crate::engine::{Failure, FailureKind};
 
 mod engine;
 mod unresolved;
+pub mod wording;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
@@ -29,12 +30,14 @@ pub struct BackendError {
 }
 
 impl BackendError {
-    /// Build from any engine failure, scrubbing the sentence once more on the way.
+    /// Build from any engine failure, scrubbing the sentence once more on the way, with its
+    /// command-line hints replaced by the chat's action ([`wording::for_chat`]).
     pub fn from_failure(e: &dyn Failure) -> BackendError {
+        let message = crate::secret::scrub_patterns(&e.to_string());
         BackendError {
             kind: e.kind(),
             code: e.code(),
-            message: crate::secret::scrub_patterns(&e.to_string()),
+            message: wording::for_chat(e.code(), &message),
         }
     }
 
@@ -204,6 +207,11 @@ pub trait Backend: Send + Sync {
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Rotation guidance from the gateway's state (read-only).
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>>;
+    /// The agents of the state directory (`<state>/agents/*/`), sorted; empty when the store
+    /// is not per agent (a forced store file) or a backend has no such notion.
+    fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 #[cfg(test)]

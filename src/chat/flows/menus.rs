@@ -13,6 +13,7 @@ use crate::chat::keys::ProfileKey;
 use crate::chat::permissions::Role;
 use crate::chat::render::{self, Value, context, label};
 use crate::chat::transport::{Button, ChatKind, Keyboard};
+use crate::engine::clock::Zone;
 use crate::engine::profile::ProfileId;
 
 /// One menu entry: a button, or a reply word in the text fallback.
@@ -131,16 +132,19 @@ pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx) {
     show_menu(conv, ctx, &render::text("usage_selector"), rows).await;
 }
 
-fn profile_value(p: &ProfileView) -> Value {
+/// A profile for the templates, its times in the operator's zone (`Dec 3 14:25 IST, in 2d 2h`).
+fn profile_value(p: &ProfileView, zone: &Zone) -> Value {
+    let now = chrono::Utc::now().timestamp_millis();
+    let shown = |t: &Option<String>| t.as_deref().map(|t| zone.iso(t, now));
     Value::from_serialize(serde_json::json!({
         "id": p.id.as_str(),
         "label": p.label,
         "plan": p.plan,
         "status": p.status,
-        "expires_at": p.expires_at,
+        "expires_at": shown(&p.expires_at),
         "in_order": p.in_order,
         "last_good": p.last_good,
-        "unusable_until": p.unusable_until,
+        "unusable_until": shown(&p.unusable_until),
         "error_count": p.error_count,
     }))
 }
@@ -149,7 +153,10 @@ pub(super) async fn auth_menu(conv: &Conversation, ctx: &Ctx) {
     let Some(profiles) = profiles_or_say(conv, ctx, "Reading the profiles").await else {
         return;
     };
-    let values: Vec<Value> = profiles.iter().map(profile_value).collect();
+    let values: Vec<Value> = profiles
+        .iter()
+        .map(|p| profile_value(p, &conv.zone))
+        .collect();
     let text = render::render("auth_selector", context! { profiles => values });
     let mut rows: Vec<Vec<Choice>> = profiles
         .iter()
@@ -173,7 +180,10 @@ pub(super) async fn status(conv: &Conversation, ctx: &Ctx, id: ProfileId) {
     let Some(p) = profiles.iter().find(|p| p.id == id) else {
         return show(ctx, &render::text("stale_menu")).await;
     };
-    let text = render::render("auth_status", context! { p => profile_value(p) });
+    let text = render::render(
+        "auth_status",
+        context! { p => profile_value(p, &conv.zone) },
+    );
     // Actions only where they can work: an admin in a private chat.
     let rows = if ctx.role == Role::Admin && ctx.origin.kind == ChatKind::Private {
         let k = ProfileKey::of(&p.id);

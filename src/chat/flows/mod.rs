@@ -2,6 +2,7 @@
 //! and the usage check with progress first on one path. Menus and status views live in
 //! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
 
+mod agent;
 mod auth;
 mod menus;
 mod rotation;
@@ -72,6 +73,10 @@ pub(crate) enum Act {
         /// The long form.
         deep: bool,
     },
+    /// `/codex_auth agent`: the agents to choose from.
+    AgentMenu,
+    /// `/codex_auth agent NAME` or its button: this chat shows and changes agent NAME.
+    SwitchAgent(String),
 }
 
 impl Act {
@@ -93,6 +98,8 @@ impl Act {
             Act::Delete(_) => "delete",
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
+            Act::AgentMenu => "agent_menu",
+            Act::SwitchAgent(_) => "switch_agent",
         }
     }
 
@@ -176,6 +183,8 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
+        Act::AgentMenu => agent::menu(&conv, &ctx).await,
+        Act::SwitchAgent(name) => agent::switch(&conv, &ctx, &name).await,
     }
 }
 
