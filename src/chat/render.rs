@@ -154,20 +154,26 @@ mod tests {
 
     /// A context with every variable any template uses.
     fn sample() -> Value {
+        sample_with(true)
+    }
+
+    /// [`sample`] with every yes/no fact `yes`, so both branches of each template can be
+    /// rendered.
+    fn sample_with(yes: bool) -> Value {
         let p = Value::from_serialize(serde_json::json!({
             "id": "openai:a@example.com", "label": "a@example.com", "plan": "plus",
-            "status": "ok", "expires_at": "2026-12-01T00:00:00Z", "in_order": true,
-            "last_good": true, "unusable_until": null, "error_count": 0
+            "status": "ok", "expires_at": "2026-12-01T00:00:00Z", "in_order": yes,
+            "last_good": yes, "unusable_until": null, "error_count": 0
         }));
         context! {
-            role => "admin", user_id => 7, words => vec!["a", "b"], p => p.clone(),
+            role => if yes { "admin" } else { "user" }, user_id => 7, words => vec!["a", "b"], p => p.clone(),
             profiles => vec![p], command => "/x", problem => "Bad.", usage => "/x",
             length => 5000, max => 4096, what => "Usage check", message => "boom",
             lines => vec!["a · plus"], ok => 1, failed => 1, profile => "openai:a",
             usable => 0, limited => 1, checked => 2,
             name => "a", url => "https://example.invalid", minutes => 15, email => "a@x",
-            updated => true, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
-            code => "ABCD-1234", layer => "state-db", verified => true, backup => "b.json",
+            updated => yes, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
+            code => "ABCD-1234", layer => "state-db", verified => yes, backup => "b.json",
             selector => "all", count => 2, given => "alice", suggestions => vec!["a", "b", "c"],
             candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
             requested => "openai:work", account => "1111…0001", r => rotation_sample(),
@@ -208,20 +214,24 @@ mod tests {
     /// later is caught too.
     #[test]
     fn no_template_speaks_command_line() {
+        let words = [
+            "--state-dir",
+            "--confirm",
+            "--yes",
+            "auth start",
+            "order set",
+        ];
         for (name, _) in TEMPLATES {
-            let out = render(name, sample());
-            assert!(
-                !crate::chat::backend::wording::has_cli_words(&out),
-                "{name} names a command-line word: {out}"
-            );
-            for word in [
-                "--state-dir",
-                "--confirm",
-                "--yes",
-                "auth start",
-                "order set",
-            ] {
-                assert!(!out.contains(word), "{name} names {word}: {out}");
+            // Both branches of every yes/no fact.
+            for yes in [true, false] {
+                let out = render(name, sample_with(yes));
+                assert!(
+                    !crate::chat::backend::wording::has_cli_words(&out),
+                    "{name} names a command-line word: {out}"
+                );
+                for word in words {
+                    assert!(!out.contains(word), "{name} names {word}: {out}");
+                }
             }
         }
         // Every hint the failures get is a chat action, never a command line.

@@ -173,21 +173,19 @@ impl Zone {
         format!("{}, {}", self.at(ms, now_ms), Zone::relative(ms, now_ms))
     }
 
+    /// [`Zone::at`] of an RFC 3339 time; the text itself when it does not parse.
+    pub fn iso_absolute(&self, iso: &str, now_ms: i64) -> String {
+        match DateTime::parse_from_rfc3339(iso) {
+            Ok(t) => self.at(t.timestamp_millis(), now_ms),
+            Err(_) => iso.to_owned(),
+        }
+    }
+
     /// [`Zone::at_relative`] of an RFC 3339 time (as the engine's reports carry them); the
     /// text itself when it does not parse.
     pub fn iso(&self, iso: &str, now_ms: i64) -> String {
         match DateTime::parse_from_rfc3339(iso) {
             Ok(t) => self.at_relative(t.timestamp_millis(), now_ms),
-            Err(_) => iso.to_owned(),
-        }
-    }
-}
-
-impl Zone {
-    /// [`Zone::at`] of an RFC 3339 time; the text itself when it does not parse.
-    pub fn iso_absolute(&self, iso: &str, now_ms: i64) -> String {
-        match DateTime::parse_from_rfc3339(iso) {
-            Ok(t) => self.at(t.timestamp_millis(), now_ms),
             Err(_) => iso.to_owned(),
         }
     }
