@@ -5,6 +5,8 @@
 //! view (the retire lands in `work`'s overlay, the shared store untouched); an unknown agent
 //! gets a clear answer; a user and the admin's other chats stay on the configured agent.
 
+use std::sync::Arc;
+
 use codex_profiler::chat::{ChatConfig, Conversation, StoreOptions};
 use serde_json::json;
 
@@ -18,7 +20,7 @@ fn far() -> i64 {
     chrono::Utc::now().timestamp_millis() + 10 * 24 * 3600 * 1000
 }
 
-fn two_agents() -> Fixture {
+pub(crate) fn two_agents() -> Fixture {
     let fx = Fixture::new();
     let shared = json!({"version": 1, "profiles": {
         ALICE: oauth_profile("openai", "alice@example.com", "acc-alice", "plus", far()),
@@ -36,9 +38,9 @@ fn two_agents() -> Fixture {
     fx
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_switches_their_chat_to_another_agent_and_changes_its_view() {
-    let fx = two_agents();
+/// The real conversation over `fx`'s state directory (admin and user) and a recording
+/// transport with buttons.
+fn chat_over(fx: &Fixture) -> (Arc<Conversation>, Arc<Recording>) {
     let config = ChatConfig {
         admins: [ADMIN].into_iter().collect(),
         users: [USER].into_iter().collect(),
@@ -49,7 +51,13 @@ async fn an_admin_switches_their_chat_to_another_agent_and_changes_its_view() {
         ..ChatConfig::default()
     };
     let conv = Conversation::new(config).expect("conversation");
-    let t = std::sync::Arc::new(Recording::new(true));
+    (conv, Arc::new(Recording::new(true)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_switches_their_chat_to_another_agent_and_changes_its_view() {
+    let fx = two_agents();
+    let (conv, t) = chat_over(&fx);
     let say = |user, s: &str| {
         let (e, _) = text(user, false, s);
         let (conv, t) = (conv.clone(), t.clone());
@@ -130,16 +138,7 @@ async fn one_agent_means_no_header() {
     }});
     fx.state_db(&shared, None);
     fx.agent_db("main", None, None);
-    let config = ChatConfig {
-        admins: [ADMIN].into_iter().collect(),
-        store: StoreOptions {
-            state_dir: Some(fx.state_dir()),
-            ..StoreOptions::default()
-        },
-        ..ChatConfig::default()
-    };
-    let conv = Conversation::new(config).expect("conversation");
-    let t = std::sync::Arc::new(Recording::new(true));
+    let (conv, t) = chat_over(&fx);
     let (e, _) = text(ADMIN, false, "/codex_auth");
     conv.handle(e, t.clone()).await;
     assert!(

@@ -1,7 +1,7 @@
 //! Integration tests: the chat conversation core (with a recording transport) and the
 //! terminal adapter (`codex-profiler chat` driven through stdin); `agents`: several agents.
 
-mod agents;
+pub(crate) mod agents;
 mod engine;
 mod engine_login;
 mod fake_backend;

@@ -1,6 +1,6 @@
 //! Menus by role (issue 11 item 6): the adapter publishes everyone's menu in the default
 //! scope and the admin menu in each admin's chat scope; users never get the admin wording.
-//! A failed publication is retried, and only warns.
+//! A failed publication is retried, and only warns. And several agents over the wire (item 7).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,4 +86,25 @@ async fn each_admin_gets_the_admin_menu_in_a_chat_scope_and_everyone_else_the_us
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+/// Several agents over the Telegram wire, with the `codex-profiler bot` binary and its real
+/// engine: the admin's messages say whose view they are, and a switch to agent `work` by
+/// name shows `work`'s overlay profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_says_whose_view_it_is_and_switches_agents() {
+    let fx = crate::chat::agents::two_agents();
+    let api = FakeBotApi::start().await;
+    let state = fx.state_arg();
+    let bot = super::process::BotProcess::start(fx.home(), &api, &[("OPENCLAW_STATE_DIR", &state)]);
+    api.push_text(1, 1, "/codex_auth");
+    let first = api.wait_text(1, "Codex logins", WAIT).await;
+    assert!(first.text().starts_with("Agent main\n"), "{}", first.text());
+    api.push_text(1, 1, "/codex_auth agent work");
+    api.wait_text(1, "now shows and changes agent work", WAIT)
+        .await;
+    api.push_text(1, 1, "/codex_auth");
+    api.wait_text(1, "wanda@example.com", WAIT).await;
+    let ended = bot.terminate(WAIT).await;
+    assert_eq!(ended.code, Some(0), "{}", ended.stderr);
 }

@@ -2,7 +2,7 @@
 //! - `adapter`: the adapter in-process with a small local handler: wire format, 429 on
 //!   edits, "not modified", per-user ordering, shutdown, webhook mode, token scrubbing.
 //! - `flows`: every chat flow over the Telegram wire, real conversation core, scripted engine.
-//! - `menus`: the command menus by role (`setMyCommands` scopes).
+//! - `menus`: the command menus by role (`setMyCommands` scopes), several agents on the wire.
 //! - `e2e`: the `codex-profiler bot` binary: no token, no admin, menu, SIGTERM.
 //! - `real`: the binary with the real engine, fixture store, usage server and OAuth issuer.
 //! - `start_up`: the binary against a Bot API that fails at start (500, unknown method,
