@@ -24,6 +24,7 @@
 //! - [`adapters`]: transports for the chat core: Telegram (teloxide) and the terminal.
 //! - [`cli`]: argument parsing, rendering and exit codes for the `codex-profiler` binary.
 //! - [`secret`]: helpers around [`redact::Secret`] for keeping secrets out of every output.
+//! - [`escape`]: text on its way to a terminal, with every control sequence made visible.
 //!
 //! See `ARCHITECTURE.md` for the request paths and the invariants between these modules.
 
@@ -31,4 +32,5 @@ pub mod adapters;
 pub mod chat;
 pub mod cli;
 pub mod engine;
+pub mod escape;
 pub mod secret;

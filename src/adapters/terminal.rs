@@ -57,7 +57,8 @@ impl TerminalTransport {
             .out
             .lock()
             .map_err(|_| TransportError("the terminal output is unavailable".to_owned()))?;
-        out.write_all(block.as_bytes())
+        // Labels and upstream words in the reply can hold terminal controls: never raw.
+        out.write_all(crate::escape::for_terminal(&block).as_bytes())
             .and_then(|()| out.flush())
             .map_err(|e| TransportError(format!("writing to the terminal failed: {e}")))
     }

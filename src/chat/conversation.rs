@@ -55,6 +55,9 @@ pub(crate) struct Ctx {
     pub on: Option<MessageRef>,
     /// The requester's role.
     pub role: Role,
+    /// For a message that held a callback URL: whether deleting it succeeded (the chat says
+    /// "I deleted it" only then, and otherwise asks the sender to delete it).
+    pub url_deleted: bool,
 }
 
 impl Ctx {
@@ -179,6 +182,7 @@ impl Conversation {
             on,
             role: self.permissions.role(origin.user),
             transport,
+            url_deleted: false,
         }
     }
 
@@ -199,17 +203,22 @@ impl Conversation {
         text: String,
         transport: Arc<dyn Transport>,
     ) {
-        let ctx = self.ctx(origin, transport, None);
+        let mut ctx = self.ctx(origin, transport, None);
         let parsed = command::parse(&text);
         let holds_url = command::holds_callback_url(&text);
         drop(text);
         if holds_url {
             // Read it, then make it disappear from the chat history, whatever happens next.
-            if let Err(e) = ctx.transport.delete(message).await {
-                tracing::warn!(error = %e, "could not delete a message holding a callback URL");
+            match ctx.transport.delete(message).await {
+                Ok(()) => ctx.url_deleted = true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete a message holding a callback URL")
+                }
             }
             if origin.kind == ChatKind::Group {
-                ctx.say(&render::text("url_in_group")).await;
+                let deleted = ctx.url_deleted;
+                ctx.say(&render::render("url_in_group", context! { deleted }))
+                    .await;
                 return;
             }
         }
@@ -246,6 +255,7 @@ impl Conversation {
             Parsed::Help => Act::Help,
             Parsed::Usage(None) => Act::UsageMenu,
             Parsed::Usage(Some(sel)) => Act::UsageSelector(sel),
+            Parsed::UsageHistory(sel) => Act::HistorySelector(sel.unwrap_or_else(|| "all".into())),
             Parsed::Rotation { deep } => Act::Rotation { deep },
             Parsed::Auth(a) => match a {
                 AuthCommand::Menu => Act::AuthMenu,
@@ -337,6 +347,11 @@ impl Conversation {
                 act = Act::Usage(ids);
             }
         }
+        if let Act::HistorySelector(sel) = &act {
+            if let Ok(ids) = self.backend.resolve(sel).await {
+                act = Act::History(ids);
+            }
+        }
         if let Err(refusal) = self
             .permissions
             .check(ctx.origin.user, ctx.origin.kind, act.need())
@@ -383,6 +398,9 @@ impl Conversation {
             }
             CallbackData::Cancel => Act::Cancel,
             CallbackData::Agent(name) => Act::SwitchAgent(name.clone()),
+            CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
+            CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
+            CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
         })
     }
 

@@ -70,6 +70,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "agent_menu",
     "agent_switched",
     "agent_unknown",
+    "usage_history_progress",
+    "usage_history_empty",
+    "usage_history_caption",
+    "usage_history_text",
+    "usage_history_photo_failed",
 );
 
 fn env() -> &'static Environment<'static> {
@@ -178,7 +183,8 @@ mod tests {
             candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
             requested => "openai:work", account => "1111…0001", r => rotation_sample(),
             rotations => 1, until => "14:25 IST", agent => "work", agents => vec!["main", "work"], current => "work",
-            default => "main"
+            default => "main", days => 7, series => 2, pool => "pool (1 usable profile) · m",
+            text => "a 5h ▁▂ 42% left"
         }
     }
 

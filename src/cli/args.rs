@@ -230,7 +230,7 @@ pub struct UsageHistoryArgs {
     #[arg(long, default_value = "all", value_name = "SEL")]
     pub profile: String,
     /// Days back to show (at most the retention, $CODEX_PROFILER_HISTORY_DAYS).
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = crate::engine::chart::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
     pub days: u32,
     /// Write a PNG chart to FILE instead of printing sparklines.
     #[arg(long, value_name = "FILE")]

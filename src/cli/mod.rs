@@ -7,12 +7,14 @@ mod auth;
 mod change;
 mod chat;
 mod completions;
+mod dotenv;
 mod order;
 pub mod output;
 mod paste;
 pub mod present;
 mod profiles;
 mod rotation;
+mod stack;
 pub mod store_opts;
 mod unblock;
 mod usage;
@@ -30,8 +32,13 @@ use output::Outcome;
 
 /// Entry point of the binary: read `.env`, parse arguments, set up logging, run, exit.
 pub fn main() -> ExitCode {
-    // A `.env` file in the working directory is read, never required.
-    let _ = dotenvy::dotenv();
+    // A `.env` file in the working directory is read when it is safe to, never required;
+    // before any thread exists, as is the stack set-up.
+    dotenv::load();
+    stack::run(main_on_large_stack)
+}
+
+fn main_on_large_stack() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {

@@ -112,6 +112,7 @@ pub fn finish_styled(json: bool, look: &super::present::Look, result: CmdResult)
                 let doc = serde_json::json!({"ok": false, "error": e.code, "message": message});
                 let _ = writeln!(std::io::stdout(), "{doc:#}");
             }
+            let message = crate::escape::for_terminal(&message);
             let _ = writeln!(std::io::stderr(), "codex-profiler: {message}");
             Outcome(e.kind.exit_code())
         }
@@ -148,6 +149,7 @@ fn print_report(report: Report) -> u8 {
             format!("the command ended with exit code {code}: its report is on standard output")
         });
         let reason = crate::secret::scrub_patterns(&reason);
+        let reason = crate::escape::for_terminal(&reason);
         let _ = writeln!(std::io::stderr(), "codex-profiler: {reason}");
     }
     code
@@ -176,6 +178,8 @@ fn print_plain(report: Report) -> u8 {
     let mut out = std::io::stdout().lock();
     match report {
         Report::Text(t) => {
+            // Ids, labels and upstream words can hold terminal controls: never raw.
+            let t = crate::escape::for_terminal(&t);
             let _ = out.write_all(t.as_bytes());
             if !t.ends_with('\n') {
                 let _ = out.write_all(b"\n");

@@ -64,6 +64,7 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
     let now_ms = chrono::Utc::now().timestamp_millis();
     let after = history::after_check(store.state_dir(), &run, Retention::from_env(), now_ms);
     for w in &after.warnings {
+        let w = crate::escape::for_terminal(w);
         let _ = writeln!(std::io::stderr(), "codex-profiler: warning: {w}");
     }
 

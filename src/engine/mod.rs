@@ -20,4 +20,9 @@ pub mod selector;
 pub mod store;
 pub mod usage;
 
+/// The stack each of our threads runs with: room for the deepest store JSON we read
+/// ([`store::bounded::MAX_DEPTH`] levels through parse, edit, write and drop, in a debug build).
+/// Virtual memory only; pages are touched as used. Set by `cli::stack` for every thread.
+pub const STACK_BYTES: usize = 64 * 1024 * 1024;
+
 pub use error::{Failure, FailureKind};

@@ -6,6 +6,7 @@ mod support;
 mod change;
 mod chat;
 mod completions;
+mod dotenv;
 mod interop;
 mod interop_order;
 mod interop_unblock;

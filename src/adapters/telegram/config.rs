@@ -121,6 +121,15 @@ fn parse_api_url(raw: &str) -> Result<Url, TelegramError> {
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(bad);
     }
+    // The bot token travels in the URL's path: over plain http it is readable by anyone on the
+    // way, so http is only for a Bot API server on this machine (a local `telegram-bot-api`, a
+    // test fake).
+    if url.scheme() == "http" && !crate::engine::endpoint::is_loopback(&url) {
+        return Err(TelegramError::BadSetting {
+            name: "TELEGRAM_API_URL",
+            why: "uses plain http to a host that is not loopback (the bot token would travel in clear text); use https, or http only to 127.0.0.1, ::1 or localhost",
+        });
+    }
     Ok(url)
 }
 
@@ -203,5 +212,36 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(e.contains("TELEGRAM_API_URL"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let with = |url: &str| {
+            cfg(&[
+                ("TELEGRAM_BOT_TOKEN", "123:abc"),
+                ("CODEX_PROFILER_ADMINS", "1"),
+                ("TELEGRAM_API_URL", url),
+            ])
+        };
+        for ok in [
+            "http://127.0.0.1:8081",
+            "http://[::1]:8081/",
+            "http://localhost:8081",
+            "https://api.example.com",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.0.5:8081",
+            "http://127.0.0.1.example.com",
+        ] {
+            let e = with(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                e.contains("TELEGRAM_API_URL") && e.contains("clear text"),
+                "{bad}: {e}"
+            );
+            assert!(!e.contains("123:abc"), "{e}");
+        }
     }
 }

@@ -11,11 +11,13 @@ use crate::engine::rotation::Rotation;
 use crate::engine::{Failure, FailureKind};
 
 mod engine;
+mod history;
 mod unresolved;
 pub mod wording;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
+pub use history::HistoryChart;
 
 /// An engine failure on its way into a chat message: one sentence, already scrubbed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -211,6 +213,21 @@ pub trait Backend: Send + Sync {
     /// is not per agent (a forced store file) or a backend has no such notion.
     fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+    /// The usage history of these profiles as a chart over the CLI's default days (at most
+    /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.
+    fn usage_history(
+        &self,
+        ids: Vec<ProfileId>,
+        png: bool,
+    ) -> BoxFuture<'_, BackendResult<HistoryChart>> {
+        let _ = (ids, png);
+        Box::pin(async {
+            Err(BackendError::runtime(
+                "unsupported",
+                "the usage history is not available here",
+            ))
+        })
     }
 }
 

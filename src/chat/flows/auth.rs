@@ -100,7 +100,10 @@ pub(super) async fn finish(
     let Act::Finish { url, .. } = act else { return };
     let progress = format!(
         "{}\n{}",
-        render::render("url_deleted", context! { placeholder }),
+        render::render(
+            "url_deleted",
+            context! { placeholder, deleted => ctx.url_deleted }
+        ),
         render::text("login_progress")
     );
     let t = &*ctx.transport;

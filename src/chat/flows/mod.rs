@@ -4,6 +4,7 @@
 
 mod agent;
 mod auth;
+mod history;
 mod menus;
 mod rotation;
 
@@ -77,6 +78,10 @@ pub(crate) enum Act {
     AgentMenu,
     /// `/codex_auth agent NAME` or its button: this chat shows and changes agent NAME.
     SwitchAgent(String),
+    /// `/codex_usage history [SEL]`: resolve, then chart.
+    HistorySelector(String),
+    /// Chart these profiles' usage history.
+    History(Vec<ProfileId>),
 }
 
 impl Act {
@@ -100,6 +105,7 @@ impl Act {
             Act::Rotation { .. } => "rotation",
             Act::AgentMenu => "agent_menu",
             Act::SwitchAgent(_) => "switch_agent",
+            Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
 
@@ -115,6 +121,10 @@ impl Act {
             Act::Finish { name, .. } => format!("finish:{}", name.as_deref().unwrap_or("")),
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
+            Act::History(ids) => {
+                let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+                format!("history:{}", ids.join(","))
+            }
             _ => return None,
         })
     }
@@ -185,6 +195,11 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
         Act::AgentMenu => agent::menu(&conv, &ctx).await,
         Act::SwitchAgent(name) => agent::switch(&conv, &ctx, &name).await,
+        Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
+            Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
+            Err(e) => ctx.say(&failed("Usage history", &e)).await,
+        },
+        Act::History(ids) => history::history(&conv, &ctx, ids, guard).await,
     }
 }
 

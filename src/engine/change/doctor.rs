@@ -348,7 +348,28 @@ fn last_apply(state_dir: &Path) -> Vec<Finding> {
         }
     };
     let mut out = Vec::new();
-    if st.state != Phase::Idle {
+    if st.state != Phase::Idle && !queue::worker_alive(&st) {
+        let pid = st
+            .worker_pid
+            .map_or("unknown".to_owned(), |p| p.to_string());
+        out.push(finding(
+            "queued_apply_worker_died",
+            Severity::Action,
+            format!(
+                "a gateway restart was {} but its worker (pid {pid}) is gone: it never finished",
+                if st.state == Phase::Running {
+                    "running"
+                } else {
+                    "queued"
+                }
+            ),
+            "the gateway may still run with the old profiles",
+            Some(
+                "run the restart by hand: openclaw gateway restart (the next --queue-apply starts a new worker)"
+                    .into(),
+            ),
+        ));
+    } else if st.state != Phase::Idle {
         out.push(finding(
             "queued_apply_in_progress",
             Severity::Info,

@@ -169,6 +169,21 @@ fn write_state(path: &Path, st: &mut ApplyState) -> Result<(), ChangeError> {
     write_private_atomic(path, &bytes)
 }
 
+/// Whether the worker `st` names still runs: the process exists and, where `/proc` tells,
+/// is our worker (a pid reused by another program after a reboot or a kill does not count).
+pub fn worker_alive(st: &ApplyState) -> bool {
+    st.worker_pid.is_some_and(|pid| {
+        pid_alive(pid)
+            && match std::fs::read(format!("/proc/{pid}/cmdline")) {
+                Ok(cmdline) => cmdline
+                    .split(|b| *b == 0)
+                    .any(|arg| arg == WORKER_SUBCOMMAND.as_bytes()),
+                // No /proc (or not ours to read): trust the signal check.
+                Err(_) => true,
+            }
+    })
+}
+
 fn pid_alive(pid: u32) -> bool {
     let Ok(pid) = i32::try_from(pid) else {
         return false;
@@ -192,7 +207,7 @@ pub fn queue_apply_with(state_dir: &Path, cfg: &QueueConfig) -> Result<QueueOutc
     let mut st = read_state_file(&path)?.unwrap_or_default();
     st.requests += 1;
     // A worker that died (machine reboot, kill -9) must not block the queue forever.
-    let worker_alive = st.worker_pid.is_some_and(pid_alive);
+    let worker_alive = worker_alive(&st);
     if st.state != Phase::Idle && !worker_alive {
         st.state = Phase::Idle;
         st.pending = false;

@@ -25,9 +25,17 @@ impl CallbackUrl {
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             let url = url::Url::parse(s).map_err(|_| OAuthError::BadCallback)?;
-            // Some servers answer in the fragment; the query wins when both are present.
-            let query = url.query().filter(|q| !q.is_empty()).or(url.fragment());
-            return from_query(query.unwrap_or(""));
+            // Some servers answer in the fragment. A code or state in both is refused like a
+            // repeated one: the two could disagree.
+            let query = url.query().filter(|q| !q.is_empty());
+            let fragment = url.fragment().filter(|f| !f.is_empty());
+            if let (Some(q), Some(f)) = (query, fragment)
+                && names_code_or_state(q)
+                && names_code_or_state(f)
+            {
+                return Err(OAuthError::RepeatedParameter);
+            }
+            return from_query(query.or(fragment).unwrap_or(""));
         }
         if s.contains('=') {
             return from_query(s.trim_start_matches('?'));
@@ -45,16 +53,26 @@ fn is_code_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~')
 }
 
+/// Whether a query names a `code` or a `state`.
+fn names_code_or_state(query: &str) -> bool {
+    url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "code" || k == "state")
+}
+
 fn from_query(query: &str) -> Result<CallbackUrl, OAuthError> {
     let mut code = None;
     let mut state = None;
     let mut error = None;
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        match k.as_ref() {
-            "code" => code = Some(v.into_owned()),
-            "state" => state = Some(v.into_owned()),
-            "error" => error = Some(v.into_owned()),
-            _ => {}
+        let slot = match k.as_ref() {
+            "code" => &mut code,
+            "state" => &mut state,
+            "error" => &mut error,
+            _ => continue,
+        };
+        // The last value winning would let a crafted link smuggle a second code or state past
+        // a reader who checked the first one.
+        if slot.replace(v.into_owned()).is_some() {
+            return Err(OAuthError::RepeatedParameter);
         }
     }
     if let Some(e) = error {
@@ -133,6 +151,27 @@ mod tests {
             CallbackUrl::parse(""),
             Err(OAuthError::BadCallback)
         ));
+    }
+
+    #[test]
+    fn a_repeated_code_or_state_is_refused() {
+        for s in [
+            "http://localhost:1455/auth/callback?code=ac_1&state=ff&code=ac_2",
+            "http://localhost:1455/auth/callback?code=ac_1&state=ff&state=ee",
+            "http://localhost:1455/auth/callback?code=ac_1&state=ff#code=ac_2&state=ee",
+            "code=ac_1&code=ac_1&state=ff",
+            "?state=ff&state=ff&code=ac_1",
+            "http://localhost:1455/auth/callback?error=a&error=b&state=ff",
+        ] {
+            let e = CallbackUrl::parse(s).unwrap_err();
+            assert!(matches!(e, OAuthError::RepeatedParameter), "{s}: {e:?}");
+            assert!(!e.to_string().contains("ac_"), "{e}");
+        }
+        // A fragment with nothing of the login in it does not count.
+        assert_eq!(
+            ok("http://localhost:1455/auth/callback?code=ac_123&state=ff00#done"),
+            ("ac_123".to_owned(), "ff00".to_owned())
+        );
     }
 
     #[test]

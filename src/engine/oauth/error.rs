@@ -21,6 +21,12 @@ pub enum OAuthError {
         "that is not a callback URL: paste the whole address the browser was sent to (http://localhost:1455/auth/callback?code=…&state=…)"
     )]
     BadCallback,
+    /// The callback names the code or the state more than once (or in both the query and the
+    /// fragment): which one the browser meant cannot be known, so none is used.
+    #[error(
+        "the callback names its code or state more than once: paste the address exactly as the browser shows it"
+    )]
+    RepeatedParameter,
     /// The callback carries a code but no state.
     #[error("the callback has no state: paste the whole address the browser was sent to")]
     MissingState,
@@ -120,6 +126,7 @@ impl Failure for OAuthError {
             Network(_) | Timeout | PendingFile { .. } => FailureKind::Runtime,
             Store { kind, .. } => *kind,
             BadCallback
+            | RepeatedParameter
             | MissingState
             | Denied(_)
             | NoPendingLogin(_)
@@ -143,6 +150,7 @@ impl Failure for OAuthError {
             Endpoint(e) => e.code(),
             BadProfileName(_) => "bad_profile_name",
             BadCallback => "bad_callback_url",
+            RepeatedParameter => "callback_repeated_parameter",
             MissingState => "callback_missing_state",
             Denied(_) => "authorization_denied",
             NoPendingLogin(_) => "no_pending_login",

@@ -155,7 +155,10 @@ fn by_path(opts: &StoreOptions, path: &Path) -> Result<Detected, StoreError> {
     };
     let is_json = path.extension().is_some_and(|e| e == "json");
     let format = match forced {
-        Some(f) => f,
+        Some(f) => {
+            check_kind(path, f)?;
+            f
+        }
         None if is_json => StoreFormat::Json,
         None => {
             let conn = sqlite::open(path, false)?;
@@ -176,6 +179,61 @@ fn by_path(opts: &StoreOptions, path: &Path) -> Result<Detected, StoreError> {
         format,
         layers: vec![LayerId::shared(format, path)],
     })
+}
+
+/// What a file at a forced path really is, in words, when it can be told.
+fn file_kind(path: &Path) -> Result<Option<&'static str>, StoreError> {
+    use std::io::Read as _;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Ok(None);
+    };
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(StoreError::NotAFile(path.to_owned()));
+    }
+    let mut head = [0u8; 16];
+    let n = f.read(&mut head).unwrap_or(0);
+    if n == 0 {
+        return Ok(None);
+    }
+    if &head[..n] != b"SQLite format 3\0" {
+        return Ok(Some("a JSON or text file"));
+    }
+    let conn = sqlite::open(path, false)?;
+    Ok(Some(
+        if sqlite::has_table(&conn, path, "config_machine_state")? {
+            "an OpenClaw state database"
+        } else if sqlite::has_table(&conn, path, "auth_profile_store")? {
+            "an OpenClaw agent database"
+        } else {
+            "a SQLite database without OpenClaw's auth tables"
+        },
+    ))
+}
+
+/// A forced `--store` on a file of another kind is refused: read as the wrong format it would
+/// give "no profiles" and `ok: true`, which is a lie.
+fn check_kind(path: &Path, forced: StoreFormat) -> Result<(), StoreError> {
+    let Some(found) = file_kind(path)? else {
+        return Ok(());
+    };
+    let (expected, fits): (&'static str, fn(&str) -> bool) = match forced {
+        StoreFormat::Json => ("JSON auth store", |k| k == "a JSON or text file"),
+        StoreFormat::StateDb => ("OpenClaw state database", |k| {
+            k == "an OpenClaw state database"
+        }),
+        StoreFormat::AgentDb => ("OpenClaw agent database", |k| {
+            k == "an OpenClaw agent database"
+        }),
+    };
+    if fits(found) {
+        Ok(())
+    } else {
+        Err(StoreError::WrongKind {
+            path: path.to_owned(),
+            expected,
+            found,
+        })
+    }
 }
 
 /// Detect (or check the forced choice) without writing anything.

@@ -31,6 +31,35 @@ pub enum StoreError {
     /// The file is not JSON.
     #[error("{} is not valid JSON; nothing was written", .0.display())]
     NotJson(PathBuf),
+    /// The path names something that is not a regular file (a FIFO, a device, a folder).
+    #[error("{} is not a regular file; an auth store is a file (nothing was read or written)", .0.display())]
+    NotAFile(PathBuf),
+    /// The file is larger than any auth store.
+    #[error("{} is larger than {limit_mib} MiB, more than any auth store; nothing was read or written", .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The bound, in MiB.
+        limit_mib: u64,
+    },
+    /// The JSON nests deeper than any store OpenClaw writes.
+    #[error("{} nests JSON deeper than {limit} levels, more than OpenClaw can write; nothing was written", .path.display())]
+    TooDeep {
+        /// The file or database.
+        path: PathBuf,
+        /// The bound.
+        limit: usize,
+    },
+    /// A forced `--store` format does not match the file at the path.
+    #[error("{} is not a {expected} (it looks like {found}): drop --store to detect the format, or name the right file", .path.display())]
+    WrongKind {
+        /// The file.
+        path: PathBuf,
+        /// The forced format, in words.
+        expected: &'static str,
+        /// What the file is, in words.
+        found: &'static str,
+    },
     /// A document has the wrong shape (e.g. `profiles` is not an object).
     #[error("{} has a malformed `{field}` (expected {expected}); nothing was written", .path.display())]
     BadField {
@@ -135,6 +164,10 @@ impl Failure for StoreError {
             StoreError::NoStore(_) => "no_store",
             StoreError::Missing { .. } => "store_missing",
             StoreError::NotJson(_) => "not_json",
+            StoreError::NotAFile(_) => "not_a_file",
+            StoreError::TooLarge { .. } => "store_too_large",
+            StoreError::TooDeep { .. } => "json_too_deep",
+            StoreError::WrongKind { .. } => "store_wrong_kind",
             StoreError::BadField { .. } => "bad_field",
             StoreError::SqliteCorrupt(_) => "sqlite_corrupt",
             StoreError::SqliteBusy(_) => "sqlite_busy",

@@ -72,13 +72,10 @@ pub(crate) fn set_owner_only(path: &Path) -> Result<(), StoreError> {
 
 /// Read a JSON object file; `Ok(None)` when absent.
 pub(crate) fn read_object(path: &Path) -> Result<Option<Value>, StoreError> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StoreError::io("read", path, &e)),
+    let Some(bytes) = super::bounded::read_file(path)? else {
+        return Ok(None);
     };
-    let v: Value =
-        serde_json::from_slice(&bytes).map_err(|_| StoreError::NotJson(path.to_owned()))?;
+    let v = super::bounded::parse(path, &bytes)?;
     if !v.is_object() {
         return Err(StoreError::BadField {
             path: path.to_owned(),

@@ -10,6 +10,7 @@
 //! entries), [`config`] (read-only `openclaw.json`), `edit` (changes -> per-layer edits),
 //! [`unblock`] (what clearing a stale block removes).
 
+pub mod bounded;
 pub mod config;
 pub mod detect;
 mod edit;

@@ -42,11 +42,16 @@ pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> StoreError {
 
 /// Open an existing database (never creating it), with the busy timeout set.
 pub(crate) fn open(path: &Path, write: bool) -> Result<Connection, StoreError> {
-    if !path.is_file() {
-        return Err(StoreError::Missing {
-            what: "database",
-            path: path.to_owned(),
-        });
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        // A device or FIFO is not "missing": say what it is.
+        Ok(_) => return Err(StoreError::NotAFile(path.to_owned())),
+        Err(_) => {
+            return Err(StoreError::Missing {
+                what: "database",
+                path: path.to_owned(),
+            });
+        }
     }
     let flags = if write {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -138,8 +143,7 @@ fn parse_cell(path: &Path, text: Option<String>, empty: Value) -> Result<Value, 
     match text {
         None => Ok(empty),
         Some(t) => {
-            let v: Value =
-                serde_json::from_str(&t).map_err(|_| StoreError::NotJson(path.to_owned()))?;
+            let v = super::bounded::parse(path, t.as_bytes())?;
             if v.is_object() {
                 Ok(v)
             } else {

@@ -110,3 +110,39 @@ fn a_cli_change_with_queue_apply_restarts_after_the_cli_exits_and_doctor_shows_a
     assert_eq!(f["severity"], "action");
     assert!(f["title"].as_str().unwrap().contains("exit 3"));
 }
+
+/// A queued restart whose worker died (kill -9, a reboot; or its pid now belongs to another
+/// program) is reported as an action, not as "in progress" under a healthy doctor.
+#[test]
+fn doctor_reports_a_queued_restart_whose_worker_died() {
+    let fx = example_store(Format::StateDb);
+    let dir = fx.state_dir().join("codex-profiler");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    for (pid, phase) in [(gone.id(), "running"), (other.id(), "queued")] {
+        let st = serde_json::json!({ "state": phase, "worker_pid": pid, "requests": 1 });
+        std::fs::write(dir.join("apply.json"), st.to_string()).unwrap();
+        let doc = cli(&fx, &["--json", "doctor"]);
+        doc.expect_code(1);
+        let findings = doc.json()["findings"].as_array().unwrap().clone();
+        let f = findings
+            .iter()
+            .find(|f| f["code"] == "queued_apply_worker_died")
+            .unwrap_or_else(|| panic!("{phase}: {findings:?}"));
+        assert_eq!(f["severity"], "action");
+        assert!(f["title"].as_str().unwrap().contains(&pid.to_string()));
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f["code"] == "queued_apply_in_progress"),
+            "{findings:?}"
+        );
+    }
+    let _ = other.kill();
+    let _ = other.wait();
+}

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod concurrency;
+mod hostile;
 mod json_files;
 mod order;
 mod order_truth;

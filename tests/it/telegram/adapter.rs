@@ -166,6 +166,30 @@ async fn retry_after_on_send_and_answer_too() {
     );
 }
 
+/// A 5xx burst (the Bot API's own 500, then a proxy's HTML 502) on a send and an edit is
+/// retried with backoff, and the reply still arrives. teloxide waits 10 s after each 5xx
+/// itself, so this test takes about 2 x 11 s.
+#[tokio::test]
+async fn server_errors_on_send_and_edit_are_retried() {
+    let api = FakeBotApi::start().await;
+    api.inject("sendMessage", Injection::ServerError);
+    api.inject("editMessageText", Injection::BadGateway);
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let bot = start(config(&api, &[]), echo(errors.clone()));
+    api.push_text(7, 7, "hi");
+    let edits = api
+        .wait_calls("editMessageText", 2, Duration::from_secs(60))
+        .await;
+    assert_eq!(api.calls("sendMessage").len(), 2, "the send was retried");
+    assert_eq!(edits[1].body["text"], json!("done: hi"));
+    bot.stop().await.expect("clean stop");
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
+}
+
 #[tokio::test]
 async fn message_not_modified_counts_as_success() {
     let api = FakeBotApi::start().await;

@@ -285,6 +285,36 @@ async fn the_same_paste_in_a_group_is_refused_and_deleted() {
     assert_no_secret_in(&h.api.wire_text(), &[CODE, STATE]);
 }
 
+/// Where the bot may not delete messages (a group without the admin right, an old message),
+/// it must not claim it did: the sender is told to delete the URL themselves.
+#[tokio::test]
+async fn a_paste_the_bot_cannot_delete_is_left_to_the_sender_to_delete() {
+    let mut h = Harness::start(&[]).await;
+    h.engine.pending.lock().unwrap().push((
+        codex_profiler::chat::transport::UserId(ADMIN),
+        "work".into(),
+    ));
+    h.api.always(
+        "deleteMessage",
+        Injection::BadRequest("Bad Request: message can't be deleted".into()),
+    );
+    h.api.push_text(ADMIN, GROUP, &callback_url());
+    h.wait_text(GROUP, "delete it yourself").await;
+    let said: Vec<String> = h.to(GROUP).iter().map(|r| r.text().to_owned()).collect();
+    assert!(!said.join("\n").contains("I deleted"), "{said:?}");
+    // In a private chat too: the login goes on, and the progress says to delete the URL.
+    h.api.push_text(ADMIN, ADMIN as i64, &callback_url());
+    h.wait_text(ADMIN as i64, "delete it yourself").await;
+    let said: Vec<String> = h
+        .to(ADMIN as i64)
+        .iter()
+        .map(|r| r.text().to_owned())
+        .collect();
+    assert!(!said.join("\n").contains("I deleted"), "{said:?}");
+    h.stop().await;
+    assert_no_secret_in(&h.api.wire_text(), &[CODE, STATE]);
+}
+
 #[tokio::test]
 async fn delete_needs_a_confirmation_tap() {
     let mut h = Harness::start(&[]).await;

@@ -3,6 +3,8 @@
 //!   edits, "not modified", per-user ordering, shutdown, webhook mode, token scrubbing.
 //! - `flows`: every chat flow over the Telegram wire, real conversation core, scripted engine.
 //! - `menus`: the command menus by role (`setMyCommands` scopes), several agents on the wire.
+//! - `history`: `/codex_usage history` as a multipart photo (real engine, real PNG decoder),
+//!   a 429 and a 5xx on the upload, no history yet.
 //! - `e2e`: the `codex-profiler bot` binary: no token, no admin, menu, SIGTERM.
 //! - `real`: the binary with the real engine, fixture store, usage server and OAuth issuer.
 //! - `start_up`: the binary against a Bot API that fails at start (500, unknown method,
@@ -11,6 +13,7 @@
 mod adapter;
 mod e2e;
 mod flows;
+mod history;
 mod menus;
 mod process;
 mod real;
