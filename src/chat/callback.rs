@@ -59,6 +59,8 @@ pub enum CallbackData {
     Fix(ItemKey),
     /// The confirmation tap: apply the fix.
     ConfirmFix(ItemKey),
+    /// Show and change this agent in this chat (several agents under one state directory).
+    Agent(String),
     /// Chart the usage history (`/codex_usage history`).
     History(UsageTarget),
 }
@@ -83,6 +85,7 @@ impl CallbackData {
             CallbackData::ConfirmRestore(k) => ("restoreok", k.as_str()),
             CallbackData::Fix(k) => ("fix", k.as_str()),
             CallbackData::ConfirmFix(k) => ("fixok", k.as_str()),
+            CallbackData::Agent(a) => ("agent", a.as_str()),
             CallbackData::History(t) => ("history", target_arg(t)),
         }
     }
@@ -122,6 +125,7 @@ impl CallbackData {
             "restoreok" => CallbackData::ConfirmRestore(ItemKey::parse(arg)?),
             "fix" => CallbackData::Fix(ItemKey::parse(arg)?),
             "fixok" => CallbackData::ConfirmFix(ItemKey::parse(arg)?),
+            "agent" if crate::chat::agents::plausible(arg) => CallbackData::Agent(arg.to_owned()),
             "history" => CallbackData::History(target()?),
             "page" => CallbackData::Page(PageTap::parse(arg)?),
             _ => CallbackData::Order(OrderTap::parse(action, arg)?),

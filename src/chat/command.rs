@@ -28,6 +28,8 @@ pub enum AuthCommand {
     },
     /// `retire SEL`.
     Retire(String),
+    /// `agent [NAME]`: the agents to choose from, or switch this chat to agent NAME.
+    Agent(Option<String>),
     /// `delete SEL [confirm]`.
     Delete {
         /// The profile.
@@ -84,7 +86,7 @@ pub enum Parsed {
     TooLong(usize),
 }
 
-const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm | order [PROFILE... | clear] | backups | layers | doctor]";
+const AUTH_USAGE: &str = "/codex_auth [PROFILE | login NAME | device NAME | finish NAME URL | retire PROFILE | delete PROFILE confirm | order [PROFILE... | clear] | backups | layers | doctor | agent [NAME]]";
 
 /// Whether a word looks like an OAuth callback URL (or its query): it carries `code=` and
 /// `state=` parameters, or points at the local callback path.
@@ -206,7 +208,12 @@ fn parse_auth(args: &[&str]) -> Parsed {
             &format!("/codex_auth {} takes nothing more.", args[0]),
             AUTH_USAGE,
         ),
-        ["login" | "device" | "finish" | "retire" | "delete", ..] => bad(
+        ["agent"] => Parsed::Auth(AuthCommand::Agent(None)),
+        ["agent", name] => Parsed::Auth(AuthCommand::Agent(Some(own(name)))),
+        [
+            "login" | "device" | "finish" | "retire" | "delete" | "agent",
+            ..,
+        ] => bad(
             &format!("Wrong arguments for /codex_auth {}.", args[0]),
             AUTH_USAGE,
         ),

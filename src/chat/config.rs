@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::chat::transport::UserId;
+use crate::engine::clock::Zone;
 use crate::engine::{Failure, FailureKind};
 
 /// Which auth store the chat reads and changes. Mirrors the CLI's global options; turned into
@@ -59,6 +60,8 @@ pub struct ChatConfig {
     pub usage_concurrency: usize,
     /// `CODEX_PROFILER_HISTORY_DAYS`, raw; checked by the backend at startup.
     pub history_days: Option<String>,
+    /// The zone every time in the chat is shown in (`CODEX_PROFILER_TZ`, else the system's).
+    pub zone: Zone,
 }
 
 impl Default for ChatConfig {
@@ -75,6 +78,7 @@ impl Default for ChatConfig {
             usage_retries: 1,
             usage_concurrency: crate::engine::usage::DEFAULT_CONCURRENCY,
             history_days: None,
+            zone: Zone::utc(),
         }
     }
 }
@@ -110,6 +114,9 @@ pub enum ConfigError {
     /// `CODEX_PROFILER_HISTORY_DAYS` is not a number of days.
     #[error("{0}")]
     History(String),
+    /// `CODEX_PROFILER_TZ` is not an IANA zone name.
+    #[error("{0}")]
+    Zone(String),
 }
 
 impl Failure for ConfigError {
@@ -123,6 +130,7 @@ impl Failure for ConfigError {
         match self {
             ConfigError::BadUserId { .. } => "bad_user_id",
             ConfigError::BadBool { .. } | ConfigError::History(_) => "bad_config_value",
+            ConfigError::Zone(_) => "bad_time_zone",
             ConfigError::Store(_) => "bad_store_options",
             ConfigError::Endpoint(_) => "untrusted_endpoint",
             ConfigError::BadConcurrency(_) => "bad_concurrency",
@@ -168,6 +176,7 @@ impl ChatConfig {
                 get(crate::engine::usage::CONCURRENCY_VAR).as_deref(),
             )
             .map_err(|e| ConfigError::BadConcurrency(e.to_string()))?,
+            zone: Zone::system_with(&get).map_err(|e| ConfigError::Zone(e.to_string()))?,
             ..ChatConfig::default()
         })
     }
@@ -254,6 +263,15 @@ mod tests {
             cfg(&[("CODEX_PROFILER_INLINE_BUTTONS", "maybe")]),
             Err(ConfigError::BadBool { .. })
         ));
+    }
+
+    #[test]
+    fn the_time_zone_comes_from_its_variable() {
+        let c = cfg(&[("CODEX_PROFILER_TZ", "Asia/Kolkata")]).unwrap();
+        assert_eq!(c.zone.name(), "Asia/Kolkata");
+        let bad = cfg(&[("CODEX_PROFILER_TZ", "Nowhere/City")]).unwrap_err();
+        assert!(bad.to_string().contains("CODEX_PROFILER_TZ"), "{bad}");
+        assert_eq!(bad.kind().exit_code(), 2);
     }
 
     #[test]

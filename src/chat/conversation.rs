@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 
+use crate::chat::agents::{Choices, Scope};
 use crate::chat::backend::{Backend, EngineBackend};
 use crate::chat::callback::{CallbackData, UsageTarget};
 use crate::chat::command::{self, AuthCommand, Parsed};
@@ -16,8 +17,11 @@ use crate::chat::dedupe::{Dedupe, Guard};
 use crate::chat::fallback::Fallback;
 use crate::chat::permissions::{Need, Permissions, Refusal, Role};
 use crate::chat::render::{self, context};
-use crate::chat::transport::{ChatId, ChatKind, Incoming, MessageRef, Origin, Transport, UserId};
+use crate::chat::transport::{
+    ChatId, ChatKind, Incoming, Menus, MessageRef, Origin, Transport, UserId,
+};
 use crate::chat::{delivery, flows::Act};
+use crate::engine::clock::Zone;
 use crate::engine::profile::ProfileId;
 use crate::engine::watch::ChangeSet;
 
@@ -38,6 +42,12 @@ pub struct Conversation {
     pub(crate) orders: crate::chat::flows::Proposals,
     /// Restore and doctor-fix confirmations shown, per (user, what they confirm).
     pub(crate) offers: DashMap<(UserId, String), Instant>,
+    /// The zone every time is shown in.
+    pub(crate) zone: Zone,
+    /// The configured agent (`OPENCLAW_AGENT`, `--agent`).
+    pub(crate) agent: String,
+    /// The agent each admin chose per chat.
+    pub(crate) agent_choices: Choices,
 }
 
 /// One event's surroundings, handed to every flow.
@@ -83,12 +93,29 @@ impl Conversation {
             confirmations: DashMap::new(),
             orders: Default::default(),
             offers: DashMap::new(),
+            zone: config.zone,
+            agent: config.store.agent,
+            agent_choices: Choices::default(),
         })
     }
 
     /// The bot's command menu for `setMyCommands`: (command without slash, description).
     pub fn menu() -> Vec<(String, String)> {
         render::menu()
+    }
+
+    /// The menus by role: users' for everyone, the admin menu for each admin's chat.
+    pub fn menus(&self) -> Menus {
+        let admin = render::menu_for("admin");
+        Menus {
+            everyone: render::menu_for("user"),
+            admins: self
+                .permissions
+                .admins()
+                .into_iter()
+                .map(|id| (id, admin.clone()))
+                .collect(),
+        }
     }
 
     /// Handle one event. Never panics (a bug in a flow is logged), answers every button tap
@@ -104,22 +131,27 @@ impl Conversation {
         // A separate task turns a panic in a flow into a logged error instead of taking the
         // adapter's loop down with it.
         let outcome = tokio::spawn(async move {
-            match event {
-                Incoming::Text {
-                    origin,
-                    message,
-                    text,
-                } => this.on_text(origin, message, text, t).await,
-                Incoming::Button {
-                    origin,
-                    message,
-                    callback_id,
-                    data,
-                } => {
-                    this.on_button(origin, message, &callback_id, &data, t, &flag)
-                        .await
-                }
-            }
+            let scope = this.scope_of(event.origin()).await;
+            scope
+                .run(async move {
+                    match event {
+                        Incoming::Text {
+                            origin,
+                            message,
+                            text,
+                        } => this.on_text(origin, message, text, t).await,
+                        Incoming::Button {
+                            origin,
+                            message,
+                            callback_id,
+                            data,
+                        } => {
+                            this.on_button(origin, message, &callback_id, &data, t, &flag)
+                                .await
+                        }
+                    }
+                })
+                .await
         })
         .await;
         if let Err(e) = outcome {
@@ -132,6 +164,22 @@ impl Conversation {
                     let _ = transport.answer_callback(&id, None).await;
                 }
             }
+        }
+    }
+
+    /// The agent this request uses (an admin's choice for this chat, else the configured
+    /// one) and, where the state directory holds several agents, the header naming it.
+    async fn scope_of(&self, origin: Origin) -> Scope {
+        let chosen = match self.permissions.role(origin.user) {
+            Role::Admin => self.agent_choices.get(origin.user, origin.chat),
+            _ => None,
+        };
+        let agents = self.backend.agents().await.unwrap_or_default();
+        let shown = chosen.clone().unwrap_or_else(|| self.agent.clone());
+        Scope {
+            header: (agents.len() > 1)
+                .then(|| render::render("agent_header", context! { agent => shown })),
+            agent: chosen,
         }
     }
 
@@ -239,6 +287,8 @@ impl Conversation {
                 AuthCommand::Backups => Act::Backups,
                 AuthCommand::Layers => Act::Layers,
                 AuthCommand::Doctor => Act::Doctor,
+                AuthCommand::Agent(None) => Act::AgentMenu,
+                AuthCommand::Agent(Some(name)) => Act::SwitchAgent(name),
             },
             Parsed::CallbackUrl(url) => Act::Finish { name: None, url },
             Parsed::Bare(word) => {
@@ -368,6 +418,7 @@ impl Conversation {
             | CallbackData::ConfirmFix(_) => {
                 return crate::chat::flows::admin_data(self, data, user).await;
             }
+            CallbackData::Agent(name) => Act::SwitchAgent(name.clone()),
             CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
             CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
             CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
@@ -459,7 +510,9 @@ impl Act {
             | Act::OrderTap(_)
             | Act::AskRestore(_)
             | Act::Restore(_)
-            | Act::Fix { .. } => Need::Change,
+            | Act::Fix { .. }
+            | Act::AgentMenu
+            | Act::SwitchAgent(_) => Need::Change,
             Act::Backups | Act::Layers | Act::Doctor => Need::AdminView,
             _ => Need::View,
         }

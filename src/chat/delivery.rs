@@ -83,7 +83,8 @@ pub async fn send(
     text: &str,
     keyboard: Option<&Keyboard>,
 ) -> Option<MessageRef> {
-    let parts = split(text, t.max_message_len());
+    let text = crate::chat::agents::with_header(text);
+    let parts = split(&text, t.max_message_len());
     let last = parts.len().saturating_sub(1);
     let mut first = None;
     for (i, part) in parts.iter().enumerate() {
@@ -104,7 +105,8 @@ pub async fn send(
 /// Replace `message` with `text` (and `keyboard` on the last part); parts beyond the first
 /// follow as new messages in the same chat.
 pub async fn edit(t: &dyn Transport, message: MessageRef, text: &str, keyboard: Option<&Keyboard>) {
-    let parts = split(text, t.max_message_len());
+    let text = crate::chat::agents::with_header(text);
+    let parts = split(&text, t.max_message_len());
     let last = parts.len().saturating_sub(1);
     for (i, part) in parts.iter().enumerate() {
         let kb = if i == last { keyboard } else { None };

@@ -14,6 +14,7 @@
 //!   [`render`] holds every text; [`config`] reads the environment; [`backend`] is the engine.
 //! - [`paging`] splits long profile lists into pages whose buttons refuse a changed list.
 
+pub mod agents;
 pub mod backend;
 pub mod callback;
 pub mod command;

@@ -63,6 +63,13 @@ impl Permissions {
         Permissions { admins, users }
     }
 
+    /// The admins, in id order.
+    pub fn admins(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self.admins.iter().copied().collect();
+        ids.sort();
+        ids
+    }
+
     /// A user's role (an admin listed as user too is an admin).
     pub fn role(&self, user: UserId) -> Role {
         if self.admins.contains(&user) {
@@ -72,13 +79,6 @@ impl Permissions {
         } else {
             Role::Stranger
         }
-    }
-
-    /// The admins, in id order.
-    pub fn admins(&self) -> Vec<UserId> {
-        let mut a: Vec<UserId> = self.admins.iter().copied().collect();
-        a.sort();
-        a
     }
 
     /// Whether `user` may do something needing `need` in a chat of `kind`.

@@ -87,6 +87,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "fix_progress",
     "fix_confirm",
     "fix_done",
+    "error_hints",
+    "agent_header",
+    "agent_menu",
+    "agent_switched",
+    "agent_unknown",
     "usage_history_progress",
     "usage_history_empty",
     "usage_history_caption",
@@ -129,17 +134,36 @@ pub fn text(name: &str) -> String {
 
 /// Parse a `key: text` template (one entry a line).
 fn pairs(name: &str) -> Vec<(String, String)> {
-    text(name)
-        .lines()
+    text_pairs(&text(name))
+}
+
+/// The bot's command menu (`setMyCommands`) for everyone: command without slash,
+/// description.
+pub fn menu() -> Vec<(String, String)> {
+    pairs("menu")
+}
+
+/// The command menu of a role (`admin`, `user`): what that role may run.
+pub fn menu_for(role: &str) -> Vec<(String, String)> {
+    text_pairs(&render("menu", context! { role }))
+}
+
+fn text_pairs(text: &str) -> Vec<(String, String)> {
+    text.lines()
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .filter(|(k, v)| !k.is_empty() && !v.is_empty())
         .collect()
 }
 
-/// The bot's command menu (`setMyCommands`): command without slash, description.
-pub fn menu() -> Vec<(String, String)> {
-    pairs("menu")
+/// The chat action for an engine failure with stable `code`, from
+/// `templates/chat/error_hints.j2`, where the chat has one.
+pub fn error_hint(code: &str) -> Option<String> {
+    static HINTS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    HINTS
+        .get_or_init(|| pairs("error_hints").into_iter().collect())
+        .get(code)
+        .cloned()
 }
 
 /// A button label from `templates/chat/labels.j2`; the key itself if missing.
@@ -158,24 +182,31 @@ mod tests {
 
     /// A context with every variable any template uses.
     fn sample() -> Value {
+        sample_with(true)
+    }
+
+    /// [`sample`] with every yes/no fact `yes`, so both branches of each template can be
+    /// rendered.
+    fn sample_with(yes: bool) -> Value {
         let p = Value::from_serialize(serde_json::json!({
             "id": "openai:a@example.com", "label": "a@example.com", "plan": "plus",
-            "status": "ok", "expires_at": "2026-12-01T00:00:00Z", "in_order": true,
-            "last_good": true, "unusable_until": null, "error_count": 0
+            "status": "ok", "expires_at": "2026-12-01T00:00:00Z", "in_order": yes,
+            "last_good": yes, "unusable_until": null, "error_count": 0
         }));
         context! {
-            role => "admin", user_id => 7, words => vec!["a", "b"], p => p.clone(),
+            role => if yes { "admin" } else { "user" }, user_id => 7, words => vec!["a", "b"], p => p.clone(),
             profiles => vec![p], command => "/x", problem => "Bad.", usage => "/x",
             length => 5000, max => 4096, what => "Usage check", message => "boom",
             lines => vec!["a · plus"], ok => 1, failed => 1, profile => "openai:a",
             usable => 0, limited => 1, checked => 2,
             name => "a", url => "https://example.invalid", minutes => 15, email => "a@x",
-            updated => true, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
-            code => "ABCD-1234", layer => "state-db", verified => true, backup => "b.json",
+            updated => yes, placeholder => crate::secret::CALLBACK_URL_PLACEHOLDER,
+            code => "ABCD-1234", layer => "state-db", verified => yes, backup => "b.json",
             selector => "all", count => 2, given => "alice", suggestions => vec!["a", "b", "c"],
             candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
             requested => "openai:work", account => "1111…0001", r => rotation_sample(),
-            rotations => 1, days => 7, series => 2, pool => "pool (1 usable profile) · m",
+            rotations => 1, until => "14:25 IST", agent => "work", agents => vec!["main", "work"], current => "work",
+            default => "main", days => 7, series => 2, pool => "pool (1 usable profile) · m",
             text => "a 5h ▁▂ 42% left"
         }
     }
@@ -207,6 +238,40 @@ mod tests {
         }
     }
 
+    /// Item 9 of issue 11: no chat text names a flag, a `codex-profiler` or `openclaw`
+    /// command or a backticked shell command. Every template is checked, so a template added
+    /// later is caught too.
+    #[test]
+    fn no_template_speaks_command_line() {
+        let words = [
+            "--state-dir",
+            "--confirm",
+            "--yes",
+            "auth start",
+            "order set",
+        ];
+        for (name, _) in TEMPLATES {
+            // Both branches of every yes/no fact.
+            for yes in [true, false] {
+                let out = render(name, sample_with(yes));
+                assert!(
+                    !crate::chat::backend::wording::has_cli_words(&out),
+                    "{name} names a command-line word: {out}"
+                );
+                for word in words {
+                    assert!(!out.contains(word), "{name} names {word}: {out}");
+                }
+            }
+        }
+        // Every hint the failures get is a chat action, never a command line.
+        for (code, hint) in pairs("error_hints") {
+            assert!(
+                !crate::chat::backend::wording::has_cli_words(&hint),
+                "{code}: {hint}"
+            );
+        }
+    }
+
     #[test]
     fn menu_and_labels() {
         let m = menu();
@@ -222,6 +287,12 @@ mod tests {
             ]
         );
         assert!(m.iter().all(|(_, d)| !d.is_empty() && d.len() <= 256));
+        // The admin menu names what only admins may do; everyone else's does not.
+        let admin = menu_for("admin");
+        assert_eq!(admin.len(), m.len());
+        let says = |m: &[(String, String)], w: &str| m.iter().any(|(_, d)| d.contains(w));
+        assert!(says(&admin, "retire") && says(&admin, "new logins"));
+        assert!(!says(&m, "retire") && !says(&menu_for("user"), "new logins"));
         assert_eq!(label("confirm_delete"), "Yes, delete it");
         assert_eq!(label("nope"), "nope");
     }

@@ -15,6 +15,27 @@ pub struct ChatId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub u64);
 
+/// A bot's command menus (`setMyCommands`): one for everyone (the default scope), and one for
+/// each admin's private chat (a chat scope), so users never see what only admins may do.
+/// Each entry is (command without slash, description).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Menus {
+    /// The default scope.
+    pub everyone: Vec<(String, String)>,
+    /// Per admin (their private chat's id is their user id).
+    pub admins: Vec<(UserId, Vec<(String, String)>)>,
+}
+
+impl From<Vec<(String, String)>> for Menus {
+    /// One menu for everyone.
+    fn from(everyone: Vec<(String, String)>) -> Menus {
+        Menus {
+            everyone,
+            admins: Vec::new(),
+        }
+    }
+}
+
 /// Whether a chat is private (one user and the bot) or shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatKind {
@@ -67,6 +88,15 @@ pub enum Incoming {
         /// The button's callback data, unchecked.
         data: String,
     },
+}
+
+impl Incoming {
+    /// Who sent it, and where.
+    pub fn origin(&self) -> Origin {
+        match self {
+            Incoming::Text { origin, .. } | Incoming::Button { origin, .. } => *origin,
+        }
+    }
 }
 
 /// One inline button: a label and its callback data (`codex_auth_<action>:<arg>`, <= 64 bytes).

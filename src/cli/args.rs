@@ -53,6 +53,29 @@ pub struct GlobalArgs {
     /// Print JSON for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Show times in UTC instead of the local zone ($CODEX_PROFILER_TZ, else the system's).
+    #[arg(long, global = true)]
+    pub utc: bool,
+    /// Colour the text output: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorArg,
+}
+
+/// When the text output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// When stdout is a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    /// Always, even piped (and despite `NO_COLOR`).
+    Always,
+    /// Never.
+    Never,
 }
 
 impl GlobalArgs {

@@ -65,7 +65,7 @@ pub(super) fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> 
     let code = if confirm_needed {
         Some((
             FailureKind::ConfirmationRequired.exit_code(),
-            "nothing was changed: add --confirm to do it".to_owned(),
+            CONFIRM_SENTENCE.to_owned(),
         ))
     } else if unverified {
         Some((FailureKind::Runtime.exit_code(), unverified_sentence(r)))
@@ -85,10 +85,7 @@ pub(super) fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> 
                 // without --confirm included), beside the plan.
                 o.insert("ok".into(), json!(false));
                 o.insert("error".into(), json!("confirmation_required"));
-                o.insert(
-                    "message".into(),
-                    json!("nothing was changed: add --confirm to do it"),
-                );
+                o.insert("message".into(), json!(CONFIRM_SENTENCE));
             }
             if unverified {
                 o.insert("ok".into(), json!(false));
@@ -125,12 +122,30 @@ pub(super) fn unverified_sentence(r: &ChangeReport) -> String {
     )
 }
 
+/// What a change that needs confirmation says on stderr (and in its JSON `message`).
+const CONFIRM_SENTENCE: &str =
+    "confirmation required, nothing was changed: add --confirm (or --yes) to do it";
+
+/// The rest of a plan shown before it runs (the plan's lines name the layers written): who
+/// leaves service and the backup taken first.
+fn plan_tail(out: &mut String, r: &ChangeReport) {
+    if !r.leaving_service.is_empty() {
+        out.push_str(&format!(
+            "leaves service: {}\n",
+            r.leaving_service.join(", ")
+        ));
+    }
+    if !r.planned_layers.is_empty() {
+        out.push_str("backup: each layer above is backed up first\n");
+    }
+}
+
 pub(super) fn text(r: &ChangeReport, confirm_needed: bool) -> String {
     let mut out = String::new();
     let head = if r.nothing_to_change {
         "nothing to do"
     } else if confirm_needed {
-        "would (add --confirm to do it)"
+        "would (add --confirm or --yes to do it)"
     } else if r.dry_run {
         "dry run, nothing written; would"
     } else {
@@ -150,6 +165,7 @@ pub(super) fn text(r: &ChangeReport, confirm_needed: bool) -> String {
         return out;
     }
     if confirm_needed || r.dry_run {
+        plan_tail(&mut out, r);
         return out;
     }
     for b in &r.backups {
@@ -264,11 +280,7 @@ pub fn backups(g: &GlobalArgs, c: BackupsCmd) -> CmdResult {
             if all.is_empty() {
                 return Ok(Report::Text("no backups yet\n".into()));
             }
-            let mut out = String::new();
-            for b in all {
-                out.push_str(&format!("{}  before {}  {}\n", b.name, b.action, b.layer));
-            }
-            Ok(Report::Text(out))
+            Ok(Report::Text(backups_table(all)))
         }
         BackupsCmd::Restore { name, confirm, m } => {
             let store = open_store(g)?;
@@ -279,6 +291,32 @@ pub fn backups(g: &GlobalArgs, c: BackupsCmd) -> CmdResult {
             render(g, &r, confirm_needed)
         }
     }
+}
+
+/// The backups, newest first (by the time in the first column; the name breaks a tie): when,
+/// before which action, which layer, and the name `backups restore` takes.
+fn backups_table(mut all: Vec<backup::BackupEntry>) -> String {
+    all.sort_by(|a, b| {
+        let at = |e: &backup::BackupEntry| {
+            chrono::DateTime::parse_from_rfc3339(&e.created_at)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or(i64::MIN)
+        };
+        at(b).cmp(&at(a)).then_with(|| b.name.cmp(&a.name))
+    });
+    let mut out = String::from("Backups, newest first:\n");
+    for b in all {
+        let when = if b.created_at.is_empty() {
+            "unknown time"
+        } else {
+            &b.created_at
+        };
+        out.push_str(&format!(
+            "{when}  before {}  {}  {}\n",
+            b.action, b.layer, b.name
+        ));
+    }
+    out
 }
 
 /// `layers [--session-key K]`.
@@ -293,7 +331,10 @@ pub fn layers(g: &GlobalArgs, a: LayersArgs) -> CmdResult {
         }
         return Ok(Report::Json(v));
     }
-    let mut out = format!("Codex provider {} — the seven layers:\n", r.provider);
+    let mut out = format!(
+        "Codex provider {} — the seven layers, in the order they decide:\n",
+        r.provider
+    );
     for (i, row) in r.layers.iter().enumerate() {
         out.push_str(&format!(
             "{}. {:<26} {}\n   {:<26} from {}\n",

@@ -13,6 +13,7 @@ mod order_auto;
 pub mod output;
 mod paste;
 mod plugin;
+pub mod present;
 mod profiles;
 mod rotation;
 mod stack;
@@ -116,6 +117,10 @@ fn init_logging() {
 /// Run a parsed command line and report the outcome on stdout/stderr.
 pub fn run(cli: Cli) -> Outcome {
     let g = &cli.global;
+    let look = match present::look(g, &cli.command) {
+        Ok(look) => look,
+        Err(e) => return output::finish(g.json, Err(e)),
+    };
     let result = match cli.command {
         Command::Profiles => profiles::run(g),
         Command::Order(cmd) => order::run(g, cmd),
@@ -140,7 +145,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Man => completions::man(),
         Command::ApplyWorker => change::apply_worker(g),
     };
-    output::finish(g.json, result)
+    output::finish_styled(g.json, &look, result)
 }
 
 #[cfg(test)]

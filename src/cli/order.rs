@@ -103,7 +103,7 @@ fn text(
     match stored {
         Some((ids, layer)) => {
             out.push_str(&format!(
-                "Stored {provider} order (in {layer}; what `openclaw models auth order get` shows):\n"
+                "Stored {provider} order, in its order (in {layer}; what `openclaw models auth order get` shows):\n"
             ));
             numbered(&mut out, ids, |id| {
                 if snap.raw_profile(id).is_none() {
@@ -144,7 +144,7 @@ fn text(
         );
     }
     out.push_str(&format!(
-        "The gateway tries now ({}):\n",
+        "The gateway tries now, in this order ({}):\n",
         eff.source.describe()
     ));
     if eff.ids.is_empty() {
@@ -158,11 +158,13 @@ fn text(
             entry_note(e, last_good)
         ));
     }
-    let skipped: Vec<&OrderEntry> = eff
+    // Not an order: sorted by the id it shows.
+    let mut skipped: Vec<&OrderEntry> = eff
         .skipped
         .iter()
         .filter(|e| stored.is_some() || snap.raw_profile(&e.id).is_some())
         .collect();
+    skipped.sort_by(|a, b| a.id.cmp(&b.id));
     if !skipped.is_empty() {
         out.push_str("Skipped now (not tried):\n");
         for e in skipped {
@@ -170,11 +172,12 @@ fn text(
         }
     }
     if let Some((ids, _)) = stored {
-        let left_out: Vec<String> = snap
+        let mut left_out: Vec<String> = snap
             .provider_profile_ids(provider)
             .into_iter()
             .filter(|id| !ids.contains(id))
             .collect();
+        left_out.sort();
         if !left_out.is_empty() && !matches!(eff.source, OrderSource::Automatic) {
             out.push_str(&format!(
                 "Not in the stored order, so never tried: {}.\n",

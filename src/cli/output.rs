@@ -98,8 +98,14 @@ impl Outcome {
 
 /// Print a result and return its exit code.
 pub fn finish(json: bool, result: CmdResult) -> Outcome {
+    finish_styled(json, &super::present::Look::default(), result)
+}
+
+/// [`finish`], with text reports dressed as `look` says (times in the zone, status words
+/// coloured); never JSON, never the stderr sentence.
+pub fn finish_styled(json: bool, look: &super::present::Look, result: CmdResult) -> Outcome {
     match result {
-        Ok(report) => Outcome(print_report(report)),
+        Ok(report) => Outcome(print_report(dressed(report, look))),
         Err(e) => {
             let message = crate::secret::scrub_patterns(&e.message);
             if json {
@@ -110,6 +116,27 @@ pub fn finish(json: bool, result: CmdResult) -> Outcome {
             let _ = writeln!(std::io::stderr(), "codex-profiler: {message}");
             Outcome(e.kind.exit_code())
         }
+    }
+}
+
+/// The report with its text parts dressed (see [`super::present::dress`]).
+fn dressed(report: Report, look: &super::present::Look) -> Report {
+    match report {
+        Report::Text(t) => {
+            let now = chrono::Utc::now().timestamp_millis();
+            Report::Text(super::present::dress(&t, look, now))
+        }
+        Report::Json(v) => Report::Json(v),
+        Report::WithCode(inner, code) => Report::WithCode(Box::new(dressed(*inner, look)), code),
+        Report::Failed {
+            report,
+            code,
+            reason,
+        } => Report::Failed {
+            report: Box::new(dressed(*report, look)),
+            code,
+            reason,
+        },
     }
 }
 

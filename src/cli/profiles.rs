@@ -77,7 +77,10 @@ pub fn to_table(snap: &Snapshot, now_ms: i64) -> String {
     let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
     let dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| (*s).to_owned()).collect()];
-    for p in &snap.codex {
+    // Sorted by the first column it shows, the id.
+    let mut codex: Vec<_> = snap.codex.iter().collect();
+    codex.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    for p in codex {
         let h = snap.health(p, now_ms);
         rows.push(vec![
             p.id.to_string(),

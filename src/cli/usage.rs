@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::args::{GlobalArgs, UsageArgs, UsageFormat};
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
+use crate::engine::clock::Zone;
 use crate::engine::endpoint;
 use crate::engine::forecast::render as forecast_render;
 use crate::engine::history::{self, Retention};
@@ -47,6 +48,12 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
         .build()
         .map_err(|_| CliError::runtime("runtime", "the async runtime could not be started"))?;
     let json = g.json || a.format == Some(UsageFormat::Json);
+    // Before any request: a bad CODEX_PROFILER_TZ stops here, not after the check.
+    let zone = if json {
+        Zone::utc()
+    } else {
+        super::present::zone(g)?
+    };
     let show_progress = !json && std::io::stderr().is_terminal();
     let run = runtime.block_on(checker.check_with_progress(profiles, |p| {
         if show_progress {
@@ -70,7 +77,7 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
         Report::Json(doc)
     } else {
         let mut text = report::render_text_among(&run, a.debug, &peers(&snap));
-        text.push_str(&forecast_render::text(after.forecast.as_ref()));
+        text.push_str(&forecast_render::text(after.forecast.as_ref(), &zone));
         Report::Text(text)
     })
 }

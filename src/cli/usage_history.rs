@@ -40,7 +40,12 @@ pub fn run(g: &GlobalArgs, a: UsageHistoryArgs) -> CmdResult {
     let span = Span::last_days(a.days, chrono::Utc::now().timestamp_millis());
     let err = |e: history::HistoryError| CliError::runtime("history", e.to_string());
     let histories = history::read_span(store.state_dir(), &targets, span.since_ms).map_err(err)?;
-    let chart = chart::report(&histories, span, a.png.is_some())
+    let zone = if g.json {
+        crate::engine::clock::Zone::utc()
+    } else {
+        super::present::zone(g)?
+    };
+    let chart = chart::report(&histories, span, a.png.is_some(), &zone)
         .map_err(|e| CliError::runtime("chart", e.to_string()))?;
     let has_data = chart.has_data();
 

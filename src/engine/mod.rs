@@ -4,6 +4,7 @@
 pub mod auto_order;
 pub mod change;
 pub mod chart;
+pub mod clock;
 pub mod endpoint;
 pub mod error;
 pub mod forecast;

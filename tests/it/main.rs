@@ -13,6 +13,7 @@ mod interop_order;
 mod interop_unblock;
 mod oauth;
 mod plugin;
+mod present;
 mod rotation;
 mod selectors;
 mod store;

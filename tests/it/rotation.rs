@@ -68,7 +68,7 @@ fn a_fallback_with_four_usable_profiles_never_reaches_the_third_and_fourth() {
     four(&fx, None);
     config(&fx, &fallback());
 
-    let text = run(&fx, &["rotation"], 0).stdout;
+    let text = run(&fx, &["--utc", "rotation"], 0).stdout;
     assert!(text.contains("4 of 4 profiles usable now"), "{text}");
     assert!(
         text.contains("the third and fourth are never tried on that turn"),
@@ -205,7 +205,7 @@ fn a_session_pin_and_a_blocked_profile_are_explained() {
         "{text}"
     );
     assert!(
-        text.contains("openai:a is blocked until 2100-01-01"),
+        text.contains("openai:a is blocked until Jan 1 2100 00:00 UTC, in "),
         "{text}"
     );
     assert!(text.contains("codex-profiler unblock openai:a"), "{text}");

@@ -38,7 +38,11 @@ pub fn cli_main(g: &GlobalArgs) -> CmdResult {
 /// `CODEX_PROFILER_WATCH_INTERVAL=0`. The store options come from the global flags (which
 /// fall back to `OPENCLAW_STATE_DIR`/`OPENCLAW_AGENT`), exactly as for `codex-profiler chat`;
 /// the watcher checks with the chat's usage settings.
-type Parts = (Vec<(String, String)>, Arc<Conversation>, Option<Watcher>);
+type Parts = (
+    crate::chat::transport::Menus,
+    Arc<Conversation>,
+    Option<Watcher>,
+);
 
 fn conversation(g: &GlobalArgs) -> Result<Parts, CliError> {
     let mut config = ChatConfig::from_env()?;
@@ -64,7 +68,7 @@ fn conversation(g: &GlobalArgs) -> Result<Parts, CliError> {
         None
     };
     let conversation = Conversation::new(config)?;
-    Ok((Conversation::menu(), conversation, watcher))
+    Ok((conversation.menus(), conversation, watcher))
 }
 
 /// Delivers each change set to the admins through the conversation core.

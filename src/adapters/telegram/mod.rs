@@ -36,7 +36,7 @@ use std::time::Duration;
 use teloxide::Bot;
 use teloxide::prelude::Requester;
 use teloxide::requests::Request;
-use teloxide::types::{BotCommand, Update};
+use teloxide::types::{BotCommand, BotCommandScope, ChatId, Recipient, Update};
 use url::Url;
 
 pub use cli::cli_main;
@@ -44,6 +44,7 @@ pub use config::{TelegramConfig, UpdateSource};
 pub use dispatch::{DEFAULT_IDLE, Dispatch, Handler};
 pub use transport::TelegramTransport;
 
+use crate::chat::transport::Menus;
 use crate::engine::{Failure, FailureKind};
 
 /// Why the bot could not start or run. Each message is one sentence without a secret.
@@ -141,12 +142,13 @@ pub fn bot_for(config: &TelegramConfig) -> Result<Bot, TelegramError> {
 }
 
 /// Run the bot until `shutdown` resolves: check the token with `getMe` (retried while the
-/// server is unreachable; only a refused token is an error), publish `menu` with
-/// `setMyCommands` in the background, take updates (polling or webhook), hand them to
-/// `handler`, then drain in-flight handlers for at most `config.shutdown_grace`.
+/// server is unreachable; only a refused token is an error), publish the menus with
+/// `setMyCommands` in the background (everyone's, then each admin's chat scope), take updates
+/// (polling or webhook), hand them to `handler`, then drain in-flight handlers for at most
+/// `config.shutdown_grace`.
 pub async fn run(
     config: TelegramConfig,
-    menu: Vec<(String, String)>,
+    menu: impl Into<Menus>,
     handler: Handler,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TelegramError> {
@@ -167,11 +169,12 @@ pub type Background = Box<
 /// [`run`], with `background` work (the watcher) running beside the updates.
 pub async fn run_with(
     config: TelegramConfig,
-    menu: Vec<(String, String)>,
+    menu: impl Into<Menus>,
     handler: Handler,
     background: Option<Background>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TelegramError> {
+    let menus: Menus = menu.into();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let shutdown = async move {
         shutdown.await;
@@ -185,18 +188,24 @@ pub async fn run_with(
         token.clone(),
         config.inline_buttons,
     ));
-    let commands: Vec<BotCommand> = menu
-        .into_iter()
-        .map(|(command, description)| BotCommand {
-            command: command.trim_start_matches('/').to_owned(),
-            description,
-        })
-        .collect();
+    let commands = |menu: Vec<(String, String)>| -> Vec<BotCommand> {
+        menu.into_iter()
+            .map(|(command, description)| BotCommand {
+                command: command.trim_start_matches('/').to_owned(),
+                description,
+            })
+            .collect()
+    };
+    let mut scoped = vec![(BotCommandScope::Default, commands(menus.everyone))];
+    for (admin, menu) in menus.admins {
+        let chat_id = Recipient::Id(ChatId(i64::try_from(admin.0).unwrap_or(i64::MAX)));
+        scoped.push((BotCommandScope::Chat { chat_id }, commands(menu)));
+    }
     if !startup::check_token(&bot, &token, &mut shutdown).await? {
         tracing::info!("stopped during start-up");
         return Ok(());
     }
-    let menu_task = startup::publish_menu(bot.clone(), token.clone(), commands);
+    let menu_task = startup::publish_menus(bot.clone(), token.clone(), scoped);
     let side = background.map(|work| tokio::spawn(work(transport.clone(), stopped)));
     let result = take_updates(&config, &bot, &token, handler, transport, shutdown).await;
     menu_task.abort();

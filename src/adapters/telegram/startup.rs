@@ -3,7 +3,8 @@
 //!   answer that stops the bot, with that cause named; a 5xx, a reply we cannot read or a
 //!   refused connection is logged (without the token) and retried with capped exponential
 //!   backoff, and a 429 waits its `retry_after`.
-//! - [`publish_menu`]: `setMyCommands` in the background. Whatever goes wrong (a 5xx, a
+//! - [`publish_menus`]: `setMyCommands` in the background, everyone's menu and then each
+//!   admin's chat-scoped one. Whatever goes wrong (a 5xx, a
 //!   server that does not know the method, a network error) is a warning and a later retry;
 //!   updates are taken meanwhile, because a missing menu costs the user nothing they cannot
 //!   type.
@@ -13,9 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redact::Secret;
+use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::Requester;
 use teloxide::requests::Request;
-use teloxide::types::BotCommand;
+use teloxide::types::{BotCommand, BotCommandScope};
 use teloxide::{ApiError, Bot, RequestError};
 
 use super::{TelegramError, retry};
@@ -108,39 +110,60 @@ pub async fn check_token(
     }
 }
 
-/// Publish `commands` with `setMyCommands` in the background until it is accepted, with
-/// capped exponential backoff between tries. Abort the handle at shutdown.
-pub fn publish_menu(
+/// How often an admin's chat menu is tried before the bot gives up on it (Telegram refuses a
+/// chat scope, "chat not found", until that admin has started a chat with the bot).
+pub const MENU_CHAT_TRIES: u32 = 4;
+
+/// Publish each (scope, commands) with `setMyCommands` in the background, in order: the
+/// default scope until it is accepted, then each admin's chat scope (at most
+/// [`MENU_CHAT_TRIES`] tries each), with capped exponential backoff between tries. A failure
+/// is only ever a warning. Abort the handle at shutdown.
+pub fn publish_menus(
     bot: Bot,
     token: Arc<Secret<String>>,
-    commands: Vec<BotCommand>,
+    menus: Vec<(BotCommandScope, Vec<BotCommand>)>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut backoff = MENU_FIRST_BACKOFF;
-        loop {
-            let outcome = retry::call(
-                "setMyCommands",
-                &token,
-                || (),
-                || {
-                    let req = bot.set_my_commands(commands.clone());
-                    async move { req.send().await.map(|_| ()) }
-                },
-            )
-            .await;
-            match outcome {
-                Ok(()) => {
-                    tracing::info!(commands = commands.len(), "command menu published");
-                    return;
-                }
-                Err(error) => {
-                    tracing::warn!(
-                        %error,
-                        retry_in_s = backoff.as_secs(),
-                        "the command menu was not published; the bot runs without it and retries"
-                    );
-                    tokio::time::sleep(backoff).await;
-                    backoff = next_backoff(backoff, MENU_MAX_BACKOFF);
+        for (scope, commands) in menus {
+            let chat = !matches!(scope, BotCommandScope::Default);
+            let mut backoff = MENU_FIRST_BACKOFF;
+            let mut tries: u32 = 0;
+            loop {
+                tries = tries.saturating_add(1);
+                let outcome = retry::call(
+                    "setMyCommands",
+                    &token,
+                    || (),
+                    || {
+                        let mut req = bot.set_my_commands(commands.clone());
+                        if chat {
+                            req = req.scope(scope.clone());
+                        }
+                        async move { req.send().await.map(|_| ()) }
+                    },
+                )
+                .await;
+                match outcome {
+                    Ok(()) => {
+                        tracing::info!(commands = commands.len(), chat, "command menu published");
+                        break;
+                    }
+                    Err(error) if chat && tries >= MENU_CHAT_TRIES => {
+                        tracing::warn!(
+                            %error,
+                            "an admin's command menu was not published; that admin sees everyone's menu"
+                        );
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            %error,
+                            retry_in_s = backoff.as_secs(),
+                            "the command menu was not published; the bot runs without it and retries"
+                        );
+                        tokio::time::sleep(backoff).await;
+                        backoff = next_backoff(backoff, MENU_MAX_BACKOFF);
+                    }
                 }
             }
         }

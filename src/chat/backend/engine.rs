@@ -20,6 +20,7 @@ pub(super) mod admin;
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
+use crate::engine::clock::Zone;
 use crate::engine::endpoint;
 use crate::engine::forecast::render as forecast_render;
 use crate::engine::history::{self, Retention};
@@ -40,12 +41,16 @@ use admin::{BackupView, DoctorReport, FixOutcome, LayersReport, Remedy, RestoreP
 
 /// The real engine behind the chat.
 pub struct EngineBackend {
+    /// The configured agent's store.
     store: store::StoreOptions,
+    /// The chat's store options, from which another agent's are made.
+    chat_store: StoreOptions,
     usage: Arc<UsageChecker>,
     issuer: Issuer,
     via_gateway: bool,
     snapshots: Arc<SnapshotCache>,
     retention: Retention,
+    zone: Zone,
 }
 
 /// How long a store read serves further read-only requests. Many chats tapping at once (a
@@ -58,20 +63,21 @@ type Loaded = Arc<(Store, Snapshot)>;
 /// The latest store read for read-only requests: one read in flight at a time (the others
 /// wait for it), reused while fresh, dropped after every change the chat makes so its next
 /// view shows that change. Changes themselves always re-read inside the engine's pipeline.
+/// Each agent's read is kept apart (keyed by agent id).
 #[derive(Default)]
 struct SnapshotCache {
-    slot: tokio::sync::Mutex<Option<(std::time::Instant, Loaded)>>,
+    slot: tokio::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Loaded)>>,
 }
 
 impl SnapshotCache {
     async fn get(&self, opts: &store::StoreOptions) -> BackendResult<Loaded> {
         let mut slot = self.slot.lock().await;
-        if let Some((at, loaded)) = slot.as_ref() {
+        if let Some((at, loaded)) = slot.get(&opts.agent) {
             if at.elapsed() < SNAPSHOT_FRESH {
                 return Ok(loaded.clone());
             }
         }
-        let opts = opts.clone();
+        let (opts, agent) = (opts.clone(), opts.agent.clone());
         let loaded: Loaded = Arc::new(
             blocking(move || {
                 let store = Store::open(opts).map_err(fail)?;
@@ -80,12 +86,12 @@ impl SnapshotCache {
             })
             .await?,
         );
-        *slot = Some((std::time::Instant::now(), loaded.clone()));
+        slot.insert(agent, (std::time::Instant::now(), loaded.clone()));
         Ok(loaded)
     }
 
     async fn invalidate(&self) {
-        *self.slot.lock().await = None;
+        self.slot.lock().await.clear();
     }
 }
 
@@ -138,18 +144,36 @@ impl EngineBackend {
         let usage = UsageChecker::new(opts).map_err(|e| ConfigError::Endpoint(e.to_string()))?;
         Ok(EngineBackend {
             store: engine_store_options(&config.store)?,
+            chat_store: config.store.clone(),
             usage: Arc::new(usage),
             issuer,
             via_gateway: config.via_gateway,
             snapshots: Arc::default(),
             retention: Retention::parse(config.history_days.as_deref())
                 .map_err(|e| ConfigError::History(e.to_string()))?,
+            zone: config.zone,
         })
+    }
+
+    /// The store options of the agent the running request uses
+    /// ([`crate::chat::agents::current_agent`]), else the configured one's.
+    fn store_opts(&self) -> BackendResult<store::StoreOptions> {
+        match crate::chat::agents::current_agent() {
+            Some(agent) if agent != self.chat_store.agent => {
+                let o = StoreOptions {
+                    agent,
+                    ..self.chat_store.clone()
+                };
+                engine_store_options(&o)
+                    .map_err(|e| BackendError::runtime("bad_agent", e.to_string()))
+            }
+            _ => Ok(self.store.clone()),
+        }
     }
 
     /// The store and its effective view for a read-only request (see [`SnapshotCache`]).
     async fn snapshot(&self) -> BackendResult<Loaded> {
-        self.snapshots.get(&self.store).await
+        self.snapshots.get(&self.store_opts()?).await
     }
 
     /// Run one change through the engine's preflight, backup, apply, verify pipeline.
@@ -158,13 +182,13 @@ impl EngineBackend {
         id: ProfileId,
         action: &'static str,
     ) -> BoxFuture<'_, BackendResult<ChangeDone>> {
-        let opts = self.store.clone();
+        let opts = self.store_opts();
         let via_gateway = self.via_gateway;
         let snapshots = self.snapshots.clone();
         Box::pin(invalidating(
             snapshots,
             blocking(move || {
-                let store = Store::open(opts).map_err(fail)?;
+                let store = Store::open(opts?).map_err(fail)?;
                 let profile = id.to_string();
                 let change = match action {
                     "delete" => Change::Delete { id },
@@ -272,13 +296,16 @@ impl Backend for EngineBackend {
             let lines = report::lines_among(&run, &peers(snap));
             // Record the check and forecast from the history; a history fault is logged and
             // leaves the report without a forecast.
-            let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
+            let (state_dir, retention, zone) =
+                (self.store.state_dir.clone(), self.retention, self.zone);
             let forecast = blocking(move || {
                 let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
                 for w in &after.warnings {
                     tracing::warn!(warning = %w, "usage history");
                 }
-                Ok(after.forecast.map(|f| forecast_render::shown_lines(&f)))
+                Ok(after
+                    .forecast
+                    .map(|f| forecast_render::shown_lines(&f, &zone)))
             })
             .await?
             .unwrap_or_default();
@@ -298,9 +325,9 @@ impl Backend for EngineBackend {
         name: String,
         user: UserId,
     ) -> BoxFuture<'_, BackendResult<LoginStarted>> {
-        let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        let (opts, issuer) = (self.store_opts(), self.issuer.clone());
         Box::pin(blocking(move || {
-            let store = Store::open(opts).map_err(fail)?;
+            let store = Store::open(opts?).map_err(fail)?;
             let s = flow::start_login(&store, &issuer, &name, &requester(user)).map_err(fail)?;
             let left_ms = (s.expires_at_ms - now_ms()).max(0) as u64;
             Ok(LoginStarted {
@@ -330,10 +357,10 @@ impl Backend for EngineBackend {
         user: UserId,
         callback_url: Secret<String>,
     ) -> BoxFuture<'_, BackendResult<LoginDone>> {
-        let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        let (opts, issuer) = (self.store_opts(), self.issuer.clone());
         let snapshots = self.snapshots.clone();
         Box::pin(invalidating(snapshots, async move {
-            let store = blocking(move || Store::open(opts).map_err(fail)).await?;
+            let store = blocking(move || Store::open(opts?).map_err(fail)).await?;
             let who = requester(user);
             let saved =
                 flow::finish_login(&store, &issuer, name.as_deref(), &who, &callback_url).await;
@@ -346,12 +373,12 @@ impl Backend for EngineBackend {
         name: String,
         _user: UserId,
     ) -> BoxFuture<'_, BackendResult<DeviceLogin>> {
-        let (opts, issuer) = (self.store.clone(), self.issuer.clone());
+        let (opts, issuer) = (self.store_opts(), self.issuer.clone());
         let snapshots = self.snapshots.clone();
         Box::pin(async move {
             let (code_tx, code_rx) = oneshot::channel::<(String, String, i64)>();
             let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-            let store = blocking(move || Store::open(opts).map_err(fail)).await?;
+            let store = blocking(move || Store::open(opts?).map_err(fail)).await?;
             // Its own task: it keeps polling after this call returns the code.
             let task = tokio::spawn(async move {
                 let mut code_tx = Some(code_tx);
@@ -421,6 +448,26 @@ impl Backend for EngineBackend {
         ))
     }
 
+    fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
+        let (state_dir, forced) = (self.store.state_dir.clone(), self.store.auth_path.is_some());
+        Box::pin(blocking(move || {
+            if forced {
+                return Ok(Vec::new());
+            }
+            let Ok(dir) = std::fs::read_dir(state_dir.join("agents")) else {
+                return Ok(Vec::new());
+            };
+            let mut agents: Vec<String> = dir
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|n| crate::chat::agents::plausible(n))
+                .collect();
+            agents.sort();
+            Ok(agents)
+        }))
+    }
+
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>> {
         Box::pin(async move {
             let loaded = self.snapshot().await?;
@@ -447,10 +494,11 @@ impl Backend for EngineBackend {
     ) -> BoxFuture<'_, BackendResult<HistoryChart>> {
         Box::pin(async move {
             let loaded = self.snapshot().await?;
-            let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
+            let (state_dir, retention, zone) =
+                (self.store.state_dir.clone(), self.retention, self.zone);
             // SQLite and the PNG encoder block: off the async threads.
             blocking(move || {
-                super::history::chart(&loaded.1, &state_dir, retention, &ids, png, now_ms())
+                super::history::chart(&loaded.1, &state_dir, retention, &ids, png, now_ms(), &zone)
             })
             .await
         })

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::chat::backend::{BackendError, BackendResult};
 use crate::engine::chart::{self, Span};
+use crate::engine::clock::Zone;
 use crate::engine::history::{self, Retention};
 use crate::engine::profile::ProfileId;
 use crate::engine::store::Snapshot;
@@ -38,12 +39,13 @@ pub(super) fn chart(
     ids: &[ProfileId],
     png: bool,
     now_ms: i64,
+    zone: &Zone,
 ) -> BackendResult<HistoryChart> {
     let span = Span::last_days(chart::DEFAULT_DAYS.min(retention.days()), now_ms);
     let targets = history::targets(snap, ids);
     let histories = history::read_span(state_dir, &targets, span.since_ms)
         .map_err(|e| BackendError::runtime("history", e.to_string()))?;
-    let r = chart::report(&histories, span, png)
+    let r = chart::report(&histories, span, png, zone)
         .map_err(|e| BackendError::runtime("chart", e.to_string()))?;
     Ok(HistoryChart {
         days: span.days,

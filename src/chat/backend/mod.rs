@@ -15,6 +15,7 @@ mod history;
 mod order;
 mod unblock;
 mod unresolved;
+pub mod wording;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
@@ -38,12 +39,14 @@ pub struct BackendError {
 }
 
 impl BackendError {
-    /// Build from any engine failure, scrubbing the sentence once more on the way.
+    /// Build from any engine failure, scrubbing the sentence once more on the way, with its
+    /// command-line hints replaced by the chat's action ([`wording::for_chat`]).
     pub fn from_failure(e: &dyn Failure) -> BackendError {
+        let message = crate::secret::scrub_patterns(&e.to_string());
         BackendError {
             kind: e.kind(),
             code: e.code(),
-            message: crate::secret::scrub_patterns(&e.to_string()),
+            message: wording::for_chat(e.code(), &message),
         }
     }
 
@@ -224,6 +227,11 @@ pub trait Backend: Send + Sync {
                 "clearing a block is not available here",
             ))
         })
+    }
+    /// The agents of the state directory (`<state>/agents/*/`), sorted; empty when the store
+    /// is not per agent (a forced store file) or a backend has no such notion.
+    fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
     /// The usage history of these profiles as a chart over the CLI's default days (at most
     /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.

@@ -19,6 +19,13 @@ fn minutes(d: std::time::Duration) -> u64 {
     d.as_secs().div_ceil(60)
 }
 
+/// When something `d` from now ends, in the operator's zone (`14:40 IST`).
+fn ends_at(conv: &Conversation, d: std::time::Duration) -> String {
+    let now = chrono::Utc::now().timestamp_millis();
+    let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
+    conv.zone.at(now.saturating_add(d), now)
+}
+
 fn done_text(template: &str, d: &LoginDone) -> String {
     render::render(
         template,
@@ -52,6 +59,7 @@ pub(super) async fn login(conv: &Arc<Conversation>, ctx: &Ctx, name: String, gua
                 name,
                 url => s.authorize_url,
                 minutes => minutes(s.expires_in),
+                until => ends_at(conv, s.expires_in),
             },
         ),
         Err(e) => failed("Starting the login", &e),
@@ -139,11 +147,14 @@ pub(super) async fn device(conv: &Arc<Conversation>, ctx: Ctx, name: String, gua
             url => started.verification_url.as_str(),
             code => started.user_code.as_str(),
             minutes => minutes(started.expires_in),
+            until => ends_at(conv, started.expires_in),
         },
     );
     delivery::edit(&*t, message, &waiting, None).await;
     let done = started.done;
-    tokio::spawn(async move {
+    // The login outlives this request: its last edit keeps the request's agent header.
+    let scope = crate::chat::agents::Scope::current();
+    tokio::spawn(scope.run(async move {
         // The guard lives as long as the login, so a second tap meanwhile is a duplicate.
         let _guard = guard;
         let text = match done.await {
@@ -151,7 +162,7 @@ pub(super) async fn device(conv: &Arc<Conversation>, ctx: Ctx, name: String, gua
             Err(e) => render::render("device_failed", context! { name, message => e.message }),
         };
         delivery::edit(&*t, message, &text, None).await;
-    });
+    }));
 }
 
 /// Retire (`Act::Retire`) or delete (`Act::Delete`, confirmed) a profile: progress, then the

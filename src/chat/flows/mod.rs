@@ -3,6 +3,7 @@
 //! `menus`, logins and changes in `auth`; the admin views in `backups`, `layers` and `doctor`
 //! (their buttons resolved in `offers`). Every flow answers through [`crate::chat::delivery`].
 
+mod agent;
 mod auth;
 mod backups;
 mod doctor;
@@ -116,6 +117,10 @@ pub(crate) enum Act {
         /// Whether the confirmation was given.
         confirmed: bool,
     },
+    /// `/codex_auth agent`: the agents to choose from.
+    AgentMenu,
+    /// `/codex_auth agent NAME` or its button: this chat shows and changes agent NAME.
+    SwitchAgent(String),
     /// `/codex_usage history [SEL]`: resolve, then chart.
     HistorySelector(String),
     /// Chart these profiles' usage history.
@@ -151,6 +156,8 @@ impl Act {
             Act::Layers => "layers",
             Act::Doctor => "doctor",
             Act::Fix { .. } => "doctor_fix",
+            Act::AgentMenu => "agent_menu",
+            Act::SwitchAgent(_) => "switch_agent",
             Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
@@ -254,6 +261,8 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         Act::Layers => layers::view(&conv, &ctx).await,
         Act::Doctor => doctor::view(&conv, &ctx).await,
         Act::Fix { remedy, confirmed } => doctor::fix(&conv, &ctx, remedy, confirmed, guard).await,
+        Act::AgentMenu => agent::menu(&conv, &ctx).await,
+        Act::SwitchAgent(name) => agent::switch(&conv, &ctx, &name).await,
         Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
             Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
             Err(e) => ctx.say(&failed("Usage history", &e)).await,

@@ -130,15 +130,23 @@ pub(crate) fn plan_set_order(
     Ok(plan)
 }
 
-/// For an `order set`: the profiles the gateway uses now (tried, or skipped only for now)
-/// that the new order leaves out. Empty for every other change.
+/// The profiles the gateway uses now (tried, or skipped only for now) that the change takes
+/// out of service: for an `order set` those the new order leaves out, for a retire or a
+/// delete the profile itself when it is in use. Empty for every other change.
 pub fn leaving_service(snap: &Snapshot, change: &Change) -> Vec<String> {
-    let Change::SetOrder { provider, ids } = change else {
-        return Vec::new();
-    };
-    snap.effective_order(provider)
-        .members()
-        .into_iter()
-        .filter(|m| !ids.iter().any(|i| i.as_str() == m))
-        .collect()
+    match change {
+        Change::SetOrder { provider, ids } => snap
+            .effective_order(provider)
+            .members()
+            .into_iter()
+            .filter(|m| !ids.iter().any(|i| i.as_str() == m))
+            .collect(),
+        Change::Retire { id } | Change::Delete { id } => snap
+            .effective_order(id.provider_part())
+            .members()
+            .into_iter()
+            .filter(|m| m == id.as_str())
+            .collect(),
+        _ => Vec::new(),
+    }
 }

@@ -79,8 +79,8 @@ pub struct ChangeReport {
     /// from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_in_effect: Option<EffectiveOrder>,
-    /// For an `order set`: the profiles in use now that the new order leaves out (the
-    /// gateway stops trying them), also on a dry run.
+    /// The profiles in use now that the change takes out of service (an `order set`'s left
+    /// out, a retired or deleted profile that was in use), also on a dry run.
     pub leaving_service: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 //! `/codex_usage history` both draw through [`report`], so they show the same thing.
 
 use super::{ChartError, ChartOptions, Series, SparkOptions, png, series, sparklines};
+use crate::engine::clock::Zone;
 use crate::engine::forecast::{self, ProfileHistory, render};
 
 /// Days a chart spans when none are asked for (`usage history` without `--days`, and chat).
@@ -68,10 +69,12 @@ impl ChartReport {
 }
 
 /// Build the chart of `histories` over `span`; the PNG only when `want_png` and there is data.
+/// The pool line names its times in `zone`.
 pub fn report(
     histories: &[ProfileHistory],
     span: Span,
     want_png: bool,
+    zone: &Zone,
 ) -> Result<ChartReport, ChartError> {
     let series = series::build(histories, span.since_ms, span.now_ms);
     let profiles = histories
@@ -79,7 +82,7 @@ pub fn report(
         .filter(|h| h.rows.iter().any(|r| r.at_ms >= span.since_ms))
         .map(|h| h.label.clone())
         .collect();
-    let lines = render::shown_lines(&forecast::forecast(histories, span.now_ms));
+    let lines = render::shown_lines(&forecast::forecast(histories, span.now_ms), zone);
     // One line alone is "not enough history yet": there is no pool line to show.
     let pool_line = (lines.len() > 1).then(|| lines.last().cloned()).flatten();
     let spark = SparkOptions {

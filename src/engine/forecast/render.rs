@@ -1,9 +1,9 @@
 //! The forecast as lines of text, for `usage` and the chat's usage result:
 //! `alice@example.com · 5h runs out in ~40 min (30–55 min), before its reset at 14:25 UTC`.
-//! Times are UTC (time zones come later) and relative; nothing negative, NaN or absurd is
-//! printed, since the values were bounded when they were made.
+//! Times are in the [`Zone`] given (UTC in JSON) and relative; nothing negative, NaN or
+//! absurd is printed, since the values were bounded when they were made.
 
-use chrono::{TimeZone, Utc};
+use crate::engine::clock::Zone;
 
 use super::window::{Status, WindowForecast};
 use super::{Forecast, PoolForecast, PoolStatus, ProfileForecast};
@@ -39,16 +39,9 @@ fn range(lo: i64, hi: i64) -> String {
     }
 }
 
-/// A time in UTC: `14:25 UTC` within a day of `now`, else `Dec 3 14:25 UTC`.
-pub fn clock(at_ms: i64, now_ms: i64) -> String {
-    let Some(t) = Utc.timestamp_millis_opt(at_ms).single() else {
-        return "an unknown time".to_owned();
-    };
-    if (at_ms - now_ms).abs() < 86_400_000 {
-        t.format("%H:%M UTC").to_string()
-    } else {
-        t.format("%b %-d %H:%M UTC").to_string()
-    }
+/// A time in `zone`: `14:25 UTC` on the day of `now`, else `Dec 3 14:25 UTC`.
+pub fn clock(at_ms: i64, now_ms: i64, zone: &Zone) -> String {
+    zone.at(at_ms, now_ms)
 }
 
 fn name(w: &WindowForecast) -> String {
@@ -59,9 +52,9 @@ fn name(w: &WindowForecast) -> String {
 }
 
 /// One window's part of a line.
-pub fn window_text(w: &WindowForecast, now_ms: i64) -> String {
+pub fn window_text(w: &WindowForecast, now_ms: i64, zone: &Zone) -> String {
     let n = name(w);
-    let reset = w.reset_at_ms.map(|r| clock(r, now_ms));
+    let reset = w.reset_at_ms.map(|r| clock(r, now_ms, zone));
     match (w.status, reset) {
         (Status::RunsOut, reset) => {
             let mut s = format!(
@@ -95,7 +88,7 @@ pub fn window_text(w: &WindowForecast, now_ms: i64) -> String {
 }
 
 /// One line for a profile.
-pub fn profile_line(p: &ProfileForecast, now_ms: i64) -> String {
+pub fn profile_line(p: &ProfileForecast, now_ms: i64, zone: &Zone) -> String {
     let mut parts = vec![p.label.clone()];
     let insufficient = |w: &WindowForecast| w.status == Status::InsufficientData;
     if p.windows.is_empty() {
@@ -108,25 +101,25 @@ pub fn profile_line(p: &ProfileForecast, now_ms: i64) -> String {
             if n == 1 { "" } else { "s" }
         ));
     } else {
-        parts.extend(p.windows.iter().map(|w| window_text(w, now_ms)));
+        parts.extend(p.windows.iter().map(|w| window_text(w, now_ms, zone)));
     }
     parts.join(SEP)
 }
 
-fn recovery_text(p: &PoolForecast, now_ms: i64) -> Option<String> {
+fn recovery_text(p: &PoolForecast, now_ms: i64, zone: &Zone) -> Option<String> {
     p.next_recovery.as_ref().map(|r| {
         format!(
             "next recovery: {} {} at {} (in {})",
             r.label,
             r.window,
-            clock(r.at_ms, now_ms),
+            clock(r.at_ms, now_ms, zone),
             approx(r.in_seconds)
         )
     })
 }
 
 /// The pool's line.
-pub fn pool_line(p: &PoolForecast, now_ms: i64) -> String {
+pub fn pool_line(p: &PoolForecast, now_ms: i64, zone: &Zone) -> String {
     let who = format!(
         "pool ({} usable profile{})",
         p.usable_profiles,
@@ -154,18 +147,19 @@ pub fn pool_line(p: &PoolForecast, now_ms: i64) -> String {
         )),
         PoolStatus::NoUsableProfiles => parts.push("no usable profile now".to_owned()),
     }
-    parts.extend(recovery_text(p, now_ms));
+    parts.extend(recovery_text(p, now_ms, zone));
     parts.join(SEP)
 }
 
-/// Every profile's line, then the pool's.
+/// Every profile's line, then the pool's, in UTC (the JSON document's `lines`).
 pub fn lines(f: &Forecast) -> Vec<String> {
+    let utc = Zone::utc();
     let mut out: Vec<String> = f
         .profiles
         .iter()
-        .map(|p| profile_line(p, f.now_ms))
+        .map(|p| profile_line(p, f.now_ms, &utc))
         .collect();
-    out.push(pool_line(&f.pool, f.now_ms));
+    out.push(pool_line(&f.pool, f.now_ms, &utc));
     out
 }
 
@@ -191,7 +185,7 @@ pub fn json(f: Option<&Forecast>, warnings: &[String]) -> serde_json::Value {
 /// The lines people see: each profile with usage to forecast from, then the pool; or one
 /// line saying there is not enough history yet when nothing can be forecast at all (the first
 /// checks), so a fresh install is not flooded with "not enough history" per window.
-pub fn shown_lines(f: &Forecast) -> Vec<String> {
+pub fn shown_lines(f: &Forecast, zone: &Zone) -> Vec<String> {
     let anything = f.profiles.iter().any(|p| {
         p.windows
             .iter()
@@ -206,15 +200,15 @@ pub fn shown_lines(f: &Forecast) -> Vec<String> {
         .profiles
         .iter()
         .filter(|p| !p.windows.is_empty())
-        .map(|p| profile_line(p, f.now_ms))
+        .map(|p| profile_line(p, f.now_ms, zone))
         .collect();
-    out.push(pool_line(&f.pool, f.now_ms));
+    out.push(pool_line(&f.pool, f.now_ms, zone));
     out
 }
 
 /// The `Forecast:` block `usage` prints after its summary line.
-pub fn text(f: Option<&Forecast>) -> String {
-    match f.map(shown_lines) {
+pub fn text(f: Option<&Forecast>, zone: &Zone) -> String {
+    match f.map(|f| shown_lines(f, zone)) {
         Some(lines) if lines.len() == 1 => format!("Forecast: {}\n", lines[0]),
         Some(lines) => {
             let mut out = String::from("Forecast:\n");
@@ -243,7 +237,10 @@ mod tests {
         assert_eq!(range(30 * 60, 55 * 60), "(30–55 min)");
         assert_eq!(range(9600, 4 * 3600), "(2h 40m–4h)");
         let now = 1_800_000_000_000;
-        assert_eq!(clock(now, now), "08:00 UTC");
-        assert_eq!(clock(now + 3 * 86_400_000, now), "Jan 18 08:00 UTC");
+        let utc = Zone::utc();
+        assert_eq!(clock(now, now, &utc), "08:00 UTC");
+        assert_eq!(clock(now + 3 * 86_400_000, now, &utc), "Jan 18 08:00 UTC");
+        let ist = Zone::named("Asia/Kolkata").unwrap();
+        assert_eq!(clock(now, now, &ist), "13:30 IST");
     }
 }

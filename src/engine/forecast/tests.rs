@@ -2,6 +2,7 @@
 //! data, a clock going backwards, and the pool.
 
 use super::*;
+use crate::engine::clock::Zone;
 use crate::engine::history::WindowSample;
 
 const MIN: i64 = 60_000;
@@ -82,7 +83,7 @@ fn steady_burn_runs_out_before_reset() {
     assert_eq!(w.runs_out_in_seconds, Some(10_500));
     let [lo, hi] = w.runs_out_range_seconds.unwrap();
     assert!(lo < 10_500 && hi > 10_500 && hi - lo < 3600, "{lo} {hi}");
-    let line = render::profile_line(&profile(&hist(rows), now), now);
+    let line = render::profile_line(&profile(&hist(rows), now), now, &Zone::utc());
     assert!(
         line.starts_with(
             "alice@example.com · 5h runs out in ~2h 55m (2h 40m–3h 15m), before its reset at"
@@ -177,7 +178,7 @@ fn too_little_history_says_so() {
         .map(|i| row(T0 + i * MIN, 10.0 + i as f64, reset))
         .collect();
     assert_eq!(one(&close, T0 + 2 * MIN).status, Status::InsufficientData);
-    let line = render::profile_line(&profile(&hist(close), now), now);
+    let line = render::profile_line(&profile(&hist(close), now), now, &Zone::utc());
     assert_eq!(
         line,
         "alice@example.com · not enough history yet (3 checks in this window)"
@@ -218,10 +219,10 @@ fn exhausted_and_reset_windows() {
     let w = one(&script(5, now + 30 * MIN, |i| 80.0 + 5.0 * i as f64), now);
     assert_eq!(w.status, Status::Exhausted);
     assert_eq!(
-        render::window_text(&w, now),
+        render::window_text(&w, now, &Zone::utc()),
         format!(
             "5h used up, resets at {} (in 30 min)",
-            render::clock(now + 30 * MIN, now)
+            render::clock(now + 30 * MIN, now, &Zone::utc())
         )
     );
     let w = one(&script(5, now - MIN, |i| 10.0 + i as f64), now);
@@ -235,7 +236,7 @@ fn exhausted_and_reset_windows() {
         (w.status, w.reset_at_ms, w.reset_in_seconds),
         (Status::RunsOut, None, None)
     );
-    assert!(!render::window_text(&w, now).contains("reset"));
+    assert!(!render::window_text(&w, now, &Zone::utc()).contains("reset"));
     // An old newest check is not projected from.
     let w = one(
         &script(5, now + 10 * FIVE_H * 1000, |i| 10.0 + i as f64),
@@ -289,7 +290,7 @@ fn the_pool_adds_up_usable_profiles_and_names_the_next_recovery() {
         ("carol@example.com", "5h")
     );
     assert_eq!(rec.in_seconds, 25 * 60);
-    let line = render::pool_line(&f.pool, now);
+    let line = render::pool_line(&f.pool, now, &Zone::utc());
     assert!(
         line.starts_with("pool (2 usable profiles) · all usable quota runs out in ~4h 10m"),
         "{line}"
@@ -306,7 +307,7 @@ fn the_pool_adds_up_usable_profiles_and_names_the_next_recovery() {
     assert_eq!(f.pool.profiles_without_forecast, 1);
     let f = forecast(&[carol], now);
     assert_eq!(f.pool.status, PoolStatus::NoUsableProfiles);
-    assert!(render::pool_line(&f.pool, now).contains("no usable profile now"));
+    assert!(render::pool_line(&f.pool, now, &Zone::utc()).contains("no usable profile now"));
 }
 
 /// Erratic histories (jumps of the clock both ways, drops, duplicates): every value stays

@@ -21,17 +21,7 @@ const SEP: &str = " · ";
 
 /// A duration in seconds as people read it: `4d 15h`, `2h 13m`, `7m`, `<1m`.
 pub fn human_duration(secs: i64) -> String {
-    let s = secs.max(0);
-    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
-    if d > 0 {
-        format!("{d}d {h}h")
-    } else if h > 0 {
-        format!("{h}h {m}m")
-    } else if m > 0 {
-        format!("{m}m")
-    } else {
-        "<1m".to_owned()
-    }
+    crate::engine::clock::span(secs)
 }
 
 /// A percentage without noise: `42`, `12.5`.
@@ -149,9 +139,16 @@ pub fn render_text(run: &UsageRun, debug: bool) -> String {
 }
 
 /// [`render_text`] with labels told apart among `peers` (see [`labels_among`]).
+/// The lines are sorted by the label they start with.
 pub fn render_text_among(run: &UsageRun, debug: bool, peers: &[LabelParts<'_>]) -> String {
     let mut out = String::new();
-    for (p, l) in run.profiles.iter().zip(labels_among(&run.profiles, peers)) {
+    let mut rows: Vec<(&ProfileResult, String)> = run
+        .profiles
+        .iter()
+        .zip(labels_among(&run.profiles, peers))
+        .collect();
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    for (p, l) in rows {
         out.push_str(&if debug {
             line_debug_labelled(p, &l)
         } else {

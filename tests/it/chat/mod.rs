@@ -1,6 +1,7 @@
 //! Integration tests: the chat conversation core (with a recording transport) and the
-//! terminal adapter (`codex-profiler chat` driven through stdin).
+//! terminal adapter (`codex-profiler chat` driven through stdin); `agents`: several agents.
 
+pub(crate) mod agents;
 mod backups;
 mod doctor;
 mod engine;

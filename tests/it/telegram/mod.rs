@@ -2,6 +2,7 @@
 //! - `adapter`: the adapter in-process with a small local handler: wire format, 429 on
 //!   edits, "not modified", per-user ordering, shutdown, webhook mode, token scrubbing.
 //! - `flows`: every chat flow over the Telegram wire, real conversation core, scripted engine.
+//! - `menus`: the command menus by role (`setMyCommands` scopes), several agents on the wire.
 //! - `history`: `/codex_usage history` as a multipart photo (real engine, real PNG decoder),
 //!   a 429 and a 5xx on the upload, no history yet.
 //! - `e2e`: the `codex-profiler bot` binary: no token, no admin, menu, SIGTERM.
@@ -13,6 +14,7 @@ mod adapter;
 mod e2e;
 mod flows;
 mod history;
+mod menus;
 pub mod process;
 mod real;
 mod scripted;

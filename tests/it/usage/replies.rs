@@ -300,7 +300,13 @@ fn progress_shows_on_a_terminal_only() {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let text = on_tty("");
+    // On a terminal the status words are coloured unless asked not to (issue 11).
+    let coloured = on_tty("");
+    assert!(
+        coloured.contains("\u{1b}[32musable\u{1b}[0m"),
+        "{coloured:?}"
+    );
+    let text = on_tty("--color never");
     assert!(
         text.contains("1/5 checked") && text.contains("4/5 checked"),
         "{text:?}"

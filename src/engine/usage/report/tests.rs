@@ -309,3 +309,28 @@ fn the_reply_plan_wins_over_the_stored_one() {
     assert_eq!(r.plan.as_deref(), Some("plus"));
     assert_eq!(line(&r), "alice@example.com · pro · no limits reported");
 }
+
+/// Issue 11: text lines are sorted by the label they show, not by the profile id they hide
+/// (`openai:a` is zed's, `openai:z` is amy's).
+#[test]
+fn text_lines_are_sorted_by_the_label_shown() {
+    let mut zed = result("openai:a", Some("zed@example.com"));
+    zed.remote_error = Some(RemoteError::RateLimited);
+    let mut amy = result("openai:z", Some("amy@example.com"));
+    amy.remote_error = Some(RemoteError::RateLimited);
+    let run = UsageRun {
+        remote_endpoint: "http://127.0.0.1:9/usage".into(),
+        profiles: vec![zed, amy],
+        elapsed_ms: 1,
+    };
+    let text = render_text_among(&run, false, &[]);
+    let firsts: Vec<&str> = text
+        .lines()
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        firsts[..2],
+        ["amy@example.com", "zed@example.com"],
+        "{text}"
+    );
+}
