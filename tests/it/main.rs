@@ -11,6 +11,7 @@ mod interop;
 mod interop_order;
 mod interop_unblock;
 mod oauth;
+mod props;
 mod rotation;
 mod selectors;
 mod store;
