@@ -9,6 +9,7 @@ mod recording;
 mod rotation;
 mod selectors;
 mod terminal;
+mod url_elsewhere;
 
 use std::sync::Arc;
 
