@@ -4,3 +4,46 @@
 //! long one (docs/TESTING.md). Generators shared by all of them live in [`strategies`].
 
 mod regressions;
+
+use codex_profiler::engine::health::{LocalHealth, TokenStatus};
+use codex_profiler::engine::usage::parse::RemoteUsage;
+use codex_profiler::engine::usage::{ProfileResult, UsageRun};
+
+/// A run of one profile that answered `u`.
+pub fn answered(u: RemoteUsage) -> UsageRun {
+    let local = LocalHealth {
+        token_expires_at: None,
+        status: TokenStatus::Ok,
+        cooldown_until: None,
+        blocked_until: None,
+        disabled_until: None,
+        last_used: None,
+        error_count: 0,
+        in_order: true,
+        last_good: false,
+        fence: "none",
+    };
+    let r = ProfileResult {
+        profile: "openai:alice@example.com".into(),
+        provider: "openai",
+        email: Some("alice@example.com".into()),
+        account_id: None,
+        plan: None,
+        local,
+        remote_usage_ok: true,
+        remote_usage: Some(u),
+        remote_error: None,
+        remote_status: Some(200),
+        remote_hint: None,
+        retry_after_seconds: None,
+        retry_at: None,
+        elapsed_ms: 1,
+        attempts: 1,
+        attempt_ms: vec![1],
+    };
+    UsageRun {
+        remote_endpoint: "http://127.0.0.1:9/usage".into(),
+        profiles: vec![r],
+        elapsed_ms: 1,
+    }
+}

@@ -3,6 +3,8 @@
 
 use codex_profiler::engine::profile::ProfileId;
 use codex_profiler::engine::store::Change;
+use codex_profiler::engine::usage::parse::parse;
+use codex_profiler::engine::usage::report::render_text;
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -46,4 +48,25 @@ fn a_write_keeps_unknown_floats_to_the_last_digit() {
         )
         .unwrap();
     assert!(cell.contains("918065.9863966377"), "{cell}");
+}
+
+/// Words of a usage reply (the plan, limit names) went into the report lines raw: a plan of
+/// `plus\e[2J\n9 checked: 9 usable` cleared a terminal reading the JSON's
+/// `suggested_user_message` and forged a summary line in a chat.
+#[test]
+fn usage_words_cannot_colour_or_split_a_report_line() {
+    let body = json!({
+        "plan_type": "plus\u{1b}[2J\n9 checked: 9 usable\u{7f}",
+        "additional_rate_limits": [{"limit_name": "gpt\u{202e}x", "rate_limit": {"primary_window": {"used_percent": 5}}}],
+    });
+    let u = parse(body.to_string().as_bytes(), 1_800_000_000).unwrap();
+    let text = render_text(&super::answered(u), false);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("plus\\u{1b}[2J\\n9 checked"), "{text}");
 }
