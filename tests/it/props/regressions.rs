@@ -70,3 +70,15 @@ fn usage_words_cannot_colour_or_split_a_report_line() {
     );
     assert!(text.contains("plus\\u{1b}[2J\\n9 checked"), "{text}");
 }
+
+/// A window length under a second (`0.5`) counted as given and positive, and was reported as
+/// `limit_window_seconds: 0` with the label `1h`.
+#[test]
+fn a_sub_second_window_length_is_unknown_not_zero() {
+    let body =
+        json!({"rate_limit": {"primary_window": {"used_percent": 5, "limit_window_seconds": 0.5}}});
+    let u = parse(body.to_string().as_bytes(), 1_800_000_000).unwrap();
+    let w = &u.windows[0];
+    assert_eq!(w.limit_window_seconds, None);
+    assert_eq!(w.label, "limit");
+}
