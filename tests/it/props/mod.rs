@@ -3,11 +3,47 @@
 //! A short round by default ([`config`]: 64 cases a property); `PROPTEST_CASES=N` selects a
 //! long one (docs/TESTING.md). Generators shared by all of them live in [`strategies`].
 
+mod callback_data;
+mod callback_url;
+mod chat_command;
+mod escape;
+mod jwt;
 mod regressions;
+mod store_read;
+mod store_write;
+pub mod strategies;
+mod usage;
 
 use codex_profiler::engine::health::{LocalHealth, TokenStatus};
 use codex_profiler::engine::usage::parse::RemoteUsage;
 use codex_profiler::engine::usage::{ProfileResult, UsageRun};
+use proptest::test_runner::Config;
+
+/// Cases per property in the short round, when `PROPTEST_CASES` is not set.
+pub const SHORT_ROUND: u32 = 64;
+
+/// The runner configuration every property uses: [`SHORT_ROUND`] cases unless
+/// `PROPTEST_CASES` says otherwise, and no regression files written into the tree (a failure
+/// found becomes a plain regression test instead).
+pub fn config() -> Config {
+    config_scaled(1)
+}
+
+/// [`config`] with a case count divided by `divisor`, for properties that build real stores
+/// on disk (a SQLite file per case): at least 8 cases.
+pub fn config_scaled(divisor: u32) -> Config {
+    let base = Config::default();
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+        base.cases
+    } else {
+        SHORT_ROUND
+    };
+    Config {
+        cases: (cases / divisor.max(1)).max(8),
+        failure_persistence: None,
+        ..base
+    }
+}
 
 /// A run of one profile that answered `u`.
 pub fn answered(u: RemoteUsage) -> UsageRun {
