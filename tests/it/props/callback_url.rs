@@ -45,10 +45,9 @@ proptest! {
 
     #[test]
     fn a_repeated_code_or_state_is_refused(
-        cb in callback_input(),
+        cb in callback_input().prop_filter("has parameters", |cb| cb.text.contains('=')),
         again in prop_oneof![code().prop_map(|c| format!("code={c}")), state().prop_map(|s| format!("state={s}"))],
     ) {
-        prop_assume!(cb.text.contains('='));
         let text = format!("{}&{again}", cb.text.trim_end());
         let e = CallbackUrl::parse(&text);
         prop_assert!(matches!(e, Err(OAuthError::RepeatedParameter)), "{:?}: {:?}", text, e.as_ref().err());
