@@ -44,15 +44,15 @@ pub enum CallbackData {
     ConfirmDelete(ProfileKey),
     /// Dismiss a confirmation.
     Cancel,
+    /// Chart the usage history (`/codex_usage history`).
+    History(UsageTarget),
 }
 
 impl CallbackData {
     /// The action word and its argument.
     fn parts(&self) -> (&'static str, &str) {
         match self {
-            CallbackData::Usage(UsageTarget::Default) => ("usage", "default"),
-            CallbackData::Usage(UsageTarget::All) => ("usage", "all"),
-            CallbackData::Usage(UsageTarget::Profile(k)) => ("usage", k.as_str()),
+            CallbackData::Usage(t) => ("usage", target_arg(t)),
             CallbackData::Status(k) => ("status", k.as_str()),
             CallbackData::NewLogin => ("new", NO_ARG),
             CallbackData::Login(k) => ("login", k.as_str()),
@@ -61,6 +61,7 @@ impl CallbackData {
             CallbackData::Delete(k) => ("delete", k.as_str()),
             CallbackData::ConfirmDelete(k) => ("confirm", k.as_str()),
             CallbackData::Cancel => ("cancel", NO_ARG),
+            CallbackData::History(t) => ("history", target_arg(t)),
         }
     }
 
@@ -77,12 +78,15 @@ impl CallbackData {
         }
         let (action, arg) = data.strip_prefix(PREFIX)?.split_once(':')?;
         let key = || ProfileKey::parse(arg);
-        let decoded = match action {
-            "usage" => CallbackData::Usage(match arg {
+        let target = || {
+            Some(match arg {
                 "default" => UsageTarget::Default,
                 "all" => UsageTarget::All,
                 _ => UsageTarget::Profile(key()?),
-            }),
+            })
+        };
+        let decoded = match action {
+            "usage" => CallbackData::Usage(target()?),
             "status" => CallbackData::Status(key()?),
             "new" if arg == NO_ARG => CallbackData::NewLogin,
             "login" => CallbackData::Login(key()?),
@@ -91,6 +95,7 @@ impl CallbackData {
             "delete" => CallbackData::Delete(key()?),
             "confirm" => CallbackData::ConfirmDelete(key()?),
             "cancel" if arg == NO_ARG => CallbackData::Cancel,
+            "history" => CallbackData::History(target()?),
             _ => return None,
         };
         Some(decoded)
@@ -100,6 +105,7 @@ impl CallbackData {
     pub fn key(&self) -> Option<&ProfileKey> {
         match self {
             CallbackData::Usage(UsageTarget::Profile(k))
+            | CallbackData::History(UsageTarget::Profile(k))
             | CallbackData::Status(k)
             | CallbackData::Login(k)
             | CallbackData::Device(k)
@@ -108,6 +114,15 @@ impl CallbackData {
             | CallbackData::ConfirmDelete(k) => Some(k),
             _ => None,
         }
+    }
+}
+
+/// A usage target as a callback argument.
+fn target_arg(t: &UsageTarget) -> &str {
+    match t {
+        UsageTarget::Default => "default",
+        UsageTarget::All => "all",
+        UsageTarget::Profile(k) => k.as_str(),
     }
 }
 
@@ -134,8 +149,11 @@ mod tests {
             CallbackData::Device(k.clone()),
             CallbackData::Retire(k.clone()),
             CallbackData::Delete(k.clone()),
-            CallbackData::ConfirmDelete(k),
+            CallbackData::ConfirmDelete(k.clone()),
             CallbackData::Cancel,
+            CallbackData::History(UsageTarget::All),
+            CallbackData::History(UsageTarget::Default),
+            CallbackData::History(UsageTarget::Profile(k)),
         ]
     }
 
@@ -162,11 +180,34 @@ mod tests {
             "codex_auth_launch:000000000000",
             "other_usage:all",
             "codex_auth_usage:all:extra",
+            "codex_auth_history",
+            "codex_auth_history:",
+            "codex_auth_history:-",
+            "codex_auth_history:openai:alice@example.com",
+            "codex_auth_history:all:extra",
+            "codex_auth_History:all",
         ] {
             assert_eq!(CallbackData::decode(bad), None, "{bad}");
         }
         let long = format!("codex_auth_usage:{}", "a".repeat(60));
         assert!(long.len() > MAX_LEN);
         assert_eq!(CallbackData::decode(&long), None);
+    }
+
+    #[test]
+    fn history_buttons_name_their_target() {
+        let k = key();
+        assert_eq!(
+            CallbackData::History(UsageTarget::All).encode(),
+            "codex_auth_history:all"
+        );
+        let one = CallbackData::History(UsageTarget::Profile(k.clone()));
+        assert_eq!(one.key(), Some(&k));
+        assert_eq!(CallbackData::History(UsageTarget::All).key(), None);
+        // A history button is never a usage check, nor the other way round.
+        assert_ne!(
+            CallbackData::decode(&one.encode()),
+            Some(CallbackData::Usage(UsageTarget::Profile(k)))
+        );
     }
 }

@@ -46,6 +46,8 @@ pub enum Parsed {
     Help,
     /// `/codex_usage [SEL]`.
     Usage(Option<String>),
+    /// `/codex_usage history [SEL]`.
+    UsageHistory(Option<String>),
     /// `/codex_auth ...`.
     Auth(AuthCommand),
     /// `/codex_rotation [deep]`.
@@ -145,6 +147,9 @@ fn parse_words(text: &str) -> Parsed {
         // A selector may be a label with spaces (`alice@example.com (team, account …)`).
         "codex_usage" => match args.as_slice() {
             [] => Parsed::Usage(None),
+            // A profile named `history` is still checked by its id (`openai:history`).
+            ["history"] => Parsed::UsageHistory(None),
+            ["history", sel @ ..] => Parsed::UsageHistory(Some(sel.join(" "))),
             sel => Parsed::Usage(Some(sel.join(" "))),
         },
         "codex_auth" => parse_auth(&args),
@@ -230,6 +235,17 @@ mod tests {
             Parsed::BadArguments { .. }
         ));
         assert!(matches!(parse("/codex_usage@bot all"), Parsed::Usage(Some(s)) if s == "all"));
+        assert!(matches!(
+            parse("/codex_usage history"),
+            Parsed::UsageHistory(None)
+        ));
+        assert!(matches!(
+            parse("/codex_usage@bot history a (plus)"),
+            Parsed::UsageHistory(Some(s)) if s == "a (plus)"
+        ));
+        assert!(
+            matches!(parse("/codex_usage openai:history"), Parsed::Usage(Some(s)) if s == "openai:history")
+        );
         assert!(matches!(
             parse("/codex_auth"),
             Parsed::Auth(AuthCommand::Menu)

@@ -209,6 +209,7 @@ impl Conversation {
             Parsed::Help => Act::Help,
             Parsed::Usage(None) => Act::UsageMenu,
             Parsed::Usage(Some(sel)) => Act::UsageSelector(sel),
+            Parsed::UsageHistory(sel) => Act::HistorySelector(sel.unwrap_or_else(|| "all".into())),
             Parsed::Rotation { deep } => Act::Rotation { deep },
             Parsed::Auth(a) => match a {
                 AuthCommand::Menu => Act::AuthMenu,
@@ -298,6 +299,11 @@ impl Conversation {
                 act = Act::Usage(ids);
             }
         }
+        if let Act::HistorySelector(sel) = &act {
+            if let Ok(ids) = self.backend.resolve(sel).await {
+                act = Act::History(ids);
+            }
+        }
         if let Err(refusal) = self
             .permissions
             .check(ctx.origin.user, ctx.origin.kind, act.need())
@@ -343,6 +349,9 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
+            CallbackData::History(UsageTarget::Default) => Act::HistorySelector("default".into()),
+            CallbackData::History(UsageTarget::All) => Act::HistorySelector("all".into()),
+            CallbackData::History(UsageTarget::Profile(_)) => Act::History(vec![id()?]),
         })
     }
 

@@ -54,6 +54,28 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
         .collect()
 }
 
+/// `text` cut to at most `max` UTF-16 units on a character boundary, ending in `…` when cut
+/// (for captions, which cannot continue in a second message).
+pub fn truncate(text: &str, max: usize) -> String {
+    if units(text) <= max {
+        return text.to_owned();
+    }
+    let budget = max.saturating_sub(1);
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        if used + c.len_utf16() > budget {
+            break;
+        }
+        used += c.len_utf16();
+        out.push(c);
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// Send a new message; `None` when the transport failed (logged).
 pub async fn send(
     t: &dyn Transport,
@@ -151,6 +173,18 @@ mod tests {
         assert!(parts.iter().all(|p| p.chars().count() <= 10), "{parts:?}");
         assert_eq!(parts.concat().replace('\n', ""), text.replace('\n', ""));
         assert_eq!(parts.first().map(String::as_str), Some("head"));
+    }
+
+    #[test]
+    fn truncates_on_char_boundaries_within_the_limit() {
+        assert_eq!(truncate("short", 1024), "short");
+        let long = "😀".repeat(600);
+        let cut = truncate(&long, 1024);
+        assert!(units(&cut) <= 1024, "{}", units(&cut));
+        assert!(cut.ends_with('…'));
+        assert!(cut.trim_end_matches('…').chars().all(|c| c == '😀'));
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 0), "");
     }
 
     #[test]

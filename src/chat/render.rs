@@ -65,6 +65,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "selector_ambiguous",
     "rotation",
     "rotation_deep",
+    "usage_history_progress",
+    "usage_history_empty",
+    "usage_history_caption",
+    "usage_history_text",
+    "usage_history_photo_failed",
 );
 
 fn env() -> &'static Environment<'static> {
@@ -147,7 +152,8 @@ mod tests {
             selector => "all", count => 2, given => "alice", suggestions => vec!["a", "b", "c"],
             candidates => vec![context! { id => "openai:a", label => "a (plus, account 1111…0001)" }],
             requested => "openai:work", account => "1111…0001", r => rotation_sample(),
-            rotations => 1
+            rotations => 1, days => 7, series => 2, pool => "pool (1 usable profile) · m",
+            text => "a 5h ▁▂ 42% left"
         }
     }
 

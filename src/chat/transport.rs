@@ -84,6 +84,21 @@ pub type Keyboard = Vec<Vec<Button>>;
 #[error("{0}")]
 pub struct TransportError(pub String);
 
+impl TransportError {
+    /// What [`Transport::send_photo`] says where an adapter has no photos.
+    pub const PHOTOS_UNSUPPORTED: &'static str = "this chat transport cannot send photos";
+
+    /// The "photos not supported" error (the core then sends text instead).
+    pub fn photos_unsupported() -> TransportError {
+        TransportError(TransportError::PHOTOS_UNSUPPORTED.to_owned())
+    }
+
+    /// Whether this is the "photos not supported" error.
+    pub fn is_photos_unsupported(&self) -> bool {
+        self.0 == TransportError::PHOTOS_UNSUPPORTED
+    }
+}
+
 /// A boxed future, so [`Transport`] can be used as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -116,4 +131,20 @@ pub trait Transport: Send + Sync {
         callback_id: &'a str,
         notice: Option<&'a str>,
     ) -> BoxFuture<'a, Result<(), TransportError>>;
+    /// Whether [`Transport::send_photo`] works here; when false the core sends text instead.
+    fn photos(&self) -> bool {
+        false
+    }
+    /// Send a PNG image with a caption (plain text, cut to the transport's own limit) and
+    /// optional buttons. Without photos: [`TransportError::photos_unsupported`].
+    fn send_photo<'a>(
+        &'a self,
+        chat: ChatId,
+        png: &'a [u8],
+        caption: &'a str,
+        keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<MessageRef, TransportError>> {
+        let _ = (chat, png, caption, keyboard);
+        Box::pin(async { Err(TransportError::photos_unsupported()) })
+    }
 }

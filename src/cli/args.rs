@@ -135,6 +135,33 @@ pub enum OrderCmd {
     Set(OrderSetArgs),
     /// Remove the stored order of the Codex provider.
     Clear(MutationArgs),
+    /// Check every profile's usage, then put the right one first (only when the first must
+    /// change), through the same safe path as `order set`.
+    Auto(OrderAutoArgs),
+}
+
+/// `order auto`.
+#[derive(Debug, Args)]
+pub struct OrderAutoArgs {
+    /// How to pick the first profile [default: $CODEX_PROFILER_AUTO_ORDER].
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Per-profile timeout of the usage check in seconds (as `usage --timeout-sec`).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout_sec: u64,
+    /// Mutation options.
+    #[command(flatten)]
+    pub m: MutationArgs,
+}
+
+/// `order auto --strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// The usable profile with the most quota left in its tighter window first.
+    MostLeft,
+    /// Keep the first until it is limited or crosses the last CODEX_PROFILER_ALERT_AT
+    /// threshold, then the one with the most left.
+    DrainFirst,
 }
 
 /// Options shared by every mutation.
@@ -207,7 +234,7 @@ pub struct UsageHistoryArgs {
     #[arg(long, default_value = "all", value_name = "SEL")]
     pub profile: String,
     /// Days back to show (at most the retention, $CODEX_PROFILER_HISTORY_DAYS).
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = crate::engine::chart::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
     pub days: u32,
     /// Write a PNG chart to FILE instead of printing sparklines.
     #[arg(long, value_name = "FILE")]

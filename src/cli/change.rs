@@ -131,7 +131,7 @@ pub(super) fn render(g: &GlobalArgs, r: &ChangeReport, confirm_needed: bool) -> 
 }
 
 /// The stderr sentence of a change that was written but did not read back as intended.
-fn unverified_sentence(r: &ChangeReport) -> String {
+pub(super) fn unverified_sentence(r: &ChangeReport) -> String {
     let written = if r.written.is_empty() {
         "nothing was written".to_owned()
     } else {
@@ -149,7 +149,7 @@ fn unverified_sentence(r: &ChangeReport) -> String {
     )
 }
 
-fn text(r: &ChangeReport, confirm_needed: bool) -> String {
+pub(super) fn text(r: &ChangeReport, confirm_needed: bool) -> String {
     let mut out = String::new();
     let head = if r.nothing_to_change {
         "nothing to do"

@@ -9,6 +9,7 @@ mod chat;
 mod completions;
 mod dotenv;
 mod order;
+mod order_auto;
 pub mod output;
 mod paste;
 mod profiles;

@@ -1,7 +1,7 @@
 //! `order get|set|clear`: `get` here: the **stored** order exactly as
 //! `openclaw models auth order get` reports it (and the layer holding it), and separately the
 //! **effective** order the gateway tries now, with why each profile is moved or skipped;
-//! `set` and `clear` are mutations and live in `change.rs`.
+//! `set` and `clear` are mutations and live in `change.rs`, `auto` in `order_auto.rs`.
 
 use serde_json::json;
 
@@ -16,6 +16,7 @@ pub fn run(g: &GlobalArgs, c: OrderCmd) -> CmdResult {
         OrderCmd::Get { provider } => get(g, provider),
         OrderCmd::Set(a) => super::change::order_set(g, a),
         OrderCmd::Clear(a) => super::change::order_clear(g, a),
+        OrderCmd::Auto(a) => super::order_auto::run(g, a),
     }
 }
 

@@ -11,17 +11,10 @@ use serde_json::json;
 use super::args::{GlobalArgs, UsageHistoryArgs};
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::open_store;
-use crate::engine::chart::{self, ChartOptions, Series, SparkOptions};
-use crate::engine::forecast::ProfileHistory;
-use crate::engine::history::{self, Retention, SqliteHistory, history_path};
-use crate::engine::label::{LabelParts, display_labels};
+use crate::engine::chart::{self, Series, Span};
+use crate::engine::history::{self, Retention};
 use crate::engine::selector::Selector;
 
-const DAY_MS: i64 = 86_400_000;
-/// Sparkline cells.
-const SPARK_WIDTH: usize = 28;
-/// PNG width.
-const PNG_WIDTH: u32 = 1200;
 /// What to say when there is nothing to show.
 const NO_HISTORY: &str =
     "No usage history yet for these profiles: each `codex-profiler usage` check records one.";
@@ -42,28 +35,17 @@ pub fn run(g: &GlobalArgs, a: UsageHistoryArgs) -> CmdResult {
     let store = open_store(g)?;
     let snap = store.load()?;
     let ids = selector.resolve_in(&snap, store.codex_provider().as_str())?;
-    let parts: Vec<LabelParts<'_>> = snap.codex.iter().map(LabelParts::of).collect();
-    let labels = display_labels(&parts);
-    let targets: Vec<(String, String)> = ids
-        .iter()
-        .map(|id| {
-            let label = parts
-                .iter()
-                .zip(&labels)
-                .find(|(p, _)| p.id == id.as_str())
-                .map_or_else(|| id.as_str().to_owned(), |(_, l)| l.clone());
-            (id.as_str().to_owned(), label)
-        })
-        .collect();
+    let targets = history::targets(&snap, &ids);
 
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let since_ms = now_ms.saturating_sub(i64::from(a.days).saturating_mul(DAY_MS));
-    let histories = read(store.state_dir(), &targets, since_ms)?;
-    let series = chart::series::build(&histories, since_ms, now_ms);
-    let has_data = series.iter().any(|s| s.latest_remaining().is_some());
+    let span = Span::last_days(a.days, chrono::Utc::now().timestamp_millis());
+    let err = |e: history::HistoryError| CliError::runtime("history", e.to_string());
+    let histories = history::read_span(store.state_dir(), &targets, span.since_ms).map_err(err)?;
+    let chart = chart::report(&histories, span, a.png.is_some())
+        .map_err(|e| CliError::runtime("chart", e.to_string()))?;
+    let has_data = chart.has_data();
 
     if let Some(file) = &a.png {
-        if !has_data {
+        let Some(bytes) = chart.png.as_deref() else {
             return Err(CliError::runtime(
                 "no_history",
                 format!(
@@ -72,74 +54,38 @@ pub fn run(g: &GlobalArgs, a: UsageHistoryArgs) -> CmdResult {
                     a.days
                 ),
             ));
-        }
-        let opts = ChartOptions {
-            width: PNG_WIDTH,
-            height: ChartOptions::height_for(series.len()),
-            since_ms,
-            now_ms,
-            title: format!("Remaining quota, last {} days (UTC)", a.days),
         };
-        let bytes =
-            chart::png(&series, &opts).map_err(|e| CliError::runtime("chart", e.to_string()))?;
-        write_file(file, &bytes)?;
-        let profiles = histories.iter().filter(|h| !h.rows.is_empty()).count();
+        write_file(file, bytes)?;
+        let profiles = chart.profiles.len();
         return Ok(if g.json {
-            Report::Json(document(&series, a.days, since_ms, now_ms, Some(file)))
+            Report::Json(document(&chart.series, span, Some(file)))
         } else {
             Report::Text(format!(
                 "Chart of {} series ({profiles} profiles, {} days) written to {}",
-                series.len(),
+                chart.series.len(),
                 a.days,
                 file.display()
             ))
         });
     }
     if g.json {
-        return Ok(Report::Json(document(
-            &series, a.days, since_ms, now_ms, None,
-        )));
+        return Ok(Report::Json(document(&chart.series, span, None)));
     }
     if !has_data {
         return Ok(Report::Text(NO_HISTORY.to_owned()));
     }
-    let opts = SparkOptions {
-        width: SPARK_WIDTH,
-        since_ms,
-        now_ms,
-    };
-    let mut text = chart::sparklines(&series, &opts).join("\n");
+    let mut text = chart.sparklines.join("\n");
     text.push_str(&format!("\n(last {} days, oldest left)", a.days));
     Ok(Report::Text(text))
 }
 
-/// The selected profiles' rows of the span. No history file: no rows (the file is not made).
-fn read(
-    state_dir: &Path,
-    targets: &[(String, String)],
-    since_ms: i64,
-) -> Result<Vec<ProfileHistory>, CliError> {
-    if !history_path(state_dir).exists() {
-        return Ok(Vec::new());
-    }
-    let err = |e: history::HistoryError| CliError::runtime("history", e.to_string());
-    let store = SqliteHistory::open_in(state_dir).map_err(err)?;
-    history::histories(&store, targets, since_ms).map_err(err)
-}
-
-fn document(
-    series: &[Series],
-    days: u32,
-    since_ms: i64,
-    now_ms: i64,
-    png: Option<&Path>,
-) -> serde_json::Value {
+fn document(series: &[Series], span: Span, png: Option<&Path>) -> serde_json::Value {
     let iso = |ms| crate::engine::health::iso_ms(ms);
     json!({
         "ok": true,
-        "days": days,
-        "since": iso(since_ms),
-        "until": iso(now_ms),
+        "days": span.days,
+        "since": iso(span.since_ms),
+        "until": iso(span.now_ms),
         "png": png.map(|p| p.display().to_string()),
         "series": series,
     })

@@ -1,6 +1,7 @@
 //! The profile engine: OpenClaw auth stores, Codex profiles, OAuth login, usage checks and
 //! safe changes. Nothing in here knows about Telegram, terminals or command-line parsing.
 
+pub mod auto_order;
 pub mod change;
 pub mod chart;
 pub mod endpoint;

@@ -8,6 +8,7 @@ mod chat;
 mod completions;
 mod dotenv;
 mod interop;
+mod interop_auto_order;
 mod interop_order;
 mod interop_unblock;
 mod oauth;

@@ -69,7 +69,11 @@ pub fn is_server_error(err: &RequestError) -> bool {
         "server error",
     ];
     match err {
-        RequestError::InvalidJson { .. } => true,
+        // A JSON reply teloxide could not use (`result: null`) is the server's answer, not a
+        // server failure: only a body that is no JSON at all counts.
+        RequestError::InvalidJson { raw, .. } => {
+            serde_json::from_str::<serde_json::Value>(raw).is_err()
+        }
         RequestError::Api(ApiError::Unknown(text)) => {
             let t = text.to_ascii_lowercase();
             FIVE_XX.iter().any(|p| t.contains(p))
@@ -171,6 +175,12 @@ mod tests {
             raw: "<html>502 Bad Gateway</html>".into(),
         };
         assert!(matches!(decide(&proxy, 1), Decision::RetryAfter(_)));
+        let null = serde_json::from_str::<u32>("null").unwrap_err();
+        let null = RequestError::InvalidJson {
+            source: std::sync::Arc::new(null),
+            raw: r#"{"ok":true,"result":null}"#.into(),
+        };
+        assert_eq!(decide(&null, 1), Decision::Fail);
         // A request the server refused is not retried.
         let bad = RequestError::Api(ApiError::Unknown("Bad Request: chat not found".into()));
         assert_eq!(decide(&bad, 1), Decision::Fail);

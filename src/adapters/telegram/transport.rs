@@ -6,16 +6,23 @@ use std::sync::Arc;
 
 use redact::Secret;
 use teloxide::Bot;
-use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+};
 use teloxide::prelude::Requester;
 use teloxide::requests::Request;
-use teloxide::types::{CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::types::{
+    CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId,
+};
 
 use super::retry;
+use crate::chat::delivery::truncate;
 use crate::chat::transport::{BoxFuture, ChatId, Keyboard, MessageRef, Transport, TransportError};
 
 /// Telegram's limit on one message's text, in characters.
 pub const MAX_MESSAGE_LEN: usize = 4096;
+/// Telegram's limit on a photo's caption, in characters.
+pub const MAX_CAPTION_LEN: usize = 1024;
 
 /// The Telegram side of the chat seam.
 #[derive(Clone)]
@@ -66,6 +73,20 @@ fn tg_chat(chat: ChatId) -> teloxide::types::ChatId {
     teloxide::types::ChatId(chat.0)
 }
 
+/// The message a send created (a new message cannot be "not modified", so `None` only comes
+/// from a server that answered nothing).
+fn created(
+    chat: ChatId,
+    method: &str,
+    sent: Option<teloxide::types::Message>,
+) -> Result<MessageRef, TransportError> {
+    let message = sent.ok_or_else(|| TransportError(format!("{method} returned nothing")))?;
+    Ok(MessageRef {
+        chat,
+        message_id: i64::from(message.id.0),
+    })
+}
+
 /// Telegram message ids are i32 on the wire; one that does not fit cannot be ours.
 fn tg_message(id: i64) -> Result<MessageId, TransportError> {
     i32::try_from(id)
@@ -104,12 +125,7 @@ impl Transport for TelegramTransport {
                 },
             )
             .await?;
-            let message =
-                sent.ok_or_else(|| TransportError("sendMessage returned nothing".into()))?;
-            Ok(MessageRef {
-                chat,
-                message_id: i64::from(message.id.0),
-            })
+            created(chat, "sendMessage", sent)
         })
     }
 
@@ -176,6 +192,42 @@ impl Transport for TelegramTransport {
                 },
             )
             .await
+        })
+    }
+
+    fn photos(&self) -> bool {
+        true
+    }
+
+    fn send_photo<'a>(
+        &'a self,
+        chat: ChatId,
+        png: &'a [u8],
+        caption: &'a str,
+        keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<MessageRef, TransportError>> {
+        let markup = self.markup(keyboard);
+        // A multipart upload from memory; the bytes are shared by every retry, not copied.
+        let file = InputFile::memory(png.to_vec()).file_name("codex-usage-history.png");
+        let caption = truncate(caption, MAX_CAPTION_LEN);
+        Box::pin(async move {
+            let sent = retry::call(
+                "sendPhoto",
+                &self.token,
+                || None,
+                || {
+                    let mut req = self
+                        .bot
+                        .send_photo(tg_chat(chat), file.clone())
+                        .caption(caption.clone());
+                    if let Some(m) = &markup {
+                        req = req.reply_markup(m.clone());
+                    }
+                    async move { req.send().await.map(Some) }
+                },
+            )
+            .await?;
+            created(chat, "sendPhoto", sent)
         })
     }
 }

@@ -11,8 +11,8 @@ use tokio::sync::oneshot;
 
 use crate::chat::backend::unresolved::unresolved;
 use crate::chat::backend::{
-    Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, LoginDone, LoginStarted,
-    ProfileView, UsageReport,
+    Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, HistoryChart, LoginDone,
+    LoginStarted, ProfileView, UsageReport,
 };
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
@@ -433,6 +433,22 @@ impl Backend for EngineBackend {
                     store.agent(),
                     &pins,
                 ))
+            })
+            .await
+        })
+    }
+
+    fn usage_history(
+        &self,
+        ids: Vec<ProfileId>,
+        png: bool,
+    ) -> BoxFuture<'_, BackendResult<HistoryChart>> {
+        Box::pin(async move {
+            let loaded = self.snapshot().await?;
+            let (state_dir, retention) = (self.store.state_dir.clone(), self.retention);
+            // SQLite and the PNG encoder block: off the async threads.
+            blocking(move || {
+                super::history::chart(&loaded.1, &state_dir, retention, &ids, png, now_ms())
             })
             .await
         })

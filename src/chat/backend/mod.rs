@@ -11,10 +11,12 @@ use crate::engine::rotation::Rotation;
 use crate::engine::{Failure, FailureKind};
 
 mod engine;
+mod history;
 mod unresolved;
 
 use crate::secret::Secret;
 pub use engine::EngineBackend;
+pub use history::HistoryChart;
 
 /// An engine failure on its way into a chat message: one sentence, already scrubbed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -204,6 +206,21 @@ pub trait Backend: Send + Sync {
     fn delete(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>>;
     /// Rotation guidance from the gateway's state (read-only).
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>>;
+    /// The usage history of these profiles as a chart over the CLI's default days (at most
+    /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.
+    fn usage_history(
+        &self,
+        ids: Vec<ProfileId>,
+        png: bool,
+    ) -> BoxFuture<'_, BackendResult<HistoryChart>> {
+        let _ = (ids, png);
+        Box::pin(async {
+            Err(BackendError::runtime(
+                "unsupported",
+                "the usage history is not available here",
+            ))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub(crate) async fn show_menu(conv: &Conversation, ctx: &Ctx, text: &str, rows: 
 
 /// Reply words that stand for actions, never for a profile.
 const RESERVED: &[&str] = &[
-    "default", "all", "new", "login", "device", "retire", "delete", "confirm", "cancel",
+    "default", "all", "new", "login", "device", "retire", "delete", "confirm", "cancel", "history",
 ];
 
 /// The word that picks `p` in the text fallback: its label when unambiguous, else its id.
@@ -128,6 +128,11 @@ pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx) {
             data,
         )]);
     }
+    rows.push(vec![Choice::new(
+        label("history"),
+        "history",
+        CallbackData::History(UsageTarget::All),
+    )]);
     show_menu(conv, ctx, &render::text("usage_selector"), rows).await;
 }
 

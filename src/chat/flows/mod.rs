@@ -3,6 +3,7 @@
 //! `menus`, logins and changes in `auth`. Every flow answers through [`crate::chat::delivery`].
 
 mod auth;
+mod history;
 mod menus;
 mod rotation;
 
@@ -72,6 +73,10 @@ pub(crate) enum Act {
         /// The long form.
         deep: bool,
     },
+    /// `/codex_usage history [SEL]`: resolve, then chart.
+    HistorySelector(String),
+    /// Chart these profiles' usage history.
+    History(Vec<ProfileId>),
 }
 
 impl Act {
@@ -93,6 +98,7 @@ impl Act {
             Act::Delete(_) => "delete",
             Act::Cancel => "cancel",
             Act::Rotation { .. } => "rotation",
+            Act::HistorySelector(_) | Act::History(_) => "usage_history",
         }
     }
 
@@ -108,6 +114,10 @@ impl Act {
             Act::Finish { name, .. } => format!("finish:{}", name.as_deref().unwrap_or("")),
             Act::Retire(id) => format!("retire:{id}"),
             Act::Delete(id) => format!("delete:{id}"),
+            Act::History(ids) => {
+                let ids: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+                format!("history:{}", ids.join(","))
+            }
             _ => return None,
         })
     }
@@ -176,6 +186,11 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             show(&ctx, &render::text("cancelled")).await;
         }
         Act::Rotation { deep } => rotation::show_rotation(&conv, &ctx, deep).await,
+        Act::HistorySelector(sel) => match conv.backend.resolve(&sel).await {
+            Ok(ids) => history::history(&conv, &ctx, ids, guard).await,
+            Err(e) => ctx.say(&failed("Usage history", &e)).await,
+        },
+        Act::History(ids) => history::history(&conv, &ctx, ids, guard).await,
     }
 }
 

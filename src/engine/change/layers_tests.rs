@@ -27,6 +27,7 @@ fn pin(profile: &str) -> SessionOverride {
         profile: profile.into(),
         source: Some("user".into()),
         origin: SessionOrigin::AgentDb,
+        compaction_count: None,
     }
 }
 

@@ -32,6 +32,29 @@ pub struct SessionOverride {
     pub source: Option<String>,
     /// Where it was read.
     pub origin: SessionOrigin,
+    /// `authProfileOverrideCompactionCount`: OpenClaw writes it with every automatic pin, so
+    /// it tells an automatic pin from a user's where the source is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compaction_count: Option<i64>,
+}
+
+impl SessionOverride {
+    /// The pin's source as OpenClaw 2026.9.6 resolves it
+    /// (`resolveSessionAuthProfileOverrideSource`): the stored source, else `auto` when a
+    /// compaction count is stored, else `user`.
+    pub fn resolved_source(&self) -> &str {
+        match self.source.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => s,
+            _ if self.compaction_count.is_some() => "auto",
+            _ => "user",
+        }
+    }
+
+    /// A pin the user made (`user`, or `user-link`, which OpenClaw treats at user strength):
+    /// the gateway keeps it whatever the order says.
+    pub fn is_user_pin(&self) -> bool {
+        matches!(self.resolved_source(), "user" | "user-link")
+    }
 }
 
 /// The agent database path.
@@ -64,6 +87,10 @@ fn from_entry(key: &str, entry: &Value, origin: SessionOrigin) -> Option<Session
             .and_then(Value::as_str)
             .map(str::to_owned),
         origin,
+        compaction_count: entry
+            .get("authProfileOverrideCompactionCount")
+            .and_then(Value::as_f64)
+            .map(|n| n as i64),
     })
 }
 

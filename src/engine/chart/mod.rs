@@ -12,15 +12,21 @@
 //!   the label and window, the time axis in UTC and y = remaining percent 0..100.
 //! - [`sparklines`] gives one line per series, e.g. `alice@example.com 5h ▇▇▆▅▃▂▁ █▇ 42% left`.
 //!
-//! Files: `series.rs` (rows to series), `draw.rs` (the PNG), `spark.rs` (text).
+//! - [`report`] is one request (series, PNG, sparklines, pool forecast line), shared by the
+//!   CLI and the chat.
+//!
+//! Files: `series.rs` (rows to series), `draw.rs` (the PNG), `spark.rs` (text), `report.rs`
+//! (one request).
 
 mod draw;
+mod report;
 pub mod series;
 mod spark;
 
 use serde::Serialize;
 
 pub use draw::{ChartOptions, colour, png};
+pub use report::{ChartReport, DEFAULT_DAYS, PNG_WIDTH, SPARK_WIDTH, Span, report};
 pub use spark::{SparkOptions, sparklines};
 
 /// One check of one window.

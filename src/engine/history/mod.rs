@@ -13,16 +13,19 @@
 //! - Rows carry no token, code or URL: ids, plan, percentages, times, error classes.
 //!
 //! Files: `row.rs` (the row and its adapter), `sqlite.rs` (schema, migrations, the store),
-//! `retention.rs` (the variable), `hook.rs` (after a check).
+//! `retention.rs` (the variable), `hook.rs` (after a check), `span.rs` (a span of days for
+//! charts).
 
 mod hook;
 mod retention;
 mod row;
+mod span;
 mod sqlite;
 
 pub use hook::{AfterCheck, after_check, histories, lookback_since, record_and_forecast};
 pub use retention::{DEFAULT_DAYS, HISTORY_DAYS_VAR, Retention, RetentionError};
 pub use row::{Row, WindowSample, window_seconds_for_label};
+pub use span::{DAY_MS, read_span, span_start, targets};
 pub use sqlite::{SCHEMA_VERSION, SqliteHistory, history_path};
 
 /// Why the history could not be read or written. The text names the file and the cause, never

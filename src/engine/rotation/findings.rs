@@ -208,7 +208,7 @@ fn config(c: &Ctx<'_>, out: &mut Vec<RotationFinding>) {
 
 fn pins(c: &Ctx<'_>, out: &mut Vec<RotationFinding>) {
     for pin in c.pins {
-        let source = pin.source.as_deref().unwrap_or("auto");
+        let source = pin.resolved_source();
         let tried = c.eff.ids.iter().any(|i| i == &pin.profile);
         let blocked = tried && !c.usable.iter().any(|i| i == &pin.profile);
         let facts = [

@@ -98,6 +98,7 @@ fn config_order_pins_home_scope_and_nothing_usable() {
         profile: "openai:gone".into(),
         source: Some("user".into()),
         origin: SessionOrigin::AgentDb,
+        compaction_count: None,
     };
     let r = analyse(&snap(3, json!({}), cfg), "openai", "main", &[pin]);
     let c = codes(&r);
@@ -119,4 +120,27 @@ fn words() {
     assert_eq!(duration(40_000), "40 s");
     assert_eq!(duration(3 * 60_000), "3 min");
     assert_eq!(duration(26 * 3_600_000), "1 d 2 h");
+}
+
+/// OpenClaw resolves a pin without `authProfileOverrideSource` as `auto` only when it carries
+/// a compaction count (automatic pins always do), else as the user's.
+#[test]
+fn a_pin_without_a_source_is_the_users_unless_it_has_a_compaction_count() {
+    let pin = |key: &str, compaction: Option<i64>| SessionOverride {
+        session_key: key.into(),
+        profile: "openai:p1".into(),
+        source: None,
+        origin: SessionOrigin::AgentDb,
+        compaction_count: compaction,
+    };
+    let pins = [pin("k-user", None), pin("k-auto", Some(3))];
+    let r = analyse(&snap(2, json!({}), json!({})), "openai", "main", &pins);
+    let source_of = |key: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.facts.get("session").map(String::as_str) == Some(key))
+            .and_then(|f| f.facts.get("source").cloned())
+    };
+    assert_eq!(source_of("k-user").as_deref(), Some("user"));
+    assert_eq!(source_of("k-auto").as_deref(), Some("auto"));
 }

@@ -114,6 +114,29 @@ pub struct ProfileResult {
 }
 
 impl ProfileResult {
+    /// The result of `profile` before any request: its stored identity and local health,
+    /// nothing answered, no attempt made.
+    pub fn unanswered(profile: &CodexProfile, local: LocalHealth) -> ProfileResult {
+        ProfileResult {
+            profile: profile.id.to_string(),
+            provider: profile.provider.as_str(),
+            email: profile.email.clone(),
+            account_id: profile.account_id.clone(),
+            plan: profile.plan.clone(),
+            local,
+            remote_usage_ok: false,
+            remote_usage: None,
+            remote_error: None,
+            remote_status: None,
+            remote_hint: None,
+            retry_after_seconds: None,
+            retry_at: None,
+            elapsed_ms: 0,
+            attempts: 0,
+            attempt_ms: Vec::new(),
+        }
+    }
+
     /// What its label is made of (see [`crate::engine::label`]).
     pub fn label_parts(&self) -> crate::engine::label::LabelParts<'_> {
         crate::engine::label::LabelParts {
@@ -275,24 +298,7 @@ impl UsageChecker {
     pub async fn check_one(&self, p: ProfileToCheck) -> ProfileResult {
         let started = Instant::now();
         let ProfileToCheck { profile, local } = p;
-        let mut result = ProfileResult {
-            profile: profile.id.to_string(),
-            provider: profile.provider.as_str(),
-            email: profile.email.clone(),
-            account_id: profile.account_id.clone(),
-            plan: profile.plan.clone(),
-            remote_usage_ok: false,
-            remote_usage: None,
-            remote_error: None,
-            remote_status: None,
-            remote_hint: None,
-            retry_after_seconds: None,
-            retry_at: None,
-            elapsed_ms: 0,
-            attempts: 0,
-            attempt_ms: Vec::new(),
-            local,
-        };
+        let mut result = ProfileResult::unanswered(&profile, local);
         let outcome = match (classify::preflight(result.local.status), &profile.access) {
             (Some(skip), _) => Err(skip),
             (None, None) => Err(RemoteError::MissingAccessToken),

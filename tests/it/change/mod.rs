@@ -5,6 +5,7 @@
 mod exits;
 mod gateway;
 mod mutations;
+mod order_auto;
 mod order_set;
 mod plans;
 mod queue;

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use codex_profiler::chat::backend::{
-    Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, LoginDone, LoginStarted,
-    ProfileView, UsageReport,
+    Backend, BackendError, BackendResult, ChangeDone, DeviceLogin, HistoryChart, LoginDone,
+    LoginStarted, ProfileView, UsageReport,
 };
 use codex_profiler::chat::transport::{BoxFuture, UserId};
 use codex_profiler::engine::FailureKind;
@@ -42,7 +42,14 @@ pub struct Fake {
     pub device_done: Mutex<Option<oneshot::Sender<BackendResult<LoginDone>>>>,
     /// Simulate a bug: reading the profiles panics.
     pub panic_on_profiles: std::sync::atomic::AtomicBool,
+    /// What `usage_history` answers (`None`: a chart of every asked profile).
+    pub history: Mutex<Option<BackendResult<HistoryChart>>>,
+    /// Each `usage_history` call: the ids and whether a PNG was asked for.
+    pub history_calls: Mutex<Vec<(Vec<String>, bool)>>,
 }
+
+/// The bytes the fake hands out as its chart (a PNG signature; the core never decodes it).
+pub const FAKE_PNG: &[u8] = b"\x89PNG\r\n\x1a\nfake chart";
 
 pub fn view(id: &str) -> ProfileView {
     let id = ProfileId::parse(id).unwrap();
@@ -232,5 +239,43 @@ impl Backend for Fake {
     fn rotation(&self) -> BoxFuture<'_, BackendResult<Rotation>> {
         // The chat tests of rotation run over the real engine (`engine.rs`).
         Box::pin(async { Err(err("rotation is not scripted in this fake")) })
+    }
+
+    fn usage_history(
+        &self,
+        ids: Vec<ProfileId>,
+        png: bool,
+    ) -> BoxFuture<'_, BackendResult<HistoryChart>> {
+        let names: Vec<String> = ids.iter().map(|i| i.name().to_owned()).collect();
+        self.history_calls
+            .lock()
+            .unwrap()
+            .push((ids.iter().map(|i| i.as_str().to_owned()).collect(), png));
+        let scripted = self.history.lock().unwrap().clone();
+        let result = scripted.unwrap_or_else(|| {
+            Ok(HistoryChart {
+                days: 7,
+                has_data: true,
+                series: names.len() * 2,
+                png: None,
+                sparklines: names
+                    .iter()
+                    .flat_map(|n| {
+                        [
+                            format!("{n} 5h   ▇▆▅▃ █▇ 58% left"),
+                            format!("{n} week ██▇▇▇ 88% left"),
+                        ]
+                    })
+                    .collect(),
+                pool: Some("pool (2 usable profiles) · all usable quota runs out in ~3h".into()),
+                profiles: names,
+            })
+        });
+        // Like the engine: a PNG only when asked for and there is data.
+        let result = result.map(|mut c| {
+            c.png = (png && c.has_data).then(|| FAKE_PNG.to_vec());
+            c
+        });
+        Box::pin(async move { result })
     }
 }

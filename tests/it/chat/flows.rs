@@ -40,7 +40,8 @@ async fn usage_selector_tap_edits_progress_then_result_on_the_same_message() {
             "Default",
             "All profiles",
             "alice@example.com",
-            "bob@example.com"
+            "bob@example.com",
+            "History"
         ]
     );
     assert!(
@@ -394,7 +395,7 @@ async fn text_fallback_takes_a_bare_reply_from_the_same_user() {
     let (_, text, kb) = h.t.last_send();
     assert!(kb.is_none());
     assert!(
-        text.ends_with("Reply with: default | all | alice@example.com | bob@example.com"),
+        text.ends_with("Reply with: default | all | alice@example.com | bob@example.com | history"),
         "{text}"
     );
     // Someone else's reply is not the choice.

@@ -5,6 +5,7 @@ mod engine;
 mod engine_login;
 mod fake_backend;
 mod flows;
+mod history;
 mod recording;
 mod rotation;
 mod selectors;

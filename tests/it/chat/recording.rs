@@ -28,6 +28,12 @@ pub enum Call {
     Delete(MessageRef),
     /// `answer_callback`.
     Answer { id: String, notice: Option<String> },
+    /// `send_photo`.
+    Photo {
+        message: MessageRef,
+        png: Vec<u8>,
+        caption: String,
+    },
 }
 
 impl Call {
@@ -36,6 +42,7 @@ impl Call {
         match self {
             Call::Send { text, .. } | Call::Edit { text, .. } => Some(text),
             Call::Answer { notice, .. } => notice.as_deref(),
+            Call::Photo { caption, .. } => Some(caption),
             Call::Delete(_) => None,
         }
     }
@@ -45,6 +52,10 @@ impl Call {
 pub struct Recording {
     pub buttons: bool,
     pub max_len: usize,
+    /// Whether `send_photo` works (else the trait's default: "photos not supported").
+    pub photos: bool,
+    /// While `Some`, `send_photo` fails with it (after recording the call).
+    pub photo_error: Mutex<Option<TransportError>>,
     calls: Mutex<Vec<Call>>,
     next_id: AtomicI64,
 }
@@ -58,8 +69,18 @@ impl Recording {
         Recording {
             buttons,
             max_len,
+            photos: false,
+            photo_error: Mutex::new(None),
             calls: Mutex::new(Vec::new()),
             next_id: AtomicI64::new(1000),
+        }
+    }
+
+    /// A recording transport that takes photos.
+    pub fn with_photos(buttons: bool) -> Recording {
+        Recording {
+            photos: true,
+            ..Recording::new(buttons)
         }
     }
 
@@ -171,6 +192,35 @@ impl Transport for Recording {
                 keyboard: keyboard.cloned(),
             });
             Ok(())
+        })
+    }
+    fn photos(&self) -> bool {
+        self.photos
+    }
+    fn send_photo<'a>(
+        &'a self,
+        chat: ChatId,
+        png: &'a [u8],
+        caption: &'a str,
+        _keyboard: Option<&'a Keyboard>,
+    ) -> BoxFuture<'a, Result<MessageRef, TransportError>> {
+        Box::pin(async move {
+            if !self.photos {
+                return Err(TransportError::photos_unsupported());
+            }
+            let message = MessageRef {
+                chat,
+                message_id: self.next_id.fetch_add(1, Ordering::SeqCst),
+            };
+            self.push(Call::Photo {
+                message,
+                png: png.to_vec(),
+                caption: caption.to_owned(),
+            });
+            match self.photo_error.lock().unwrap().clone() {
+                Some(e) => Err(e),
+                None => Ok(message),
+            }
         })
     }
     fn delete(&self, message: MessageRef) -> BoxFuture<'_, Result<(), TransportError>> {

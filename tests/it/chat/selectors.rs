@@ -136,7 +136,7 @@ async fn every_label_on_the_chat_selector_selects_exactly_its_profile() {
         .iter()
         .flatten()
         .map(|b| b.label.clone())
-        .filter(|l| l != "Default" && l != "All profiles")
+        .filter(|l| l != "Default" && l != "All profiles" && l != "History")
         .collect();
     assert_eq!(
         labels,

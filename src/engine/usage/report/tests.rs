@@ -22,24 +22,14 @@ fn result(id: &str, email: Option<&str>) -> ProfileResult {
         plan: Some("plus".into()),
         fence: Fence::None,
     };
-    ProfileResult {
-        profile: id.into(),
-        provider: "openai",
-        email: email.map(str::to_owned),
-        account_id: Some("acc-1".into()),
-        plan: Some("plus".into()),
-        local: local_health(&profile, &UsageStats::default(), true, false, NOW_S * 1000),
-        remote_usage_ok: false,
-        remote_usage: None,
-        remote_error: None,
-        remote_status: None,
-        remote_hint: None,
-        retry_after_seconds: None,
-        retry_at: None,
-        elapsed_ms: 12,
-        attempts: 1,
-        attempt_ms: vec![12],
-    }
+    let mut r = ProfileResult::unanswered(
+        &profile,
+        local_health(&profile, &UsageStats::default(), true, false, NOW_S * 1000),
+    );
+    r.elapsed_ms = 12;
+    r.attempts = 1;
+    r.attempt_ms = vec![12];
+    r
 }
 
 fn ok_result() -> ProfileResult {

@@ -1,5 +1,6 @@
 //! A fake Telegram Bot API on loopback that speaks the real wire format: `POST
-//! /bot<token>/<method>` with JSON or form bodies, `{"ok":true,"result":...}` replies,
+//! /bot<token>/<method>` with JSON, form or multipart bodies (`sendPhoto` uploads, see
+//! `upload`), `{"ok":true,"result":...}` replies,
 //! `getUpdates` long polling from a queue the test pushes updates into (confirmed by
 //! `offset`, like the real server), message ids from `sendMessage`. Every request is recorded
 //! at wire level (method + body) so tests can check what the bot sent, including that no
@@ -13,6 +14,7 @@
 //! until [`Reserved::start`].
 
 mod recorded;
+mod upload;
 mod wire;
 
 use std::collections::{HashMap, VecDeque};
@@ -294,6 +296,17 @@ impl FakeBotApi {
             .into_iter()
             .filter(|r| {
                 (r.is("sendMessage") || r.is("editMessageText")) && r.body["chat_id"] == json!(chat)
+            })
+            .collect()
+    }
+
+    /// Every photo the bot sent to `chat` (accepted or not), in order.
+    pub fn photos_to(&self, chat: i64) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                r.is("sendPhoto")
+                    && r.body["chat_id"].to_string().trim_matches('"') == chat.to_string()
             })
             .collect()
     }

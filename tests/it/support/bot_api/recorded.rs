@@ -4,6 +4,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::upload::{self, Upload};
+
 /// One request as the bot sent it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -15,8 +17,10 @@ pub struct Recorded {
     pub raw: String,
     /// When it arrived.
     pub at: Instant,
-    /// For a successful `sendMessage`: the message id the fake gave the new message.
+    /// For a successful `sendMessage` or `sendPhoto`: the message id the fake gave it.
     pub sent_id: Option<i64>,
+    /// The file parts of a multipart body.
+    pub files: Vec<Upload>,
 }
 
 impl Recorded {
@@ -28,6 +32,16 @@ impl Recorded {
     /// The `text` field (empty when there is none).
     pub fn text(&self) -> &str {
         self.body["text"].as_str().unwrap_or_default()
+    }
+
+    /// The bytes of the photo a `sendPhoto` uploaded.
+    pub fn photo(&self) -> Option<&[u8]> {
+        upload::photo(&self.body, &self.files).map(|u| u.bytes.as_slice())
+    }
+
+    /// The `caption` field (empty when there is none).
+    pub fn caption(&self) -> &str {
+        self.body["caption"].as_str().unwrap_or_default()
     }
 
     /// (label, callback data) of the inline keyboard, row by row.

@@ -1,5 +1,6 @@
 //! The fake's HTTP side: routing `POST /bot<token>/<method>`, body parsing (JSON, form,
-//! multipart), injected failures, and the replies the real Bot API gives.
+//! multipart with files), injected failures, and the replies the real Bot API gives; a method
+//! it does not know is refused as Telegram refuses it (404 `Not Found: method not found`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::upload::{self, Upload, parse_multipart};
 use super::{BOT_ID, Injection, Inner, Recorded, TOKEN};
 
 pub(super) fn chat(id: i64) -> Value {
@@ -46,49 +48,29 @@ fn fail(status: StatusCode, description: &str, parameters: Option<Value>) -> Res
     (status, axum::Json(body)).into_response()
 }
 
-fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Value {
+fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> (Value, Vec<Upload>) {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if bytes.is_empty() {
-        return json!({});
+        return (json!({}), Vec::new());
     }
     if ct.starts_with("application/x-www-form-urlencoded") {
         let map: serde_json::Map<String, Value> = url::form_urlencoded::parse(bytes)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
-        return Value::Object(map);
+        return (Value::Object(map), Vec::new());
     }
-    if let Some(boundary) = ct.split("boundary=").nth(1) {
-        return parse_multipart(&String::from_utf8_lossy(bytes), boundary.trim_matches('"'));
+    if ct.starts_with("multipart/form-data") {
+        if let Some(boundary) = ct.split("boundary=").nth(1) {
+            return parse_multipart(bytes, boundary.trim_matches('"'));
+        }
     }
-    serde_json::from_slice(bytes).unwrap_or(Value::Null)
-}
-
-/// Text fields of a `multipart/form-data` body (teloxide sends `setWebhook` this way). A
-/// field holding JSON (`allowed_updates`) is parsed.
-fn parse_multipart(body: &str, boundary: &str) -> Value {
-    let mut map = serde_json::Map::new();
-    for part in body.split(&format!("--{boundary}")) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let Some(name) = head
-            .split("name=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-        else {
-            continue;
-        };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let parsed = match serde_json::from_str::<Value>(value) {
-            Ok(v @ (Value::Array(_) | Value::Object(_))) => v,
-            _ => Value::String(value.to_owned()),
-        };
-        map.insert(name.to_owned(), parsed);
-    }
-    Value::Object(map)
+    (
+        serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        Vec::new(),
+    )
 }
 
 fn num(v: &Value, key: &str) -> Option<i64> {
@@ -105,7 +87,7 @@ pub(super) async fn handle(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let body = parse_body(&headers, &bytes);
+    let (body, files) = parse_body(&headers, &bytes);
     if bot != format!("bot{TOKEN}") {
         // Recorded too, so a test sees that the bot asked and what it asked.
         inner.requests.lock().unwrap().push(Recorded {
@@ -114,6 +96,7 @@ pub(super) async fn handle(
             raw: String::from_utf8_lossy(&bytes).into_owned(),
             at: Instant::now(),
             sent_id: None,
+            files,
         });
         inner.new_request.notify_waiters();
         return fail(StatusCode::UNAUTHORIZED, "Unauthorized", None);
@@ -131,14 +114,19 @@ pub(super) async fn handle(
         _ => None,
     };
     let injected = injected.filter(|i| !matches!(i, Injection::Slow(_)));
-    let sent_id = (injected.is_none() && lower == "sendmessage")
-        .then(|| inner.next_message.fetch_add(1, Ordering::SeqCst));
+    let refused = (lower == "sendphoto")
+        .then(|| upload::refusal(&body, &files))
+        .flatten();
+    let creates = lower == "sendmessage" || (lower == "sendphoto" && refused.is_none());
+    let sent_id =
+        (injected.is_none() && creates).then(|| inner.next_message.fetch_add(1, Ordering::SeqCst));
     inner.requests.lock().unwrap().push(Recorded {
         method: method.clone(),
         body: body.clone(),
         raw: String::from_utf8_lossy(&bytes).into_owned(),
         at: Instant::now(),
         sent_id,
+        files: files.clone(),
     });
     inner.new_request.notify_waiters();
     if let Some(d) = slow {
@@ -233,7 +221,30 @@ pub(super) async fn handle(
                       "chat": chat(chat_id), "from": bot_obj(), "text": body["text"].clone()}),
             )
         }
-        _ => ok(json!(true)),
+        "sendphoto" => match refused {
+            Some(why) => fail(StatusCode::BAD_REQUEST, why, None),
+            None => {
+                let chat_id = num(&body, "chat_id").unwrap_or_default();
+                let id = sent_id.unwrap_or_default();
+                ok(upload::photo_message(
+                    id,
+                    chat(chat_id),
+                    bot_obj(),
+                    &body,
+                    &files,
+                ))
+            }
+        },
+        "getmycommands" => ok(json!([])),
+        "setmycommands"
+        | "deletemycommands"
+        | "deletemessage"
+        | "answercallbackquery"
+        | "setwebhook"
+        | "deletewebhook"
+        | "sendchataction"
+        | "editmessagereplymarkup" => ok(json!(true)),
+        _ => fail(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
 }
 
