@@ -39,6 +39,30 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// One line of text for anywhere (a chat, a JSON field a bot passes on, a terminal): every
+/// control character, newlines and tabs included, and every bidirectional control shown as an
+/// escape (`\n`, `\u{1b}`), so upstream words can neither colour, move nor split the line.
+/// Idempotent, and [`for_terminal`] leaves its output as it is.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    let hidden = |c: char| c == '\n' || c == '\t' || needs_escape(c);
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Control characters (C0 but newline and tab, DEL, C1) and the bidirectional controls.
 fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
@@ -83,6 +107,18 @@ mod tests {
             shown,
             "evil\\u{1b}]52;c;aGk=\\u{7}\\u{1b}[2J\\u{1b}[1A\\rx\\u{9b}31m\\u{202e}moc"
         );
+    }
+
+    #[test]
+    fn visible_escapes_every_control_and_is_idempotent() {
+        let shown = visible("plus\u{1b}[31m\n3 checked\t\u{7f}\u{202e}x");
+        assert_eq!(shown, "plus\\u{1b}[31m\\n3 checked\\t\\u{7f}\\u{202e}x");
+        assert_eq!(visible(&shown), shown);
+        assert_eq!(for_terminal(&shown), shown);
+        assert!(matches!(
+            visible("alice@example.com · plus"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

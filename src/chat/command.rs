@@ -113,8 +113,31 @@ pub fn holds_callback_url(text: &str) -> bool {
     finish || text.split_whitespace().any(is_callback_url)
 }
 
-/// Parse one message.
+/// Parse one message. A callback URL in it is never carried as plain text: it is a
+/// [`Secret`] (alone, or after `/codex_auth finish NAME`), or the message is refused as a
+/// whole, so no reply can quote it back into the chat it was just deleted from.
 pub fn parse(text: &str) -> Parsed {
+    let parsed = parse_words(text);
+    if carries_text(&parsed) && holds_callback_url(text) {
+        return bad(
+            "A login callback URL goes alone in a message, or after /codex_auth finish NAME.",
+            AUTH_USAGE,
+        );
+    }
+    parsed
+}
+
+/// Whether a parse holds words of the message outside a [`Secret`].
+fn carries_text(parsed: &Parsed) -> bool {
+    match parsed {
+        Parsed::Usage(Some(_)) | Parsed::Bare(_) | Parsed::Unknown(_) => true,
+        Parsed::Auth(AuthCommand::Finish { name, .. }) => is_callback_url(name),
+        Parsed::Auth(a) => !matches!(a, AuthCommand::Menu),
+        _ => false,
+    }
+}
+
+fn parse_words(text: &str) -> Parsed {
     let length = text.chars().count();
     if length > MAX_TEXT_CHARS {
         return Parsed::TooLong(length);
@@ -382,5 +405,38 @@ mod tests {
         assert!(holds_callback_url(&format!("see {URL} please")));
         assert!(!holds_callback_url("decode=1 and estate=2"));
         assert!(!is_callback_url("alice@example.com"));
+    }
+
+    /// A URL pasted after another command was carried as its selector or name, and the
+    /// reply quoted it (`No profile is called `http://…?code=…``) right after the message
+    /// holding it was deleted; chatter around a URL kept it in a plain `Bare`.
+    #[test]
+    fn a_url_outside_finish_is_refused_not_carried() {
+        for text in [
+            format!("/codex_usage {URL}"),
+            format!("/codex_auth {URL}"),
+            format!("/codex_auth login {URL}"),
+            format!("/codex_auth device {URL}"),
+            format!("/codex_auth retire {URL}"),
+            format!("/codex_auth delete {URL} confirm"),
+            format!("/codex_auth finish {URL} {URL}"),
+            format!("here it is {URL}"),
+            format!("{URL}\tthanks"),
+            "/?code=abc123secret&state=ff00ff".to_owned(),
+        ] {
+            assert!(holds_callback_url(&text), "{text}");
+            let parsed = parse(&text);
+            assert!(
+                matches!(parsed, Parsed::BadArguments { usage, .. } if usage == AUTH_USAGE),
+                "{text}: {parsed:?}"
+            );
+            assert!(!format!("{parsed:?}").contains("abc123secret"), "{text}");
+        }
+        // Alone, or after finish NAME: still a login to finish.
+        assert!(matches!(parse(URL), Parsed::CallbackUrl(_)));
+        assert!(matches!(
+            parse(&format!("/codex_auth finish work {URL}")),
+            Parsed::Auth(AuthCommand::Finish { .. })
+        ));
     }
 }

@@ -14,6 +14,7 @@ mod interop_unblock;
 mod oauth;
 mod plugin;
 mod present;
+mod props;
 mod rotation;
 mod selectors;
 mod store;

@@ -96,7 +96,9 @@ pub fn line_labelled(r: &ProfileResult, label: &str) -> String {
         }
         (None, None) => parts.push("⚠ not checked".to_owned()),
     }
-    parts.join(SEP)
+    // The label, the plan and limit names come from the store and the endpoint: no control
+    // character of theirs reaches a chat or the JSON a bot passes on.
+    crate::escape::visible(&parts.join(SEP)).into_owned()
 }
 
 /// `line` plus, for `--debug`, ` [2 attempts, 1234 ms]`.

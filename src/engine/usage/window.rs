@@ -105,7 +105,8 @@ pub fn window(
     let used = percent(v.get("used_percent"));
     let (reset_at, reset_after_seconds) =
         reset(v.get("reset_at"), v.get("reset_after_seconds"), now_s);
-    let length = number(v.get("limit_window_seconds")).filter(|s| *s > 0.0);
+    // Under a second is no window length (and would be reported as `0`).
+    let length = number(v.get("limit_window_seconds")).filter(|s| *s >= 1.0);
     Some(UsageWindow {
         label: length.map_or_else(|| UNKNOWN_LENGTH_LABEL.to_owned(), window_label),
         used_percent: used,

@@ -1,0 +1,84 @@
+//! Plain regression tests for what the properties found, one per defect, each failing on the
+//! code as it was found.
+
+use codex_profiler::engine::profile::ProfileId;
+use codex_profiler::engine::store::Change;
+use codex_profiler::engine::usage::parse::parse;
+use codex_profiler::engine::usage::report::render_text;
+use rusqlite::Connection;
+use serde_json::json;
+
+use crate::support::fixtures::{Fixture, oauth_profile};
+
+/// An unknown float field must survive a write digit for digit: serde_json's default float
+/// parser may be off by one unit in the last place, and a retire then wrote
+/// `918065.9863966376` back into `usageStats` where the gateway had stored
+/// `918065.9863966377`.
+#[test]
+fn a_write_keeps_unknown_floats_to_the_last_digit() {
+    let fx = Fixture::new();
+    let alice = oauth_profile(
+        "openai",
+        "a@example.com",
+        "acc-1",
+        "plus",
+        1_796_170_000_000,
+    );
+    let bob = oauth_profile(
+        "openai",
+        "b@example.com",
+        "acc-2",
+        "plus",
+        1_796_170_000_000,
+    );
+    let store = json!({"version": 1, "profiles": {"openai:a@example.com": alice, "openai:b@example.com": bob}});
+    let state = json!({"version": 1,
+        "order": {"openai": ["openai:a@example.com", "openai:b@example.com"]},
+        "usageStats": {"openai:a@example.com": {"x": [{"": 918_065.986_396_637_7}]}}});
+    fx.state_db(&store, Some(&state));
+    let s = crate::store::open_auto(&fx.state_dir());
+    let id = ProfileId::parse("openai:b@example.com").unwrap();
+    s.apply(&Change::Retire { id }).unwrap();
+    let conn = Connection::open(fx.state_db_path()).unwrap();
+    let cell: String = conn
+        .query_row(
+            "SELECT value_json FROM config_machine_state WHERE state_key = 'authProfiles.state'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(cell.contains("918065.9863966377"), "{cell}");
+}
+
+/// Words of a usage reply (the plan, limit names) went into the report lines raw: a plan of
+/// `plus\e[2J\n9 checked: 9 usable` cleared a terminal reading the JSON's
+/// `suggested_user_message` and forged a summary line in a chat.
+#[test]
+fn usage_words_cannot_colour_or_split_a_report_line() {
+    let body = json!({
+        "plan_type": "plus\u{1b}[2J\n9 checked: 9 usable\u{7f}",
+        "additional_rate_limits": [{"limit_name": "gpt\u{202e}x", "rate_limit": {"primary_window": {"used_percent": 5}}}],
+    });
+    let u = parse(body.to_string().as_bytes(), 1_800_000_000).unwrap();
+    let text = render_text(&super::answered(u), false);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("plus\\u{1b}[2J\\n9 checked"), "{text}");
+}
+
+/// A window length under a second (`0.5`) counted as given and positive, and was reported as
+/// `limit_window_seconds: 0` with the label `1h`.
+#[test]
+fn a_sub_second_window_length_is_unknown_not_zero() {
+    let body =
+        json!({"rate_limit": {"primary_window": {"used_percent": 5, "limit_window_seconds": 0.5}}});
+    let u = parse(body.to_string().as_bytes(), 1_800_000_000).unwrap();
+    let w = &u.windows[0];
+    assert_eq!(w.limit_window_seconds, None);
+    assert_eq!(w.label, "limit");
+}
