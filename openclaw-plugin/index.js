@@ -22,7 +22,7 @@ export const COMMANDS = [
   },
   {
     name: "codex_auth",
-    description: "Codex login status, new logins, retire and delete",
+    description: "Codex login status of each profile",
     progress: "Looking at the Codex logins…",
   },
   {

@@ -58,9 +58,17 @@ fn stale_temp_files_of_ours_are_swept_and_nothing_else() {
         ),
     ];
     let kept = [
-        // Ours, but young: a live writer may be about to rename it.
-        leftover(&own, ".apply.json.4242.82.tmp", 5),
-        leftover(&store_dir, ".auth-profiles.json.lock.4242.83.tmp", 5),
+        // Ours, but young and its writer alive (this process): it may be about to rename it.
+        leftover(
+            &own,
+            &format!(".apply.json.{}.82.tmp", std::process::id()),
+            5,
+        ),
+        leftover(
+            &store_dir,
+            &format!(".auth-profiles.json.lock.{}.83.tmp", std::process::id()),
+            5,
+        ),
         // Not ours, however old.
         leftover(&store_dir, "auth-profiles.json.bak", 3600),
         leftover(&store_dir, ".auth-profiles.json.tmp", 3600),
