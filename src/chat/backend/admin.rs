@@ -56,21 +56,6 @@ pub enum FixOutcome {
     },
 }
 
-/// The chat's summary of a change report.
-pub(super) fn change_done(profile: String, r: &ChangeReport) -> ChangeDone {
-    let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
-    ChangeDone {
-        profile,
-        layer: if layers.is_empty() {
-            "no layer (nothing to change)".to_owned()
-        } else {
-            layers.join(", ")
-        },
-        verified: r.verified,
-        backup: r.backups.first().cloned(),
-    }
-}
-
 /// A restore failure in chat words: a backup of another store is refused with the reason
 /// (format migration or another agent), never with command-line flags.
 fn restore_failed(e: ChangeError) -> BackendError {
@@ -181,7 +166,7 @@ impl EngineBackend {
                     before_apply: None,
                 };
                 let r = change::restore(&store, &name, true, &exec).map_err(restore_failed)?;
-                Ok(change_done(name, &r))
+                Ok(ChangeDone::from_report(name, &r))
             }),
         ))
     }
@@ -248,7 +233,7 @@ impl EngineBackend {
                     }
                 }
                 let r = execute(&store, change, action, via_gateway, false).map_err(fail)?;
-                Ok(FixOutcome::Done(change_done(profile, &r)))
+                Ok(FixOutcome::Done(ChangeDone::from_report(profile, &r)))
             }),
         ))
     }

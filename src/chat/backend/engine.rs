@@ -202,7 +202,7 @@ impl EngineBackend {
                     before_apply: None,
                 };
                 let r = change::execute(&store, change, &exec).map_err(fail)?;
-                Ok(super::unblock::change_done(profile, &r))
+                Ok(ChangeDone::from_report(profile, &r))
             }),
         ))
     }

@@ -180,6 +180,26 @@ pub struct ChangeDone {
     pub backup: Option<String>,
 }
 
+impl ChangeDone {
+    /// The chat's summary of an engine change report (every change the chat makes).
+    pub(crate) fn from_report(
+        profile: String,
+        r: &crate::engine::change::ChangeReport,
+    ) -> ChangeDone {
+        let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
+        ChangeDone {
+            profile,
+            layer: if layers.is_empty() {
+                "no layer (nothing to change)".to_owned()
+            } else {
+                layers.join(", ")
+            },
+            verified: r.verified,
+            backup: r.backups.first().cloned(),
+        }
+    }
+}
+
 /// The engine operations a chat needs.
 pub trait Backend: Send + Sync {
     /// Every Codex profile of the effective store, sorted by id.

@@ -5,27 +5,12 @@
 
 use crate::chat::backend::{BackendResult, ChangeDone};
 use crate::engine::change::unblock::UsageGate;
-use crate::engine::change::{self, ChangeReport, ExecuteOptions};
+use crate::engine::change::{self, ExecuteOptions};
 use crate::engine::profile::ProfileId;
 use crate::engine::store::{self, Store};
 use crate::engine::usage::UsageChecker;
 
 use super::engine::fail;
-
-/// A change report in chat terms.
-pub(super) fn change_done(profile: String, r: &ChangeReport) -> ChangeDone {
-    let layers: Vec<String> = r.written.iter().map(ToString::to_string).collect();
-    ChangeDone {
-        profile,
-        layer: if layers.is_empty() {
-            "no layer (nothing to change)".to_owned()
-        } else {
-            layers.join(", ")
-        },
-        verified: r.verified,
-        backup: r.backups.first().cloned(),
-    }
-}
 
 /// Clear `id`'s block after the usage endpoint says its quota is back. The store work is
 /// one short transaction or file replace, done in place as every engine change is.
@@ -46,5 +31,5 @@ pub(super) async fn unblock(
     let r = change::unblock::unblock(&store, &id, UsageGate::Check(checker), &exec)
         .await
         .map_err(fail)?;
-    Ok(change_done(id.to_string(), &r))
+    Ok(ChangeDone::from_report(id.to_string(), &r))
 }
