@@ -113,6 +113,7 @@ async fn start(kind: Kind, setup: &Setup) -> (FakeBotApi, BotProcess) {
             BotProcess::ours(&setup.bot_env(&api.url, TOKEN), setup.home(), &extra)
         }
     };
+    eprintln!("bot child pid {}", bot.pid());
     let polled = api
         .wait_calls("getUpdates", 1, Duration::from_secs(30))
         .await;
@@ -182,9 +183,18 @@ async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
     run
 }
 
+/// Memory figures of one run: idle, after the users, after the drain, after `malloc_trim(0)`.
+struct MemoryRun {
+    idle: Memory,
+    after: Memory,
+    drained: Option<Memory>,
+    trimmed: Option<Memory>,
+    smaps: String,
+}
+
 /// Memory of a fresh child: idle, after `users` distinct users sent `/help`, and (if `drain`)
 /// once their per-user workers idled out.
-async fn memory(setup: &Setup, plan: &Plan) -> (Memory, Memory, Option<Memory>, String) {
+async fn memory(setup: &Setup, plan: &Plan) -> MemoryRun {
     let (api, mut bot) = start(Kind::Ours, setup).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle = bot.memory();
@@ -213,7 +223,16 @@ async fn memory(setup: &Setup, plan: &Plan) -> (Memory, Memory, Option<Memory>, 
     } else {
         None
     };
-    (idle, after, drained, smaps)
+    // What is live, not kept by the allocator (`BENCH_TRIM=0` skips it; needs `gdb`).
+    let trim = plan.drain && std::env::var("BENCH_TRIM").map_or(true, |v| v != "0");
+    let trimmed = (trim && bot.malloc_trim()).then(|| bot.memory());
+    MemoryRun {
+        idle,
+        after,
+        drained,
+        trimmed,
+        smaps,
+    }
 }
 
 fn main() {
@@ -231,7 +250,7 @@ fn main() {
         duration: Duration::from_secs_f64(
             env_num("BENCH_MINUTES", if bench { 1.0 } else { 0.0 }) * 60.0,
         ),
-        drain: bench,
+        drain: bench && env_num("BENCH_USERS", 1) > 0,
     };
     let setup = Setup::new(plan.profiles);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -239,7 +258,13 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let (idle, after, drained, smaps) = memory(&setup, &plan).await;
+        let MemoryRun {
+            idle,
+            after,
+            drained,
+            trimmed,
+            smaps,
+        } = memory(&setup, &plan).await;
         println!(
             "\nmemory of the `codex-profiler bot` child (KiB): idle VmRSS {} (threads {}); after {} \
              distinct users VmRSS {} VmHWM {} (threads {})",
@@ -247,6 +272,9 @@ fn main() {
         );
         if let Some(d) = drained {
             println!("after their workers idled out: VmRSS {} VmHWM {}", d.rss, d.hwm);
+        }
+        if let Some(t) = trimmed {
+            println!("then after malloc_trim(0) in the child: VmRSS {}", t.rss);
         }
         let rollup: Vec<&str> = smaps
             .lines()
