@@ -63,6 +63,10 @@ fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+fn users_allowed() -> usize {
+    (fixture::ALLOWED_USERS.end - fixture::ALLOWED_USERS.start) as usize
+}
+
 fn percentile(v: &mut [Duration], p: f64) -> Duration {
     if v.is_empty() {
         return Duration::ZERO;
@@ -122,8 +126,13 @@ async fn start(kind: Kind, setup: &Setup) -> (FakeBotApi, BotProcess) {
 }
 
 /// One wave: every chat sends at once; wait for every reply; add the latencies to `run`.
-async fn wave(api: &FakeBotApi, bot: &mut BotProcess, kind: Kind, chats: usize, run: &mut Run) {
-    let first = fixture::ALLOWED_USERS.start;
+async fn wave(
+    api: &FakeBotApi,
+    bot: &mut BotProcess,
+    kind: Kind,
+    (first, chats): (u64, usize),
+    run: &mut Run,
+) {
     let pushed = push_all(api, chats, "/codex_usage all", first);
     let final_method = match kind {
         Kind::Floor => "sendMessage",
@@ -173,9 +182,20 @@ async fn wave(api: &FakeBotApi, bot: &mut BotProcess, kind: Kind, chats: usize, 
 async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
     let (api, mut bot) = start(kind, setup).await;
     let mut run = Run::default();
+    let mut last_used: HashMap<usize, Instant> = HashMap::new();
     let until = Instant::now() + plan.duration;
     loop {
-        wave(&api, &mut bot, kind, plan.chats, &mut run).await;
+        // The same user asking the same again within the dedupe window gets "duplicate", not
+        // a check: each wave takes the next group of users, one not used for that long.
+        let groups = (users_allowed() / plan.chats.max(1)).max(1);
+        let group = run.waves % groups;
+        if let Some(at) = last_used.get(&group) {
+            let reuse = *at + codex_profiler::chat::dedupe::WINDOW + Duration::from_secs(1);
+            tokio::time::sleep_until(reuse.into()).await;
+        }
+        last_used.insert(group, Instant::now());
+        let first = fixture::ALLOWED_USERS.start + (group * plan.chats) as u64;
+        wave(&api, &mut bot, kind, (first, plan.chats), &mut run).await;
         if Instant::now() >= until {
             break;
         }
