@@ -9,7 +9,9 @@
 //! syntax and one of secret, and their code and state are searched at 8 on their own), in
 //! raw, percent-encoded and JSON-escaped forms. A window
 //! that also occurs in the public text of the run (the redirect URI, the JWT header, the
-//! fixed fake signature, parameter names) says nothing about the secret and is dropped.
+//! fixed fake signature, parameter names) says nothing about the secret and is dropped; so is
+//! a window two secrets share (a JWT's claim layout, our `SWEEPref_` prefix): it is structure,
+//! and it would name the wrong secret.
 //!
 //! Any window of `n` >= the window length found means a window of exactly that length is
 //! found, so searching windows of one length finds every longer fragment too.
@@ -113,13 +115,23 @@ impl Secrets {
             .flatten()
             .collect();
         let mut by_len: HashMap<usize, HashMap<Vec<u8>, usize>> = HashMap::new();
+        let mut shared: HashSet<(usize, Vec<u8>)> = HashSet::new();
         for (i, s) in self.all.iter().enumerate() {
             for form in forms(&s.value) {
                 for w in form.as_bytes().windows(s.window) {
-                    if !public.contains(w) {
-                        by_len.entry(s.window).or_default().insert(w.to_vec(), i);
+                    if public.contains(w) {
+                        continue;
+                    }
+                    let owner = by_len.entry(s.window).or_default().entry(w.to_vec());
+                    if *owner.or_insert(i) != i {
+                        shared.insert((s.window, w.to_vec()));
                     }
                 }
+            }
+        }
+        for (len, w) in &shared {
+            if let Some(m) = by_len.get_mut(len) {
+                m.remove(w);
             }
         }
         Index {
@@ -178,6 +190,7 @@ fn a_fragment_in_any_form_is_found_and_public_text_is_not() {
         "http://localhost:1455/auth/callback?code=SWEEPcode1234",
         SHORT,
     );
+    s.add("refresh token", "SWEEPref_bob_fedcba9876543210", SHORT);
     let ix = s.index();
     let kinds = |hay: &str| -> Vec<String> {
         ix.search("t", hay.as_bytes())
@@ -186,6 +199,7 @@ fn a_fragment_in_any_form_is_found_and_public_text_is_not() {
             .collect()
     };
     assert_eq!(kinds("xx ref_alice_0 yy"), ["refresh token"]);
+    assert!(kinds("SWEEPref_").is_empty(), "a shared prefix is structure");
     assert_eq!(kinds("4242%3ASWEEPbot%2F%2B%26tok"), ["bot token"]);
     assert_eq!(kinds(r#"{"t":"SWEEPbot\/+&t"}"#), ["bot token"]);
     assert!(kinds("see http://localhost:1455/auth/callback?code=…").is_empty());
