@@ -1,5 +1,6 @@
 //! The chat flows of the sweep: `codex-profiler bot` against the fake Bot API (logins pasted
-//! in a private chat and in a group, a device login, a usage check, a tap), the terminal
+//! in a private chat and in a group, a device login, a usage check, a tap, the history chart
+//! as a multipart upload, a profile's status), the terminal
 //! adapter `chat` with a pasted callback URL, and `plugin-host` over its JSON lines.
 
 use std::time::Duration;
@@ -93,6 +94,12 @@ async fn bot_flows(w: &mut World) {
         &selector.button("bob@example.com"),
     );
     api.wait_calls("answerCallbackQuery", n + 1, WAIT).await;
+    // The chart of the usage history: a multipart upload.
+    api.push_text(1, ADMIN, "/codex_usage history");
+    api.wait_until(WAIT, "a sendPhoto", |rs| {
+        rs.iter().any(|r| r.is("sendPhoto"))
+    })
+    .await;
     api.push_text(1, ADMIN, "/codex_auth alice@example.com");
     api.wait_text(ADMIN, "alice@example.com", WAIT).await;
     tokio::time::sleep(Duration::from_millis(500)).await;

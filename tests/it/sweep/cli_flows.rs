@@ -2,6 +2,7 @@
 //! and argument), the device login, the Codex CLI import, every read command, every change
 //! (one with a queued gateway restart), backups, the watcher.
 
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -130,6 +131,22 @@ pub fn run_all(w: &mut World) {
     )
     .expect_code(0);
     wait_for_the_restart(w);
+    // Gateway-native mode: `openclaw` is a stand-in that takes a moment and changes nothing
+    // (the change then fails its verification, which is fine here: its process is sampled).
+    let fake = w.fx.home().join("bin/openclaw");
+    std::fs::create_dir_all(w.fx.home().join("bin")).expect("bin");
+    std::fs::write(&fake, "#!/bin/sh\nsleep 0.3\n").expect("fake openclaw");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let bin = fake.to_string_lossy().into_owned();
+    let r = w.run_env(
+        &["--json", "order", "set", ALICE, BOB, "--via-gateway"],
+        None,
+        &[("CODEX_PROFILER_OPENCLAW_BIN", &bin)],
+    );
+    assert_ne!(
+        r.code, 0,
+        "the stand-in changed nothing, so nothing was verified"
+    );
     w.run(&["--json", "unblock", BOB, "--force"], None);
     w.run(&["--json", "retire", "work2"], None).expect_code(0);
     w.run(&["--json", "delete", "dev", "--yes"], None)

@@ -199,7 +199,10 @@ fn a_fragment_in_any_form_is_found_and_public_text_is_not() {
             .collect()
     };
     assert_eq!(kinds("xx ref_alice_0 yy"), ["refresh token"]);
-    assert!(kinds("SWEEPref_").is_empty(), "a shared prefix is structure");
+    assert!(
+        kinds("SWEEPref_").is_empty(),
+        "a shared prefix is structure"
+    );
     assert_eq!(kinds("4242%3ASWEEPbot%2F%2B%26tok"), ["bot token"]);
     assert_eq!(kinds(r#"{"t":"SWEEPbot\/+&t"}"#), ["bot token"]);
     assert!(kinds("see http://localhost:1455/auth/callback?code=…").is_empty());

@@ -152,7 +152,13 @@ impl World {
 
     /// Run the binary to the end (stdin closed, or fed `stdin`), keeping both streams.
     pub fn run(&mut self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.run_env(args, stdin, &[])
+    }
+
+    /// [`World::run`] with more environment.
+    pub fn run_env(&mut self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
         let mut c = self.command(args);
+        c.envs(env.iter().copied());
         let out = match stdin {
             None => c.output().expect("run"),
             Some(input) => {
