@@ -16,35 +16,16 @@ fn pkce_login(w: &mut World, name: &str, by_stdin: bool) {
     start.expect_code(0);
     let url = w.authorize_url(&start.stdout);
     let callback = w.approve(&url);
-    let finish = if by_stdin {
-        w.run(
-            &[
-                "--json",
-                "auth",
-                "finish",
-                "--profile",
-                name,
-                "--callback-url",
-                "-",
-            ],
-            Some(&format!("{callback}\n")),
-        )
+    let line = format!("{callback}\n");
+    let (arg, stdin) = if by_stdin {
+        ("-", Some(line.as_str()))
     } else {
         // The operator chose to put it on the command line: the test's doing, not a leak.
         w.given.push(callback.clone());
-        w.run(
-            &[
-                "--json",
-                "auth",
-                "finish",
-                "--profile",
-                name,
-                "--callback-url",
-                &callback,
-            ],
-            None,
-        )
+        (callback.as_str(), None)
     };
+    let args = ["--json", "auth", "finish", "--profile", name];
+    let finish = w.run(&[&args[..], &["--callback-url", arg]].concat(), stdin);
     finish.expect_code(0);
     assert_eq!(finish.json()["profile"], format!("openai:{name}"));
 }

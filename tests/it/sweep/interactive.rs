@@ -1,10 +1,12 @@
 //! A child driven over its pipes: write lines, wait for text on stdout, then close stdin and
 //! keep both streams whole for the scan. Used for `chat` and `plugin-host`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::telegram::process::drain;
 
 /// A running child with both output streams captured.
 pub struct Interactive {
@@ -12,23 +14,6 @@ pub struct Interactive {
     stdin: Option<ChildStdin>,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
-}
-
-fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let buf = Arc::new(Mutex::new(String::new()));
-    let out = buf.clone();
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        while let Ok(n) = from.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            out.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&chunk[..n]));
-        }
-    });
-    buf
 }
 
 impl Interactive {
