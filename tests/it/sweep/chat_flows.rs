@@ -55,6 +55,19 @@ async fn bot_flows(w: &mut World) {
     api.push_text(1, ADMIN, &callback);
     api.wait_text(ADMIN, "Added openai:tg1", WAIT).await;
 
+    // Refused pastes (a state nobody started, bare and after `finish`): deleted, answered.
+    let (code, state) = (format!("ac_SWEEPtgforged{}", nonce()), nonce());
+    w.secrets.add("authorization code", &code, SHORT);
+    w.secrets.add("OAuth state", &state, SHORT);
+    let forged = format!("{REDIRECT_URI}?code={code}&state={state}");
+    w.secrets.add("callback URL", &forged, LONG);
+    let deletes = api.calls("deleteMessage").len();
+    let sends = api.calls("sendMessage").len();
+    api.push_text(1, ADMIN, &forged);
+    api.push_text(1, ADMIN, &format!("/codex_auth finish tg1 {forged}"));
+    api.wait_calls("deleteMessage", deletes + 2, WAIT).await;
+    api.wait_calls("sendMessage", sends + 2, WAIT).await;
+
     // A second one pasted in a group: deleted, refused.
     w.next_account("tg2");
     api.push_text(1, ADMIN, "/codex_auth login tg2");

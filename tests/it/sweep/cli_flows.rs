@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::secrets::{LONG, SHORT};
-use super::world::{ALICE, BOB, World, access_token};
+use super::world::{ALICE, BOB, World, access_token, nonce};
+use crate::support::oauth_server::{REDIRECT_URI, TokenReply};
 
 fn pkce_login(w: &mut World, name: &str, by_stdin: bool) {
     w.next_account(name);
@@ -28,6 +29,55 @@ fn pkce_login(w: &mut World, name: &str, by_stdin: bool) {
     let finish = w.run(&[&args[..], &["--callback-url", arg]].concat(), stdin);
     finish.expect_code(0);
     assert_eq!(finish.json()["profile"], format!("openai:{name}"));
+}
+
+/// The refusals, where an error message could quote what it refuses: a callback used twice,
+/// one with a state nobody started, one with `error=`, a code the issuer rejects.
+fn refusals(w: &mut World) {
+    let finish = |w: &mut World, name: &str, input: &str| {
+        let args = [
+            "--json",
+            "auth",
+            "finish",
+            "--profile",
+            name,
+            "--callback-url",
+            "-",
+        ];
+        w.run(&args, Some(&format!("{input}\n")))
+    };
+    w.next_account("again");
+    let start = w.run(&["auth", "start", "--profile", "again"], None);
+    let url = w.authorize_url(&start.stdout);
+    let callback = w.approve(&url);
+    finish(w, "again", &callback).expect_code(0);
+    finish(w, "again", &callback).expect_code(5);
+    let (code, state) = (format!("ac_SWEEPforged{}", nonce()), nonce());
+    w.secrets.add("authorization code", &code, SHORT);
+    w.secrets.add("OAuth state", &state, SHORT);
+    let forged = format!("{REDIRECT_URI}?code={code}&state={state}");
+    w.secrets.add("callback URL", &forged, LONG);
+    finish(w, "again", &forged).expect_code(5);
+    finish(w, "again", &format!("{code}#{state}")).expect_code(5);
+
+    let start = w.run(&["auth", "start", "--profile", "denied"], None);
+    let url = w.authorize_url(&start.stdout);
+    let callback = w.approve(&url);
+    let state = callback
+        .rsplit("state=")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let denied = format!("{REDIRECT_URI}?error=access_denied&state={state}");
+    finish(w, "denied", &denied).expect_code(5);
+
+    let start = w.run(&["auth", "start", "--profile", "rejected"], None);
+    let url = w.authorize_url(&start.stdout);
+    let callback = w.approve(&url);
+    w.issuer.set_token_reply(TokenReply::InvalidGrant);
+    let r = finish(w, "rejected", &callback);
+    w.issuer.set_token_reply(TokenReply::Ok);
+    assert_ne!(r.code, 0, "an invalid_grant is refused");
 }
 
 /// The Codex CLI's own login, imported.
@@ -75,6 +125,7 @@ fn wait_for_the_restart(w: &World) {
 pub fn run_all(w: &mut World) {
     pkce_login(w, "work", true);
     pkce_login(w, "work2", false);
+    refusals(w);
     w.next_account("dev");
     w.run(&["--json", "auth", "device", "--profile", "dev"], None)
         .expect_code(0);
