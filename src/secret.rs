@@ -103,6 +103,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_child_is_started_without_the_secret_variables() {
+        let mut cmd = std::process::Command::new("env");
+        cmd.env("TELEGRAM_BOT_TOKEN", "1:x").env("KEEP", "1");
+        without_secret_env(&mut cmd);
+        let envs: Vec<_> = cmd.get_envs().collect();
+        for name in SECRET_ENV_VARS {
+            assert!(
+                envs.contains(&(std::ffi::OsStr::new(name), None)),
+                "{name} removed"
+            );
+        }
+        assert!(envs.contains(&(
+            std::ffi::OsStr::new("KEEP"),
+            Some(std::ffi::OsStr::new("1"))
+        )));
+    }
+
+    #[test]
     fn scrubs_known_secrets_and_patterns() {
         let text = "failed for rt_ABCDEF123 with http://localhost:1455/auth/callback?code=abc123&state=ff00 and eyJa.eyJb.sig";
         let out = scrub(text, &["abc123"]);

@@ -15,7 +15,9 @@ use crate::support::fixtures::Fixture;
 use crate::support::oauth_server::{self, Account, OAuthServer, REDIRECT_URI};
 use crate::support::usage_server::{self, Reply, UsageServer};
 
+/// The fixture's first Codex profile.
 pub const ALICE: &str = "openai:alice@example.com";
+/// The fixture's second Codex profile (cooling down).
 pub const BOB: &str = "openai:bob@example.com";
 /// The JWT header every token here carries (public: it names the algorithm only).
 const JWT_HEADER: &str = r#"{"alg":"RS256","typ":"JWT"}"#;
@@ -48,9 +50,13 @@ pub fn access_token(email: &str, account: &str, plan: &str, exp_s: i64) -> Strin
 
 /// Everything one sweep run holds.
 pub struct World {
+    /// The home, its state dir and store.
     pub fx: Fixture,
+    /// The loopback OAuth issuer.
     pub issuer: OAuthServer,
+    /// The loopback usage endpoint (answers alice and bob).
     pub usage: UsageServer,
+    /// Every secret registered so far.
     pub secrets: Secrets,
     /// (place, text) of everything a flow produced.
     pub outputs: Vec<(String, Vec<u8>)>,
