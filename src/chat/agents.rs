@@ -5,8 +5,10 @@
 //! it opens the store, and delivery puts the header on top, so every flow, present or
 //! future, says and uses the right agent without passing it along.
 //!
-//! An admin's choice is kept in memory per (user, chat): a restart goes back to the
-//! configured agent, which is the safe default for a view that can change the store.
+//! An admin's choice is kept per (user, chat), in memory and, through the backend, in
+//! `<state>/codex-profiler/chat-agents.json`, so it outlives a restart. A saved agent the
+//! state directory no longer has is forgotten on the chat's next request, which runs on the
+//! configured agent and says so in one line above the header.
 
 use std::future::Future;
 
@@ -53,11 +55,37 @@ pub fn with_header(text: &str) -> String {
     }
 }
 
+/// One saved choice: `user` chose `agent` in `chat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// The admin.
+    pub user: UserId,
+    /// Their chat.
+    pub chat: ChatId,
+    /// The agent chosen.
+    pub agent: String,
+}
+
 /// The admins' choices, per (user, chat).
 #[derive(Debug, Default)]
 pub struct Choices(DashMap<(UserId, ChatId), String>);
 
 impl Choices {
+    /// The choices saved by an earlier run.
+    pub fn from_saved(saved: Vec<Saved>) -> Choices {
+        Choices(
+            saved
+                .into_iter()
+                .map(|s| ((s.user, s.chat), s.agent))
+                .collect(),
+        )
+    }
+
+    /// Forget `user`'s choice in `chat` (its agent is gone).
+    pub fn forget(&self, user: UserId, chat: ChatId) {
+        self.0.remove(&(user, chat));
+    }
+
     /// The agent `user` chose in `chat`.
     pub fn get(&self, user: UserId, chat: ChatId) -> Option<String> {
         self.0.get(&(user, chat)).map(|a| a.clone())
@@ -114,6 +142,14 @@ mod tests {
         assert_eq!(c.get(UserId(2), ChatId(1)), None);
         c.set(UserId(1), ChatId(1), "main", "main");
         assert_eq!(c.get(UserId(1), ChatId(1)), None);
+        let saved = Choices::from_saved(vec![Saved {
+            user: UserId(3),
+            chat: ChatId(4),
+            agent: "ops".into(),
+        }]);
+        assert_eq!(saved.get(UserId(3), ChatId(4)).as_deref(), Some("ops"));
+        saved.forget(UserId(3), ChatId(4));
+        assert_eq!(saved.get(UserId(3), ChatId(4)), None);
         assert!(plausible("work-2") && !plausible("a/b") && !plausible(""));
     }
 }
