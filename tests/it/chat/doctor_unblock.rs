@@ -217,8 +217,12 @@ async fn telegram_and_terminal_unblock_from_the_doctor() {
         .iter()
         .map(|a| a.body["text"].as_str().unwrap_or_default())
         .collect();
-    assert!(said[0].starts_with("Only an admin"), "{said:?}");
-    assert!(said[1].contains("private chat"), "{said:?}");
+    // Two users' taps run concurrently: either answer may come first.
+    assert!(
+        said.iter().any(|s| s.starts_with("Only an admin")),
+        "{said:?}"
+    );
+    assert!(said.iter().any(|s| s.contains("private chat")), "{said:?}");
     assert_eq!(store_bytes(&fx), before);
 
     tg.api.push_tap(ADMIN.0, admin, shown.message_id(), &data);
