@@ -8,11 +8,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use codex_profiler::chat::Conversation;
 use codex_profiler::chat::transport::{Incoming, UserId};
-use codex_profiler::chat::{ChatConfig, Conversation, StoreOptions};
 use codex_profiler::engine::history::{HistoryStore, SqliteHistory};
 
-use super::agents::two_agents;
+use super::agents::{chat_over, two_agents};
 use super::recording::{ADMIN, Call, Recording, USER, text};
 use crate::support::bot_api::FakeBotApi;
 use crate::support::fixtures::Fixture;
@@ -23,16 +23,7 @@ const ALICE: &str = "openai:alice@example.com";
 const GONE: &str = "Agent work, chosen for this chat, is gone: back to the default, main.";
 
 fn conversation(fx: &Fixture) -> Arc<Conversation> {
-    let config = ChatConfig {
-        admins: [ADMIN].into_iter().collect(),
-        users: [USER].into_iter().collect(),
-        store: StoreOptions {
-            state_dir: Some(fx.state_dir()),
-            ..StoreOptions::default()
-        },
-        ..ChatConfig::default()
-    };
-    Conversation::new(config).expect("conversation")
+    chat_over(fx).0
 }
 
 /// What `user` is shown (the last message sent) for `said`, in a fresh recording.

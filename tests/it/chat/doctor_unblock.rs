@@ -13,7 +13,7 @@ use codex_profiler::chat::transport::Keyboard;
 use serde_json::{Value, json};
 
 use super::backups::{ALICE, BOB, Telegram, WAIT, config, has, store_bytes, two_profiles};
-use super::recording::{ADMIN, Call, Recording, USER, tap, text};
+use super::recording::{ADMIN, Recording, USER, tap, text};
 use crate::support::cli::run_with_stdin;
 use crate::support::fixtures::{Fixture, tokens_of};
 use crate::support::usage_server::{self, UsageServer};
@@ -94,28 +94,9 @@ async fn the_doctor_unblocks_a_stale_block_through_the_usage_gate() {
         let (conv, t) = (conv.clone(), t.clone());
         async move { conv.handle(e, t).await }
     };
-    let last = |t: &Recording| {
-        t.calls()
-            .into_iter()
-            .rev()
-            .find_map(|c| match c {
-                Call::Send {
-                    message,
-                    text,
-                    keyboard,
-                }
-                | Call::Edit {
-                    message,
-                    text,
-                    keyboard,
-                } => Some((message, text, keyboard)),
-                _ => None,
-            })
-            .unwrap()
-    };
 
     say(ADMIN, false, "/codex_auth doctor").await;
-    let (menu, shown, kb) = last(&t);
+    let (menu, shown, kb) = t.last_shown();
     has(&shown, &["(1: Unblock): its quota is checked first"]);
     let alice = unblock_of(&shown, &kb, ALICE);
     let bob = unblock_of(&shown, &kb, BOB);
@@ -138,7 +119,7 @@ async fn the_doctor_unblocks_a_stale_block_through_the_usage_gate() {
 
     // Alice is still at her limit: refused with the window named, nothing written.
     tap_as(ADMIN, false, menu, &alice).await;
-    let (on, refused, _) = last(&t);
+    let (on, refused, _) = t.last_shown();
     assert_eq!(on, menu, "the result lands on the doctor's message");
     has(
         &refused,
@@ -154,7 +135,7 @@ async fn the_doctor_unblocks_a_stale_block_through_the_usage_gate() {
 
     // Bob's quota is back: cleared, with a backup, his other fields kept.
     tap_as(ADMIN, false, menu, &bob).await;
-    let (_, done, _) = last(&t);
+    let (_, done, _) = t.last_shown();
     has(
         &done,
         &["Cleared the block of openai:bob@example.com", "Backup: "],
