@@ -173,3 +173,25 @@ async fn the_watchers_news_says_whose_agent_it_watched() {
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_choice_that_cannot_be_saved_still_switches_and_says_so() {
+    let fx = two_agents();
+    // Our folder cannot be made: a file holds its name.
+    let own = fx.state_dir().join("codex-profiler");
+    let _ = std::fs::remove_dir_all(&own);
+    std::fs::write(&own, b"not a folder").unwrap();
+    let conv = conversation(&fx);
+    let switched = ask(&conv, ADMIN, "/codex_auth agent work").await;
+    assert!(
+        switched.ends_with(
+            "The choice could not be saved: after a restart this chat shows main again."
+        ),
+        "{switched}"
+    );
+    assert!(
+        ask(&conv, ADMIN, "/codex_auth")
+            .await
+            .starts_with("Agent work\n")
+    );
+}
