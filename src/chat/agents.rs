@@ -14,7 +14,9 @@ use std::future::Future;
 
 use dashmap::DashMap;
 
-use crate::chat::transport::{ChatId, UserId};
+use crate::chat::conversation::Conversation;
+use crate::chat::render::{self, context};
+use crate::chat::transport::{ChatId, Origin, UserId};
 
 tokio::task_local! {
     static SCOPE: Scope;
@@ -98,6 +100,44 @@ impl Choices {
         } else {
             self.0.insert((user, chat), agent.to_owned());
         }
+    }
+}
+
+/// The `Agent …` line naming `shown`, where the state directory holds several `agents`.
+pub(crate) fn header(agents: &[String], shown: &str) -> Option<String> {
+    (agents.len() > 1).then(|| render::render("agent_header", context! { agent => shown }))
+}
+
+/// The scope of a request from `origin`: an admin's choice for that chat, else the
+/// configured agent, with its header. A saved choice whose agent the state directory no
+/// longer has is forgotten here (in memory and on disk): this request runs on the configured
+/// agent, with a one-line notice above the header. A failed listing keeps the choice.
+pub(crate) async fn scope_of(conv: &Conversation, origin: Origin, admin: bool) -> Scope {
+    let (user, chat) = (origin.user, origin.chat);
+    let mut chosen = admin.then(|| conv.agent_choices.get(user, chat)).flatten();
+    let listed = conv.backend.agents().await;
+    let mut notice = None;
+    if let (Some(gone), Ok(agents)) = (&chosen, &listed) {
+        if !agents.contains(gone) {
+            conv.agent_choices.forget(user, chat);
+            if let Err(e) = conv.backend.save_agent(user, chat, None).await {
+                tracing::warn!(error = %e, "forgetting a chat's agent choice failed");
+            }
+            notice = Some(render::render(
+                "agent_gone",
+                context! { agent => gone, default => conv.agent.as_str() },
+            ));
+            chosen = None;
+        }
+    }
+    let agents = listed.unwrap_or_default();
+    let header = header(&agents, chosen.as_deref().unwrap_or(&conv.agent));
+    Scope {
+        header: match (notice, header) {
+            (Some(n), Some(h)) => Some(format!("{n}\n{h}")),
+            (n, h) => n.or(h),
+        },
+        agent: chosen,
     }
 }
 

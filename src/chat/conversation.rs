@@ -168,46 +168,10 @@ impl Conversation {
         }
     }
 
-    /// The agent this request uses (an admin's choice for this chat, else the configured
-    /// one) and, where the state directory holds several agents, the header naming it.
-    /// A saved choice whose agent the state directory no longer has is forgotten here (in
-    /// memory and on disk): this request runs on the configured agent, with a one-line
-    /// notice above the header.
+    /// The agent this request uses and its header ([`crate::chat::agents::scope_of`]).
     async fn scope_of(&self, origin: Origin) -> Scope {
-        let mut chosen = match self.permissions.role(origin.user) {
-            Role::Admin => self.agent_choices.get(origin.user, origin.chat),
-            _ => None,
-        };
-        let listed = self.backend.agents().await;
-        let mut notice = None;
-        if let (Some(gone), Ok(agents)) = (&chosen, &listed) {
-            if !agents.contains(gone) {
-                self.agent_choices.forget(origin.user, origin.chat);
-                if let Err(e) = self
-                    .backend
-                    .save_agent(origin.user, origin.chat, None)
-                    .await
-                {
-                    tracing::warn!(error = %e, "forgetting a chat's agent choice failed");
-                }
-                notice = Some(render::render(
-                    "agent_gone",
-                    context! { agent => gone, default => self.agent.as_str() },
-                ));
-                chosen = None;
-            }
-        }
-        let agents = listed.unwrap_or_default();
-        let shown = chosen.clone().unwrap_or_else(|| self.agent.clone());
-        let header =
-            (agents.len() > 1).then(|| render::render("agent_header", context! { agent => shown }));
-        Scope {
-            header: match (notice, header) {
-                (Some(n), Some(h)) => Some(format!("{n}\n{h}")),
-                (n, h) => n.or(h),
-            },
-            agent: chosen,
-        }
+        let admin = self.permissions.role(origin.user) == Role::Admin;
+        crate::chat::agents::scope_of(self, origin, admin).await
     }
 
     fn ctx(&self, origin: Origin, transport: Arc<dyn Transport>, on: Option<MessageRef>) -> Ctx {
@@ -496,8 +460,7 @@ impl Conversation {
         let agents = self.backend.agents().await.unwrap_or_default();
         let scope = Scope {
             agent: None,
-            header: (agents.len() > 1)
-                .then(|| render::render("agent_header", context! { agent => self.agent })),
+            header: crate::chat::agents::header(&agents, &self.agent),
         };
         let mut delivered = false;
         for admin in self.permissions.admins() {

@@ -75,8 +75,7 @@ pub(super) async fn switch(conv: &Conversation, ctx: &Ctx, name: &str) {
     // This answer already belongs to the new agent: its header says so.
     let scope = Scope {
         agent: Some(name.to_owned()),
-        header: (agents.len() > 1)
-            .then(|| render::render("agent_header", context! { agent => name })),
+        header: crate::chat::agents::header(&agents, name),
     };
     let text = render::render(
         "agent_switched",
