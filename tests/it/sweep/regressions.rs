@@ -90,3 +90,37 @@ fn a_bot_token_from_dot_env_reaches_no_child() {
     assert!(env.contains("OPENCLAW_STATE_DIR="), "{}", env.len());
     assert!(!env.contains(TOKEN), "openclaw got the bot token");
 }
+
+/// A usage endpoint that echoes the bearer in the words it sends back (the plan, a limit's
+/// name) had it shown in every report, the chat's included; those words are now scrubbed.
+#[test]
+fn a_bearer_echoed_by_the_usage_endpoint_is_never_shown() {
+    use crate::support::usage_server::{self, Reply};
+    let fx = Fixture::new();
+    let far = chrono::Utc::now().timestamp_millis() + 86_400_000;
+    let profile = plus_oauth("a", far);
+    let token = profile["access"].as_str().unwrap().to_owned();
+    fx.state_db(
+        &json!({"version": 1, "profiles": {"openai:a@example.com": profile}}),
+        None,
+    );
+    let mut reply = usage_server::full_payload();
+    reply["plan_type"] = json!(token);
+    reply["additional_rate_limits"][0]["limit_name"] = json!(format!("Bearer {token}"));
+    reply["rate_limit_reached_type"] = json!(format!("x {token}"));
+    let server = usage_server::spawn([(token.as_str(), Reply::Json(reply))]);
+    let state = fx.state_arg();
+    let env = [("CODEX_PROFILER_USAGE_URL", server.url.as_str())];
+    for args in [&["usage"][..], &["--json", "usage", "--debug"]] {
+        let r = cli::run(
+            fx.home(),
+            &env,
+            &[&["--state-dir", &state][..], args].concat(),
+        );
+        r.expect_code(0);
+        assert!(r.stdout.contains("a@example.com"), "{}", r.stdout.len());
+        let payload = token.split('.').nth(1).unwrap();
+        assert!(!r.stdout.contains(payload), "the bearer was shown");
+        assert!(!r.stderr.contains(payload), "the bearer was logged");
+    }
+}

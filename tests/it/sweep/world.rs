@@ -116,11 +116,23 @@ impl World {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&dotenv, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         std::fs::create_dir_all(fx.home().join("tmp")).expect("tmp");
-        let usage = usage_server::spawn(
-            access
-                .iter()
-                .map(|t| (t.as_str(), Reply::Json(usage_server::full_payload()))),
-        );
+        // bob's reply is hostile: the endpoint echoes the bearer in the words it sends back
+        // (the plan, an extra limit's name), which every report shows.
+        let echo = |t: &str| {
+            let mut p = usage_server::full_payload();
+            p["plan_type"] = json!(t);
+            if let Some(extra) = p["additional_rate_limits"].get_mut(0) {
+                extra["limit_name"] = json!(format!("Bearer {t}"));
+            }
+            p
+        };
+        let usage = usage_server::spawn([
+            (
+                access[0].as_str(),
+                Reply::Json(usage_server::full_payload()),
+            ),
+            (access[1].as_str(), Reply::Json(echo(&access[1]))),
+        ]);
         let issuer = oauth_server::spawn();
         issuer.set_device_pending_polls(1);
         World {
