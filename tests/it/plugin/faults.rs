@@ -7,29 +7,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::driver::{command_event, from, of, tap_event};
-use super::host::{OWNER, Setup, spawn_with};
-use crate::support::fixtures::{Fixture, oauth_profile};
+use super::host::{OWNER, Setup, setup_replying, spawn_with};
 use crate::support::usage_server::{self, Reply};
 
 const SLOW: Duration = Duration::from_secs(3);
 
 /// Alice answers after [`SLOW`], Bob at once.
 fn slow_alice() -> Setup {
-    let fx = Fixture::new();
-    let far = chrono::Utc::now().timestamp_millis() + 10 * 24 * 3600 * 1000;
-    let (alice, bob) = ("openai:alice@example.com", "openai:bob@example.com");
-    let store = json!({"version": 1, "profiles": {
-        alice: oauth_profile("openai", "alice@example.com", "acc-alice", "plus", far),
-        bob: oauth_profile("openai", "bob@example.com", "acc-bob", "pro", far),
-    }});
-    fx.state_db(&store, None);
-    let access = |id: &str| store["profiles"][id]["access"].as_str().unwrap().to_owned();
-    let full = || Reply::Json(usage_server::full_payload());
-    let server = usage_server::spawn([
-        (access(alice).as_str(), Reply::Delay(SLOW, Box::new(full()))),
-        (access(bob).as_str(), full()),
-    ]);
-    Setup { fx, store, server }
+    let full = Reply::Json(usage_server::full_payload());
+    setup_replying(Reply::Delay(SLOW, Box::new(full)))
 }
 
 fn position(lines: &[Value], kind: &str, event: &str) -> usize {

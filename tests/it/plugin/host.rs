@@ -27,6 +27,11 @@ pub(super) struct Setup {
 
 /// Alice and Bob on a state-db fixture, both answered by the loopback usage server.
 pub(super) fn setup() -> Setup {
+    setup_replying(Reply::Json(usage_server::full_payload()))
+}
+
+/// The same, the usage server giving `alice` for Alice (a delay, an error).
+pub(super) fn setup_replying(alice: Reply) -> Setup {
     let fx = Fixture::new();
     let store = json!({"version": 1, "profiles": {
         ALICE: oauth_profile("openai", "alice@example.com", "acc-alice", "plus", far_future()),
@@ -35,10 +40,7 @@ pub(super) fn setup() -> Setup {
     fx.state_db(&store, None);
     let access = |id: &str| store["profiles"][id]["access"].as_str().unwrap().to_owned();
     let server = usage_server::spawn([
-        (
-            access(ALICE).as_str(),
-            Reply::Json(usage_server::full_payload()),
-        ),
+        (access(ALICE).as_str(), alice),
         (
             access(BOB).as_str(),
             Reply::Json(usage_server::full_payload()),
