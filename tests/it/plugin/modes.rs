@@ -1,5 +1,5 @@
 //! What is different in plugin mode, over the host's pipes: every way into a login (the
-//! command, the status button, "new login") is the device login with a line saying why, since
+//! command, the status button, "new login", the doctor's offer) is the device login with a line saying why, since
 //! a pasted address would stay in OpenClaw's files; and on a channel without buttons the text
 //! fallback asks for commands (replies that are no command go to the gateway's agent), each of
 //! which works when typed back.
@@ -41,7 +41,15 @@ fn buttons(lines: &[Value]) -> Vec<String> {
 
 #[test]
 fn every_way_into_a_login_is_the_device_login_in_plugin_mode() {
-    let s = setup();
+    let mut s = setup();
+    // Alice's refresh failed: the doctor offers to log her in again.
+    s.store["profiles"]["openai:alice@example.com"]["refresh"] =
+        "openclaw-oauth-refresh-fence:v1:failed:abc".into();
+    let db = s.fx.state_db_path();
+    for end in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{end}", db.display()));
+    }
+    s.fx.state_db(&s.store, None);
     let issuer = oauth_server::spawn();
     let mut host = started(&s, &issuer.issuer_url);
     let owner = from(OWNER, true);
@@ -101,6 +109,17 @@ fn every_way_into_a_login_is_the_device_login_in_plugin_mode() {
         help.contains("/codex_auth device NAME") && !help.contains("finish"),
         "{help}"
     );
+
+    // The doctor's "log in again" is the device login too.
+    host.send(&command_event("l6", &owner, "/codex_auth doctor"));
+    let lines = host.until_done("l6");
+    let again = buttons(&lines)
+        .into_iter()
+        .find(|d| d.starts_with("codex_auth_login:"))
+        .unwrap_or_else(|| panic!("no login offer: {lines:#?}"));
+    host.send(&tap_event("l7", &owner, &again, 702));
+    let lines = host.until_done("l7");
+    assert!(is_device(&texts(&lines)), "{lines:#?}");
     let (code, _, stderr) = host.close();
     assert_eq!(code, 0, "{stderr}");
 }
