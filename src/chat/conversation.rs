@@ -208,6 +208,13 @@ impl Conversation {
         let mut ctx = self.ctx(origin, transport, None);
         let parsed = command::parse(&text);
         let holds_url = command::holds_callback_url(&text);
+        // Where only commands reach us, `/codex_usage WORD` may answer a text-fallback offer.
+        let pick = match command::command_and_words(&text) {
+            Some((cmd, words)) if !holds_url && !ctx.transport.bare_replies() => self
+                .fallback
+                .take_command(origin.chat, origin.user, cmd, words, Instant::now()),
+            _ => None,
+        };
         drop(text);
         if holds_url {
             // Read it, then make it disappear from the chat history, whatever happens next.
@@ -234,6 +241,13 @@ impl Conversation {
             return;
         }
         let act = match parsed {
+            _ if pick.is_some() => {
+                let Some(data) = pick else { return };
+                match self.resolve_data(&data, origin.user).await {
+                    Ok(act) => act,
+                    Err(()) => return ctx.say(&render::text("stale_menu")).await,
+                }
+            }
             Parsed::TooLong(length) => {
                 let max = command::MAX_TEXT_CHARS;
                 return ctx

@@ -1,6 +1,7 @@
 //! Menus and views: the usage selector, the auth selector, one profile's status with its
 //! actions, each as inline buttons or, without them, a `Reply with:` line whose words the
-//! next bare reply can pick (see [`crate::chat::fallback`]).
+//! next bare reply can pick (or, where only commands reach the core, a `Send one of:` line of
+//! commands; see [`crate::chat::fallback`]).
 
 use std::time::Instant;
 
@@ -68,10 +69,17 @@ pub(crate) async fn show_menu(conv: &Conversation, ctx: &Ctx, text: &str, rows: 
         text.to_owned()
     } else {
         let words: Vec<&str> = choices.iter().map(|(w, _)| w.as_str()).collect();
-        format!(
-            "{text}\n{}",
+        let line = if t.bare_replies() {
             render::render("reply_with", context! { words })
-        )
+        } else {
+            // Only commands reach us here: each choice is its command with the word.
+            let commands: Vec<String> = choices
+                .iter()
+                .map(|(w, d)| format!("/{} {w}", d.command()))
+                .collect();
+            render::render("reply_with_command", context! { commands })
+        };
+        format!("{text}\n{line}")
     };
     if !choices.is_empty() {
         conv.fallback
@@ -237,11 +245,19 @@ pub(super) async fn status(conv: &Conversation, ctx: &Ctx, id: ProfileId) {
     // Actions only where they can work: an admin in a private chat.
     let rows = if ctx.role == Role::Admin && ctx.origin.kind == ChatKind::Private {
         let k = ProfileKey::of(&p.id);
-        vec![
-            vec![
+        let mut logins = vec![Choice::new(
+            label("device"),
+            "device",
+            CallbackData::Device(k.clone()),
+        )];
+        if ctx.transport.paste_back() {
+            logins.insert(
+                0,
                 Choice::new(label("login"), "login", CallbackData::Login(k.clone())),
-                Choice::new(label("device"), "device", CallbackData::Device(k.clone())),
-            ],
+            );
+        }
+        vec![
+            logins,
             vec![
                 Choice::new(label("retire"), "retire", CallbackData::Retire(k.clone())),
                 Choice::new(label("delete"), "delete", CallbackData::Delete(k)),

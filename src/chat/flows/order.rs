@@ -95,6 +95,7 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx, tap: Option<&PageTap>) 
             left_out => members(&v.left_out),
             can_change => buttons,
             tap => ctx.buttons,
+            commands => !ctx.transport.bare_replies(),
         },
     );
     let mut rows: Vec<Vec<Choice>> = Vec::new();
