@@ -203,12 +203,17 @@ impl Event {
         }
     }
 
-    /// Its facts for a template.
+    /// Its facts for a template, times in the operator's zone (`CODEX_PROFILER_TZ`, else the
+    /// system's).
     pub fn words(&self, now_ms: i64) -> Words {
-        // The operator's zone (`CODEX_PROFILER_TZ`, else the system's), as every shown time.
         let zone = crate::engine::clock::Zone::system()
             .unwrap_or_else(|_| crate::engine::clock::Zone::utc());
-        let when = |ms: i64| Some(clock(ms, now_ms, &zone));
+        self.words_in(now_ms, &zone)
+    }
+
+    /// Its facts for a template, times in `zone` (the chat's configured zone).
+    pub fn words_in(&self, now_ms: i64, zone: &crate::engine::clock::Zone) -> Words {
+        let when = |ms: i64| Some(clock(ms, now_ms, zone));
         let from_now = |ms: i64| Some(approx((ms.saturating_sub(now_ms)) / 1000));
         let mut w = Words {
             profile: self.who().map(|w| w.profile.clone()).unwrap_or_default(),

@@ -251,3 +251,68 @@ fn the_terminal_shows_the_zone_of_its_variable() {
     );
     assert!(!out.contains("UTC") && !out.contains(":00Z"), "{out}");
 }
+
+/// An unblock the usage endpoint refuses (alice is still limited) names the reset in the zone,
+/// not as the engine's RFC 3339 UTC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_unblock_names_the_reset_in_the_zone() {
+    use codex_profiler::chat::transport::{
+        ChatId, ChatKind, Incoming, MessageRef, Origin, Transport,
+    };
+    use codex_profiler::engine::watch::{ChangeSet, Event, Who};
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let g = crate::watch::Gateway::new(Some(now + HOUR));
+    let server = g.server(crate::watch::used(100.0), crate::watch::used(20.0));
+    let chat = ChatConfig {
+        zone: Zone::named("Asia/Kolkata").unwrap(),
+        usage_url: Some(server.url.clone()),
+        ..config(&g.fx)
+    };
+    let conv = Conversation::new(chat).unwrap();
+    let t = Arc::new(Recording::new(false));
+    let transport: Arc<dyn Transport> = t.clone();
+    let changes = ChangeSet {
+        now_ms: now,
+        profiles_checked: 2,
+        baseline: false,
+        events: vec![Event::StaleBlock {
+            who: Who {
+                profile: crate::watch::ALICE.into(),
+                label: "alice@example.com".into(),
+            },
+            until_ms: now + HOUR,
+        }],
+    };
+    assert!(conv.notify(&changes, transport.clone()).await);
+    // The reply word, in the admin's private chat (where the notification went).
+    let admin = super::recording::ADMIN;
+    let origin = Origin {
+        chat: ChatId(i64::try_from(admin.0).unwrap()),
+        kind: ChatKind::Private,
+        user: admin,
+    };
+    let message = MessageRef {
+        chat: origin.chat,
+        message_id: 999,
+    };
+    let e = Incoming::Text {
+        origin,
+        message,
+        text: "unblock".into(),
+    };
+    conv.handle(e, transport).await;
+    let shown = t.all_text();
+    // The notification itself is in the chat's zone too.
+    assert!(
+        shown.contains("keeps alice@example.com out until "),
+        "{shown}"
+    );
+    assert!(shown.contains("still limited"), "{shown}");
+    assert!(
+        shown.contains(" IST, in 2h 5") || shown.contains(" IST, in 3h 0m"),
+        "{shown}"
+    );
+    assert!(!shown.contains("UTC") && !shown.contains(":00Z"), "{shown}");
+    assert!(g.alice_stats().get("blockedUntil").is_some());
+}
