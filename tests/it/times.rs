@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::cli::{self, Run};
 use crate::support::fixtures::{Fixture, oauth_profile};
-use crate::support::usage_server::{self, Reply, UsageServer};
+use crate::support::usage_server::{self, UsageServer};
 
 const ALICE: &str = "openai:alice@example.com";
 const BOB: &str = "openai:bob@example.com";
@@ -30,12 +30,7 @@ fn world() -> World {
     let state = json!({"version": 1, "order": {"openai": [BOB, ALICE]},
         "usageStats": {BOB: {"blockedUntil": BLOCKED_UNTIL}}});
     fx.state_db(&store, Some(&state));
-    let access = store["profiles"][ALICE]["access"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let server =
-        usage_server::spawn([(access.as_str(), Reply::Json(usage_server::full_payload()))]);
+    let server = usage_server::full_for(&store, ALICE);
     World { fx, server }
 }
 

@@ -16,7 +16,7 @@ use super::backups::{ALICE, BOB, World, config, has};
 use super::recording::Recording;
 use crate::support::cli::{self, run_with_stdin};
 use crate::support::fixtures::{Fixture, oauth_profile};
-use crate::support::usage_server::{self, Reply, UsageServer};
+use crate::support::usage_server::{self, UsageServer};
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -59,17 +59,17 @@ fn backdate_backup(fx: &Fixture, at: &str) {
     std::fs::write(&names[0], serde_json::to_vec(&rec).unwrap()).unwrap();
 }
 
+/// `store` and `state` in `fx`'s state database, and the usage endpoint answering alice.
+fn seed(fx: &Fixture, store: &Value, state: &Value) -> UsageServer {
+    fx.state_db(store, Some(state));
+    usage_server::full_for(store, ALICE)
+}
+
 /// A conversation in `zone` at `now`, the usage endpoint answering alice with the full reply.
 fn world(zone: &str, now: i64) -> (World, UsageServer) {
     let fx = Fixture::new();
     let store = store(now);
-    fx.state_db(&store, Some(&state(now)));
-    let access = store["profiles"][ALICE]["access"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let server =
-        usage_server::spawn([(access.as_str(), Reply::Json(usage_server::full_payload()))]);
+    let server = seed(&fx, &store, &state(now));
     let chat = ChatConfig {
         zone: Zone::named(zone).unwrap(),
         now: Now::Fixed(now),
@@ -211,13 +211,7 @@ fn the_terminal_shows_the_zone_of_its_variable() {
     // Blocked until 2050-03-13T09:00:00Z: 05:00 EDT.
     let state = json!({"version": 1, "order": {"openai": [BOB, ALICE]},
         "usageStats": {BOB: {"blockedUntil": NEW_YORK_NOW + 3 * HOUR}}});
-    fx.state_db(&store, Some(&state));
-    let access = store["profiles"][ALICE]["access"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let server =
-        usage_server::spawn([(access.as_str(), Reply::Json(usage_server::full_payload()))]);
+    let server = seed(&fx, &store, &state);
     let state_dir = fx.state_arg();
     let env = [
         ("OPENCLAW_STATE_DIR", state_dir.as_str()),

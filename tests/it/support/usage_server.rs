@@ -421,3 +421,12 @@ pub fn relative_resets(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// A server answering profile `id` of the store document `store` with [`full_payload`].
+pub fn full_for(store: &Value, id: &str) -> UsageServer {
+    let access = store["profiles"][id]["access"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    spawn([(access.as_str(), Reply::Json(full_payload()))])
+}
