@@ -93,6 +93,7 @@ impl Conversation {
     pub(crate) fn when(&self, iso: &str) -> String {
         self.zone.iso(iso, self.now_ms())
     }
+
     /// Build the core with the real engine behind it. Fails when an endpoint override is not
     /// trusted.
     pub fn new(config: ChatConfig) -> Result<Arc<Conversation>, ConfigError> {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::support::cli::{self, Run};
 use crate::support::fixtures::{Fixture, oauth_profile};
-use crate::support::usage_server::{self, UsageServer};
+use crate::support::usage_server::{self, Reply, UsageServer};
 
 const ALICE: &str = "openai:alice@example.com";
 const BOB: &str = "openai:bob@example.com";
@@ -139,4 +139,39 @@ fn every_text_view_shows_the_zone_and_utc_with_the_flag() {
     assert!(utc.contains("Mar 13 2050 09:00 UTC, in "), "{utc}");
     let backups = w.run("Asia/Kolkata", &["--utc", "backups", "list"]).stdout;
     assert!(backups.contains(" UTC, "), "{backups}");
+}
+
+/// `watch --once` names a reset in the zone, and in UTC with `--utc`; the JSON keeps RFC 3339.
+#[test]
+fn the_watchers_sentences_follow_the_zone_and_the_utc_flag() {
+    use crate::watch::{Gateway, used};
+    let g = Gateway::new(None);
+    let server = g.server(
+        Reply::Sequence(vec![used(50.0), used(85.0), used(96.0)]),
+        used(20.0),
+    );
+    let state = g.fx.state_arg();
+    let watch = |flags: &[&str]| {
+        let mut args: Vec<&str> = flags.to_vec();
+        args.extend(["--state-dir", state.as_str(), "watch", "--once"]);
+        let env = [
+            ("CODEX_PROFILER_TZ", "Asia/Kolkata"),
+            ("CODEX_PROFILER_USAGE_URL", server.url.as_str()),
+        ];
+        let r = cli::run(g.fx.home(), &env, &args);
+        r.expect_code(0);
+        r.stdout
+    };
+    assert!(watch(&[]).starts_with("First check"));
+    let crossed = watch(&["--utc"]);
+    assert!(
+        crossed.contains("(threshold 80%), which resets at ") && crossed.contains(" UTC"),
+        "{crossed}"
+    );
+    // The next crossing (95%), in the zone.
+    let crossed = watch(&[]);
+    assert!(
+        crossed.contains(" IST") && !crossed.contains("UTC"),
+        "{crossed}"
+    );
 }

@@ -307,9 +307,16 @@ impl Event {
         w
     }
 
-    /// One sentence for the CLI's text output.
+    /// One sentence for the CLI's text output, times in the operator's zone.
     pub fn sentence(&self, now_ms: i64) -> String {
-        let w = self.words(now_ms);
+        let zone = crate::engine::clock::Zone::system()
+            .unwrap_or_else(|_| crate::engine::clock::Zone::utc());
+        self.sentence_in(now_ms, &zone)
+    }
+
+    /// One sentence for the CLI's text output, times in `zone` (`--utc`: UTC).
+    pub fn sentence_in(&self, now_ms: i64, zone: &crate::engine::clock::Zone) -> String {
+        let w = self.words_in(now_ms, zone);
         let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "an unknown time".into());
         let who = &w.label;
         match self {
@@ -418,6 +425,13 @@ impl ChangeSet {
 
     /// The CLI's text: a sentence per event, or what it means that there is none.
     pub fn text(&self) -> String {
+        let zone = crate::engine::clock::Zone::system()
+            .unwrap_or_else(|_| crate::engine::clock::Zone::utc());
+        self.text_in(&zone)
+    }
+
+    /// [`ChangeSet::text`] with the times in `zone`.
+    pub fn text_in(&self, zone: &crate::engine::clock::Zone) -> String {
         if self.baseline {
             return format!(
                 "First check: recorded the state of {} profile{}; changes are reported from the next check on.\n",
@@ -430,7 +444,7 @@ impl ChangeSet {
         }
         self.events
             .iter()
-            .map(|e| format!("{}\n", e.sentence(self.now_ms)))
+            .map(|e| format!("{}\n", e.sentence_in(self.now_ms, zone)))
             .collect()
     }
 }
