@@ -103,6 +103,7 @@ impl Conversation {
 
     /// Build the core around any [`Backend`] (tests, or another engine).
     pub fn with_backend(config: ChatConfig, backend: Arc<dyn Backend>) -> Arc<Conversation> {
+        let agent_choices = Choices::from_saved(backend.saved_agents());
         Arc::new(Conversation {
             backend,
             permissions: Permissions::new(config.admins, config.users),
@@ -115,7 +116,7 @@ impl Conversation {
             zone: config.zone,
             now: config.now,
             agent: config.store.agent,
-            agent_choices: Choices::default(),
+            agent_choices,
         })
     }
 
@@ -187,20 +188,10 @@ impl Conversation {
         }
     }
 
-    /// The agent this request uses (an admin's choice for this chat, else the configured
-    /// one) and, where the state directory holds several agents, the header naming it.
+    /// The agent this request uses and its header ([`crate::chat::agents::scope_of`]).
     async fn scope_of(&self, origin: Origin) -> Scope {
-        let chosen = match self.permissions.role(origin.user) {
-            Role::Admin => self.agent_choices.get(origin.user, origin.chat),
-            _ => None,
-        };
-        let agents = self.backend.agents().await.unwrap_or_default();
-        let shown = chosen.clone().unwrap_or_else(|| self.agent.clone());
-        Scope {
-            header: (agents.len() > 1)
-                .then(|| render::render("agent_header", context! { agent => shown })),
-            agent: chosen,
-        }
+        let admin = self.permissions.role(origin.user) == Role::Admin;
+        crate::chat::agents::scope_of(self, origin, admin).await
     }
 
     fn ctx(&self, origin: Origin, transport: Arc<dyn Transport>, on: Option<MessageRef>) -> Ctx {
@@ -404,13 +395,17 @@ impl Conversation {
     /// Turn button data (or a text-fallback choice) into an act on current profiles; `Err`
     /// when its key no longer names exactly one profile, or a confirmation was never offered.
     pub(crate) async fn resolve_data(&self, data: &CallbackData, user: UserId) -> Result<Act, ()> {
-        let id = match data.key() {
+        let (id, blocked) = match data.key() {
             Some(key) => {
                 let profiles = self.backend.profiles().await.map_err(|_| ())?;
-                let ids: Vec<ProfileId> = profiles.into_iter().map(|p| p.id).collect();
-                Some(key.resolve(&ids).cloned().ok_or(())?)
+                let ids: Vec<ProfileId> = profiles.iter().map(|p| p.id.clone()).collect();
+                let id = key.resolve(&ids).cloned().ok_or(())?;
+                let blocked = profiles
+                    .iter()
+                    .any(|p| p.id == id && p.unusable_until.is_some());
+                (Some(id), blocked)
             }
-            None => None,
+            None => (None, false),
         };
         let id = || id.clone().ok_or(());
         Ok(match data {
@@ -431,7 +426,10 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
-            CallbackData::Unblock(_) => Act::Unblock(id()?),
+            // A block that is gone (cleared by an earlier tap, or over) makes the button
+            // out of date.
+            CallbackData::Unblock(_) if blocked => Act::Unblock(id()?),
+            CallbackData::Unblock(_) => return Err(()),
             CallbackData::Restore(_)
             | CallbackData::ConfirmRestore(_)
             | CallbackData::Fix(_)
@@ -478,6 +476,12 @@ impl Conversation {
         if changes.is_empty() {
             return true;
         }
+        // The watcher watches the configured agent: its news says so where there are several.
+        let agents = self.backend.agents().await.unwrap_or_default();
+        let scope = Scope {
+            agent: None,
+            header: crate::chat::agents::header(&agents, &self.agent),
+        };
         let mut delivered = false;
         for admin in self.permissions.admins() {
             let Ok(chat) = i64::try_from(admin.0) else {
@@ -489,7 +493,10 @@ impl Conversation {
                 user: admin,
             };
             let ctx = self.ctx(origin, Arc::clone(&transport), None);
-            delivered |= crate::chat::flows::notify_one(self, &ctx, changes).await;
+            delivered |= scope
+                .clone()
+                .run(crate::chat::flows::notify_one(self, &ctx, changes))
+                .await;
         }
         delivered
     }

@@ -448,11 +448,11 @@ impl Backend for EngineBackend {
     }
 
     fn unblock(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
-        let (opts, snapshots) = (self.store.clone(), self.snapshots.clone());
-        Box::pin(invalidating(
-            snapshots,
-            super::unblock::unblock(opts, &self.usage, id),
-        ))
+        // The agent the tap's chat shows, as for every other change.
+        let (opts, snapshots) = (self.store_opts(), self.snapshots.clone());
+        Box::pin(invalidating(snapshots, async move {
+            super::unblock::unblock(opts?, &self.usage, id).await
+        }))
     }
 
     fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
@@ -472,6 +472,22 @@ impl Backend for EngineBackend {
                 .collect();
             agents.sort();
             Ok(agents)
+        }))
+    }
+
+    fn saved_agents(&self) -> Vec<crate::chat::agents::Saved> {
+        super::agent_memory::load(&self.store.state_dir)
+    }
+
+    fn save_agent(
+        &self,
+        user: UserId,
+        chat: crate::chat::transport::ChatId,
+        agent: Option<String>,
+    ) -> BoxFuture<'_, BackendResult<()>> {
+        let state_dir = self.store.state_dir.clone();
+        Box::pin(blocking(move || {
+            super::agent_memory::save(&state_dir, user, chat, agent)
         }))
     }
 

@@ -10,6 +10,7 @@ use crate::engine::profile::ProfileId;
 use crate::engine::rotation::Rotation;
 use crate::engine::{Failure, FailureKind};
 
+mod agent_memory;
 mod engine;
 mod history;
 mod order;
@@ -253,6 +254,22 @@ pub trait Backend: Send + Sync {
     /// is not per agent (a forced store file) or a backend has no such notion.
     fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+    /// The agent each admin chose per chat, as an earlier run saved them; none when this
+    /// backend keeps no such memory.
+    fn saved_agents(&self) -> Vec<crate::chat::agents::Saved> {
+        Vec::new()
+    }
+    /// Save `agent` as `user`'s choice in `chat` for the next start (`None`: forget it, the
+    /// chat shows the configured agent). A backend without such memory keeps nothing.
+    fn save_agent(
+        &self,
+        user: UserId,
+        chat: crate::chat::transport::ChatId,
+        agent: Option<String>,
+    ) -> BoxFuture<'_, BackendResult<()>> {
+        let _ = (user, chat, agent);
+        Box::pin(async { Ok(()) })
     }
     /// The usage history of these profiles as a chart over the CLI's default days (at most
     /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.

@@ -1,7 +1,8 @@
 //! `/codex_auth doctor`: the doctor's findings in chat words (`templates/chat/doctor.j2`),
 //! numbered, each with a button for its fix where the fix is a safe change: storing the
 //! suggested order, retiring a profile whose refresh failed (after a confirmation: it leaves
-//! service), logging it in again. Other fixes are said as the chat action to take, never as a
+//! service), logging it in again, clearing a stale block (the watcher's Unblock button: the
+//! usage endpoint is asked first). Other fixes are said as the chat action to take, never as a
 //! shell command. A fix that would take a profile out of service asks first.
 
 use std::sync::Arc;
@@ -38,8 +39,12 @@ fn choice(n: usize, r: &Remedy) -> Option<Choice> {
             format!("login{n}"),
             CallbackData::Login(ProfileKey::of(&ProfileId::parse(profile).ok()?)),
         ),
-        // Said in words (the unblock button belongs to the status view).
-        Remedy::Unblock { .. } => return None,
+        // The watcher's button: the same data, flow and usage gate.
+        Remedy::Unblock { profile } => Choice::new(
+            format!("{n}: {}", label("unblock")),
+            format!("unblock{n}"),
+            CallbackData::Unblock(ProfileKey::of(&ProfileId::parse(profile).ok()?)),
+        ),
     })
 }
 

@@ -95,24 +95,7 @@ impl World {
 
     /// The last message shown (sent or edited), with its keyboard.
     pub fn last_shown(&self) -> (MessageRef, String, Option<Keyboard>) {
-        self.t
-            .calls()
-            .into_iter()
-            .rev()
-            .find_map(|c| match c {
-                Call::Send {
-                    message,
-                    text,
-                    keyboard,
-                }
-                | Call::Edit {
-                    message,
-                    text,
-                    keyboard,
-                } => Some((message, text, keyboard)),
-                _ => None,
-            })
-            .expect("something was shown")
+        self.t.last_shown()
     }
 
     /// The answers to button taps, in order.

@@ -2,8 +2,10 @@
 //! terminal adapter (`codex-profiler chat` driven through stdin); `agents`: several agents.
 
 pub(crate) mod agents;
+mod agents_saved;
 mod backups;
 mod doctor;
+mod doctor_unblock;
 mod engine;
 mod engine_login;
 mod fake_backend;
