@@ -19,6 +19,7 @@ mod rotation;
 mod selectors;
 mod store;
 mod telegram;
+mod times;
 mod trust;
 mod usage;
 mod watch;

@@ -21,7 +21,7 @@ fn minutes(d: std::time::Duration) -> u64 {
 
 /// When something `d` from now ends, in the operator's zone (`14:40 IST`).
 fn ends_at(conv: &Conversation, d: std::time::Duration) -> String {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = conv.now_ms();
     let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
     conv.zone.at(now.saturating_add(d), now)
 }
