@@ -21,7 +21,7 @@ use crate::chat::transport::{
     ChatId, ChatKind, Incoming, Menus, MessageRef, Origin, Transport, UserId,
 };
 use crate::chat::{delivery, flows::Act};
-use crate::engine::clock::Zone;
+use crate::engine::clock::{Now, Zone, localise};
 use crate::engine::profile::ProfileId;
 use crate::engine::watch::ChangeSet;
 
@@ -44,6 +44,8 @@ pub struct Conversation {
     pub(crate) offers: DashMap<(UserId, String), Instant>,
     /// The zone every time is shown in.
     pub(crate) zone: Zone,
+    /// The instant shown times are relative to.
+    pub(crate) now: Now,
     /// The configured agent (`OPENCLAW_AGENT`, `--agent`).
     pub(crate) agent: String,
     /// The agent each admin chose per chat.
@@ -75,6 +77,23 @@ impl Ctx {
 }
 
 impl Conversation {
+    /// Now, as shown times read it (ms since the epoch).
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now.ms()
+    }
+
+    /// `text` with every RFC 3339 time in it shown in the operator's zone, absolute and
+    /// relative (`Dec 3 14:25 IST, in 2d 2h`): for the engine's sentences and facts.
+    pub(crate) fn local(&self, text: &str) -> String {
+        localise(text, &self.zone, self.now_ms())
+    }
+
+    /// An RFC 3339 time in the operator's zone, absolute and relative; the text itself when
+    /// it is no time.
+    pub(crate) fn when(&self, iso: &str) -> String {
+        self.zone.iso(iso, self.now_ms())
+    }
+
     /// Build the core with the real engine behind it. Fails when an endpoint override is not
     /// trusted.
     pub fn new(config: ChatConfig) -> Result<Arc<Conversation>, ConfigError> {
@@ -95,6 +114,7 @@ impl Conversation {
             orders: Default::default(),
             offers: DashMap::new(),
             zone: config.zone,
+            now: config.now,
             agent: config.store.agent,
             agent_choices,
         })
@@ -208,6 +228,13 @@ impl Conversation {
         let mut ctx = self.ctx(origin, transport, None);
         let parsed = command::parse(&text);
         let holds_url = command::holds_callback_url(&text);
+        // Where only commands reach us, `/codex_usage WORD` may answer a text-fallback offer.
+        let pick = match command::command_and_words(&text) {
+            Some((cmd, words)) if !holds_url && !ctx.transport.bare_replies() => self
+                .fallback
+                .take_command(origin.chat, origin.user, cmd, words, Instant::now()),
+            _ => None,
+        };
         drop(text);
         if holds_url {
             // Read it, then make it disappear from the chat history, whatever happens next.
@@ -234,6 +261,13 @@ impl Conversation {
             return;
         }
         let act = match parsed {
+            _ if pick.is_some() => {
+                let Some(data) = pick else { return };
+                match self.resolve_data(&data, origin.user).await {
+                    Ok(act) => act,
+                    Err(()) => return ctx.say(&render::text("stale_menu")).await,
+                }
+            }
             Parsed::TooLong(length) => {
                 let max = command::MAX_TEXT_CHARS;
                 return ctx

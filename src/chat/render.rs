@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "duplicate",
     "failed",
     "reply_with",
+    "reply_with_command",
     "usage_selector",
     "usage_progress",
     "usage_result",
@@ -99,6 +100,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "usage_history_text",
     "usage_history_photo_failed",
     "plugin_paste_refused",
+    "plugin_device_instead",
 );
 
 fn env() -> &'static Environment<'static> {

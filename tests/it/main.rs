@@ -20,6 +20,7 @@ mod selectors;
 mod store;
 mod sweep;
 mod telegram;
+mod times;
 mod trust;
 mod usage;
 mod watch;

@@ -20,7 +20,7 @@ pub(super) mod admin;
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
-use crate::engine::clock::Zone;
+use crate::engine::clock::{Now, Zone};
 use crate::engine::endpoint;
 use crate::engine::forecast::render as forecast_render;
 use crate::engine::history::{self, Retention};
@@ -51,6 +51,7 @@ pub struct EngineBackend {
     snapshots: Arc<SnapshotCache>,
     retention: Retention,
     zone: Zone,
+    now: Now,
 }
 
 /// How long a store read serves further read-only requests. Many chats tapping at once (a
@@ -152,6 +153,7 @@ impl EngineBackend {
             retention: Retention::parse(config.history_days.as_deref())
                 .map_err(|e| ConfigError::History(e.to_string()))?,
             zone: config.zone,
+            now: config.now,
         })
     }
 
@@ -293,7 +295,12 @@ impl Backend for EngineBackend {
             }
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
-            let lines = report::lines_among(&run, &peers(snap));
+            // People read these: each reset time in the operator's zone too.
+            let shown = report::ShownAt {
+                zone: self.zone,
+                now_ms: self.now.ms(),
+            };
+            let lines = report::lines_shown(&run, &peers(snap), &shown);
             // Record the check and forecast from the history; a history fault is logged and
             // leaves the report without a forecast.
             let (state_dir, retention, zone) =

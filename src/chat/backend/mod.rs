@@ -101,7 +101,8 @@ pub struct ProfileView {
 /// A usage check's result, ready to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UsageReport {
-    /// One line per profile (`alice@example.com · plus · 5h 42% left (resets 2h 13m) · ...`).
+    /// One line per profile, each reset in the operator's zone too
+    /// (`alice@example.com · plus · 5h 42% left (resets 14:25 IST, in 2h 13m) · ...`).
     pub lines: Vec<String>,
     /// How many profiles answered.
     pub ok_count: usize,

@@ -48,6 +48,17 @@ fn choice(n: usize, r: &Remedy) -> Option<Choice> {
     })
 }
 
+/// A finding's facts with their times in the operator's zone (`finished_at`).
+fn local_facts(
+    conv: &Conversation,
+    facts: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    facts
+        .iter()
+        .map(|(k, v)| (k.clone(), conv.local(v)))
+        .collect()
+}
+
 fn remedy_value(r: &Remedy) -> Value {
     Value::from_serialize(r)
 }
@@ -67,9 +78,9 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
             let remedies: Vec<Value> = f.remedies.iter().map(remedy_value).collect();
             context! {
                 n => i + 1, code => f.code, action => f.severity == Severity::Action,
-                title => without_paths(&f.title),
+                title => conv.local(&without_paths(&f.title)),
                 meaning => (f.meaning != ROTATION_MEANING).then_some(f.meaning.as_str()),
-                facts => f.facts.clone(), remedies,
+                facts => local_facts(conv, &f.facts), remedies,
             }
         })
         .collect();

@@ -19,6 +19,7 @@ mod recording;
 mod rotation;
 mod selectors;
 mod terminal;
+mod times;
 mod url_elsewhere;
 
 use std::sync::Arc;
