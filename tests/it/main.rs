@@ -18,6 +18,7 @@ mod props;
 mod rotation;
 mod selectors;
 mod store;
+mod sweep;
 mod telegram;
 mod times;
 mod trust;
