@@ -54,7 +54,7 @@ pub struct EngineBackend {
     via_gateway: bool,
     snapshots: Arc<SnapshotCache>,
     /// The state directory's agents, listed at most once a second ([`fresh::Fresh`]).
-    agents: fresh::Fresh<Vec<String>>,
+    agents: fresh::Fresh<Vec<String>, Option<std::time::SystemTime>>,
     /// Usage checks in flight, shared by every request asking the same ([`in_flight`]).
     checks: in_flight::InFlight<BackendResult<UsageReport>>,
     retention: Retention,
@@ -496,7 +496,13 @@ impl Backend for EngineBackend {
             if forced {
                 return Ok(Vec::new());
             }
-            self.agents.get(move || list_agents(&state_dir)).await
+            // An agent added or removed changes the folder's time: read again at once.
+            let stamp = std::fs::metadata(state_dir.join("agents"))
+                .and_then(|m| m.modified())
+                .ok();
+            self.agents
+                .get(stamp, move || list_agents(&state_dir))
+                .await
         })
     }
 
