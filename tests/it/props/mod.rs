@@ -8,6 +8,8 @@ mod callback_url;
 mod chat_command;
 mod escape;
 mod jwt;
+pub mod plugin_lines;
+mod plugin_stream;
 mod regressions;
 mod store_read;
 mod store_write;
