@@ -5,6 +5,7 @@
 mod exits;
 mod faults;
 mod gateway;
+mod locked;
 mod mutations;
 mod order_auto;
 mod order_set;
