@@ -131,12 +131,12 @@ fn junk_field() -> impl Strategy<Value = (String, Value)> {
     )
 }
 
-/// `[[[…]]]` or `{"a":{"a":…}}` nested `depth` levels.
+/// `[[[1]]]` or `{"a":{"a":1}}` nested `depth` levels (`1` at depth 0).
 pub fn nested(depth: usize, object: bool) -> String {
     if object {
         format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth))
     } else {
-        format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
     }
 }
 
