@@ -5,6 +5,7 @@
 mod exits;
 mod faults;
 mod gateway;
+mod killed;
 mod locked;
 mod mutations;
 mod order_auto;
