@@ -7,6 +7,7 @@ mod callback_data;
 mod callback_url;
 mod chat_command;
 mod escape;
+mod inputs;
 mod jwt;
 pub mod plugin_lines;
 mod plugin_stream;
