@@ -190,7 +190,7 @@ fn error_line(line: &[u8], e: &LineError) -> String {
 
 /// What `Output` wrote, shared with the test.
 #[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
+pub struct Sink(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -205,10 +205,13 @@ impl Write for Sink {
 /// Hostile text of at most `units` UTF-16 units (what the core's splitter sends at most).
 fn message_text(units: usize) -> impl Strategy<Value = String> {
     prop_oneof![
-        hostile_text(),
-        (
+        1 => hostile_text(),
+        // The longest text of the worst characters is what comes near the bound: a control
+        // character is six bytes escaped.
+        2 => Just("\u{1}".repeat(units)),
+        2 => (
             prop::sample::select(vec!["\u{1}", "\"", "\\", "€", "𝕏", "\n", "a"]),
-            0..=units
+            prop_oneof![0..=units, Just(units)],
         )
             .prop_map(|(c, n)| c.repeat(n)),
     ]
@@ -227,11 +230,18 @@ fn message_text(units: usize) -> impl Strategy<Value = String> {
 }
 
 fn keyboard() -> impl Strategy<Value = Option<Keyboard>> {
-    let button = (message_text(64), "[ -~]{1,64}").prop_map(|(label, data)| Button { label, data });
-    prop::option::of(prop::collection::vec(
-        prop::collection::vec(button, 0..10),
-        0..10,
-    ))
+    let button = (message_text(64), "[ -~]{1,64}")
+        .prop_map(|(label, data)| Button { label, data })
+        .boxed();
+    let rows = move |n: std::ops::Range<usize>| {
+        prop::collection::vec(prop::collection::vec(button.clone(), n.clone()), n)
+    };
+    prop_oneof![
+        Just(None),
+        rows(0..10).prop_map(Some),
+        // A full keyboard of long labels.
+        rows(10..11).prop_map(Some),
+    ]
 }
 
 proptest! {

@@ -88,22 +88,11 @@ fn a_sub_second_window_length_is_unknown_not_zero() {
 /// promises both ways. Such a line is now an `oversize` error for its event, and the send fails.
 #[test]
 fn a_host_line_never_exceeds_the_protocol_bound() {
+    use super::plugin_lines::Sink;
     use codex_profiler::adapters::plugin_host::protocol::{MAX_LINE_BYTES, Outbound};
     use codex_profiler::adapters::plugin_host::transport::{MAX_MESSAGE_LEN, Output};
     use codex_profiler::chat::transport::Button;
-    use std::sync::{Arc, Mutex};
 
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let sink = Sink::default();
     let out = Output::new(Box::new(sink.clone()));
     let text = "\u{1}".repeat(MAX_MESSAGE_LEN);
