@@ -32,7 +32,8 @@ export const COMMANDS = [
   },
 ];
 
-/** Callback namespaces: `codex_auth_<action>` of every button the host draws. */
+/** Callback namespaces: `codex_auth_<action>` of every button the host draws (the core's
+ * `callback::NAMESPACES`; a missing one would send that tap nowhere). */
 export const NAMESPACES = [
   "codex_auth_usage",
   "codex_auth_status",
@@ -43,6 +44,19 @@ export const NAMESPACES = [
   "codex_auth_delete",
   "codex_auth_confirm",
   "codex_auth_cancel",
+  "codex_auth_unblock",
+  "codex_auth_page",
+  "codex_auth_ofirst",
+  "codex_auth_oup",
+  "codex_auth_odown",
+  "codex_auth_oout",
+  "codex_auth_oclear",
+  "codex_auth_oconfirm",
+  "codex_auth_restore",
+  "codex_auth_restoreok",
+  "codex_auth_fix",
+  "codex_auth_fixok",
+  "codex_auth_agent",
   "codex_auth_history",
 ];
 
@@ -83,6 +97,42 @@ export function isOwner(config, channel, sender) {
   return false;
 }
 
+/** Telegram's inline-button scope (`off|dm|group|all|allowlist`) from a `capabilities`
+ * value, as OpenClaw 2026.9.6 reads it (`resolveTelegramInlineButtonsScopeFromCapabilities`):
+ * the object form's `inlineButtons`, else `allowlist`; the legacy array form is `all` when it
+ * names `inlineButtons`, else `off` (an empty array: `allowlist`). */
+export function inlineButtonsScope(capabilities) {
+  const fallback = "allowlist";
+  if (!capabilities) return fallback;
+  if (Array.isArray(capabilities)) {
+    if (capabilities.length === 0) return fallback;
+    return capabilities.some((c) => String(c).trim().toLowerCase() === "inlinebuttons") ? "all" : "off";
+  }
+  if (typeof capabilities !== "object") return fallback;
+  const scope = String(capabilities.inlineButtons ?? "").trim().toLowerCase();
+  return ["off", "dm", "group", "all", "allowlist"].includes(scope) ? scope : fallback;
+}
+
+/** Whether our buttons work in this chat, so the host draws them (else its text fallback,
+ * which asks for commands). Only Telegram: the plugin's tap handlers are registered there,
+ * and OpenClaw gives a command handler no capability flag of the channel, so this reads
+ * `channels.telegram.capabilities` (an account's own `accounts.<id>.capabilities` first),
+ * and refuses where OpenClaw does (`inlineButtonsUnavailable`): `off` everywhere, `dm` in
+ * groups, `group` in private chats. */
+export function buttonsAvailable(config, channel, accountId, isPrivate) {
+  if (channel !== "telegram") return false;
+  const telegram = config?.channels?.telegram;
+  const accounts = telegram?.accounts ?? {};
+  const key = accountId == null ? undefined : Object.keys(accounts).find((k) => k.toLowerCase() === String(accountId).toLowerCase());
+  const own = key === undefined ? undefined : accounts[key]?.capabilities;
+  const inherited = own == null || (Array.isArray(own) && own.length === 0);
+  const scope = inlineButtonsScope(inherited ? telegram?.capabilities : own);
+  if (scope === "off") return false;
+  if (scope === "dm") return isPrivate;
+  if (scope === "group") return !isPrivate;
+  return true;
+}
+
 /** Host buttons (`[[{text, data}]]`) as Telegram inline keyboard rows. */
 export function telegramButtons(buttons) {
   if (!Array.isArray(buttons) || buttons.length === 0) return undefined;
@@ -110,21 +160,22 @@ export function commandSender(ctx, config) {
     is_owner: typeof ctx.senderIsOwner === "boolean" ? ctx.senderIsOwner : isOwner(config, channel, sender),
     authorized: ctx.isAuthorizedSender !== false,
     private: isPrivate,
-    buttons: channel === "telegram",
+    buttons: buttonsAvailable(config, channel, ctx.accountId, isPrivate),
   };
 }
 
 /** The event fields of a Telegram tap's sender. */
 export function tapSender(ctx, config) {
   const sender = String(ctx.senderId ?? "");
+  const isPrivate = ctx.isGroup !== true;
   return {
     channel: "telegram",
     sender,
     chat: String(ctx.callback?.chatId ?? ctx.conversationId ?? sender),
     is_owner: isOwner(config, "telegram", sender),
     authorized: ctx.auth?.isAuthorizedSender === true,
-    private: ctx.isGroup !== true,
-    buttons: true,
+    private: isPrivate,
+    buttons: buttonsAvailable(config, "telegram", ctx.accountId, isPrivate),
   };
 }
 

@@ -8,6 +8,19 @@ pub use redact::Secret;
 /// What a callback URL looks like wherever one must be shown.
 pub const CALLBACK_URL_PLACEHOLDER: &str = "http://localhost:1455/auth/callback?code=…&state=…";
 
+/// Environment variables holding a secret of this process that no child it runs may inherit
+/// (`openclaw`, the queued restart's worker and command): `.env` exports what it gives into
+/// our environment, and a child gets the whole environment unless told otherwise.
+pub const SECRET_ENV_VARS: &[&str] = &["TELEGRAM_BOT_TOKEN"];
+
+/// Keep [`SECRET_ENV_VARS`] out of what `cmd` passes on to the program it starts.
+pub fn without_secret_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for name in SECRET_ENV_VARS {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
 /// Replace every occurrence of any of `secrets` (ignoring empty and very short ones, which
 /// would match ordinary text) in `text` with `[redacted]`.
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
@@ -88,6 +101,24 @@ fn redact_query_value(word: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_is_started_without_the_secret_variables() {
+        let mut cmd = std::process::Command::new("env");
+        cmd.env("TELEGRAM_BOT_TOKEN", "1:x").env("KEEP", "1");
+        without_secret_env(&mut cmd);
+        let envs: Vec<_> = cmd.get_envs().collect();
+        for name in SECRET_ENV_VARS {
+            assert!(
+                envs.contains(&(std::ffi::OsStr::new(name), None)),
+                "{name} removed"
+            );
+        }
+        assert!(envs.contains(&(
+            std::ffi::OsStr::new("KEEP"),
+            Some(std::ffi::OsStr::new("1"))
+        )));
+    }
 
     #[test]
     fn scrubs_known_secrets_and_patterns() {

@@ -1,6 +1,6 @@
 // The plugin's translation, against a fake host speaking the protocol over real pipes:
 // command replies (placeholder edit payload), taps edited in place, late edits, restarts
-// after a crash, timeouts, protocol mismatch, owners, and lazy start.
+// after a crash, timeouts, protocol mismatch, owners, channels without buttons, lazy start.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,7 @@ import plugin, {
   FAILURES,
   Host,
   NAMESPACES,
+  buttonsAvailable,
   commandSender,
   createPlugin,
   isOwner,
@@ -181,6 +182,50 @@ test("senders: Telegram private and group commands, taps without an owner flag",
   const stranger = tapSender({ senderId: "44", isGroup: true, auth: { isAuthorizedSender: false }, callback: { chatId: "-5" } }, config);
   assert.equal(stranger.authorized, false);
   assert.equal(stranger.private, false);
+});
+
+test("buttons only where OpenClaw shows them: Telegram, per its inlineButtons scope", () => {
+  const tg = (capabilities, accounts) => ({ channels: { telegram: { capabilities, accounts } } });
+  assert.equal(buttonsAvailable({}, "telegram", undefined, true), true, "the default scope is allowlist");
+  assert.equal(buttonsAvailable({}, "telegram", undefined, false), true);
+  for (const channel of ["discord", "slack", "whatsapp", "signal"]) {
+    assert.equal(buttonsAvailable(tg({ inlineButtons: "all" }), channel, undefined, true), false, channel);
+  }
+  assert.equal(buttonsAvailable(tg({ inlineButtons: "off" }), "telegram", undefined, true), false);
+  assert.equal(buttonsAvailable(tg({ inlineButtons: "dm" }), "telegram", undefined, true), true);
+  assert.equal(buttonsAvailable(tg({ inlineButtons: "dm" }), "telegram", undefined, false), false);
+  assert.equal(buttonsAvailable(tg({ inlineButtons: "group" }), "telegram", undefined, true), false);
+  assert.equal(buttonsAvailable(tg({ inlineButtons: " ALL " }), "telegram", undefined, false), true);
+  assert.equal(buttonsAvailable(tg(["reactions"]), "telegram", undefined, true), false, "legacy list without inlineButtons");
+  assert.equal(buttonsAvailable(tg(["inlineButtons"]), "telegram", undefined, false), true);
+  const accounts = { Work: { capabilities: { inlineButtons: "off" } }, home: { capabilities: [] } };
+  assert.equal(buttonsAvailable(tg({ inlineButtons: "all" }, accounts), "telegram", "work", true), false, "the account's own");
+  assert.equal(buttonsAvailable(tg({ inlineButtons: "all" }, accounts), "telegram", "home", true), true, "an empty list inherits");
+});
+
+test("a channel without buttons: the host is told so, and no reply carries buttons", async (t) => {
+  const hosts = [];
+  t.after(() => hosts.forEach((h) => h.stop()));
+  const p = createPlugin({ makeHost: () => (hosts.push(fakeHost()), hosts.at(-1)) });
+  const commands = [];
+  p.register({ config: {}, registerCommand: (c) => commands.push(c), registerInteractiveHandler: () => {} });
+  const usage = commands.find((c) => c.name === "codex_usage");
+  const discord = { channel: "discord", senderId: "77", from: "discord:77", to: "channel:5", args: "", config: {} };
+  assert.equal((await usage.handler(discord)).text, "echo /codex_usage buttons=false");
+  // A choice typed back as the command reaches the host as that command.
+  const typed = await usage.handler({ ...discord, args: "all" });
+  assert.equal(typed.channelData, undefined);
+  const off = { channels: { telegram: { capabilities: { inlineButtons: "off" } } } };
+  const dm = { channel: "telegram", senderId: "42", from: "telegram:42", to: "telegram:42", args: "long", config: off };
+  const reply = await usage.handler(dm);
+  assert.equal(reply.text, "part one\n\npart two");
+  assert.equal(reply.channelData, undefined, "buttons the host drew anyway are not sent");
+  const on = await usage.handler({ ...dm, config: {} });
+  assert.ok(on.channelData.telegram.buttons);
+  const tapCtx = { senderId: "42", isGroup: true, accountId: "default", auth: { isAuthorizedSender: true }, callback: { chatId: "-5" } };
+  const dmOnly = { channels: { telegram: { capabilities: { inlineButtons: "dm" } } } };
+  assert.equal(tapSender(tapCtx, dmOnly).buttons, false);
+  assert.equal(tapSender({ ...tapCtx, isGroup: false }, dmOnly).buttons, true);
 });
 
 test("register() registers the commands and namespaces and starts nothing; one host for all", async (t) => {

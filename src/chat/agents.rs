@@ -5,14 +5,18 @@
 //! it opens the store, and delivery puts the header on top, so every flow, present or
 //! future, says and uses the right agent without passing it along.
 //!
-//! An admin's choice is kept in memory per (user, chat): a restart goes back to the
-//! configured agent, which is the safe default for a view that can change the store.
+//! An admin's choice is kept per (user, chat), in memory and, through the backend, in
+//! `<state>/codex-profiler/chat-agents.json`, so it outlives a restart. A saved agent the
+//! state directory no longer has is forgotten on the chat's next request, which runs on the
+//! configured agent and says so in one line above the header.
 
 use std::future::Future;
 
 use dashmap::DashMap;
 
-use crate::chat::transport::{ChatId, UserId};
+use crate::chat::conversation::Conversation;
+use crate::chat::render::{self, context};
+use crate::chat::transport::{ChatId, Origin, UserId};
 
 tokio::task_local! {
     static SCOPE: Scope;
@@ -53,11 +57,37 @@ pub fn with_header(text: &str) -> String {
     }
 }
 
+/// One saved choice: `user` chose `agent` in `chat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// The admin.
+    pub user: UserId,
+    /// Their chat.
+    pub chat: ChatId,
+    /// The agent chosen.
+    pub agent: String,
+}
+
 /// The admins' choices, per (user, chat).
 #[derive(Debug, Default)]
 pub struct Choices(DashMap<(UserId, ChatId), String>);
 
 impl Choices {
+    /// The choices saved by an earlier run.
+    pub fn from_saved(saved: Vec<Saved>) -> Choices {
+        Choices(
+            saved
+                .into_iter()
+                .map(|s| ((s.user, s.chat), s.agent))
+                .collect(),
+        )
+    }
+
+    /// Forget `user`'s choice in `chat` (its agent is gone).
+    pub fn forget(&self, user: UserId, chat: ChatId) {
+        self.0.remove(&(user, chat));
+    }
+
     /// The agent `user` chose in `chat`.
     pub fn get(&self, user: UserId, chat: ChatId) -> Option<String> {
         self.0.get(&(user, chat)).map(|a| a.clone())
@@ -70,6 +100,44 @@ impl Choices {
         } else {
             self.0.insert((user, chat), agent.to_owned());
         }
+    }
+}
+
+/// The `Agent …` line naming `shown`, where the state directory holds several `agents`.
+pub(crate) fn header(agents: &[String], shown: &str) -> Option<String> {
+    (agents.len() > 1).then(|| render::render("agent_header", context! { agent => shown }))
+}
+
+/// The scope of a request from `origin`: an admin's choice for that chat, else the
+/// configured agent, with its header. A saved choice whose agent the state directory no
+/// longer has is forgotten here (in memory and on disk): this request runs on the configured
+/// agent, with a one-line notice above the header. A failed listing keeps the choice.
+pub(crate) async fn scope_of(conv: &Conversation, origin: Origin, admin: bool) -> Scope {
+    let (user, chat) = (origin.user, origin.chat);
+    let mut chosen = admin.then(|| conv.agent_choices.get(user, chat)).flatten();
+    let listed = conv.backend.agents().await;
+    let mut notice = None;
+    if let (Some(gone), Ok(agents)) = (&chosen, &listed) {
+        if !agents.contains(gone) {
+            conv.agent_choices.forget(user, chat);
+            if let Err(e) = conv.backend.save_agent(user, chat, None).await {
+                tracing::warn!(error = %e, "forgetting a chat's agent choice failed");
+            }
+            notice = Some(render::render(
+                "agent_gone",
+                context! { agent => gone, default => conv.agent.as_str() },
+            ));
+            chosen = None;
+        }
+    }
+    let agents = listed.unwrap_or_default();
+    let header = header(&agents, chosen.as_deref().unwrap_or(&conv.agent));
+    Scope {
+        header: match (notice, header) {
+            (Some(n), Some(h)) => Some(format!("{n}\n{h}")),
+            (n, h) => n.or(h),
+        },
+        agent: chosen,
     }
 }
 
@@ -114,6 +182,14 @@ mod tests {
         assert_eq!(c.get(UserId(2), ChatId(1)), None);
         c.set(UserId(1), ChatId(1), "main", "main");
         assert_eq!(c.get(UserId(1), ChatId(1)), None);
+        let saved = Choices::from_saved(vec![Saved {
+            user: UserId(3),
+            chat: ChatId(4),
+            agent: "ops".into(),
+        }]);
+        assert_eq!(saved.get(UserId(3), ChatId(4)).as_deref(), Some("ops"));
+        saved.forget(UserId(3), ChatId(4));
+        assert_eq!(saved.get(UserId(3), ChatId(4)), None);
         assert!(plausible("work-2") && !plausible("a/b") && !plausible(""));
     }
 }

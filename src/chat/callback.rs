@@ -13,6 +13,34 @@ pub const MAX_LEN: usize = 64;
 /// The argument of actions that take none.
 const NO_ARG: &str = "-";
 
+/// Every callback namespace (`codex_auth_<action>`, the data up to its `:`) the core draws:
+/// what a host that routes taps by namespace (the OpenClaw plugin) must register.
+pub const NAMESPACES: &[&str] = &[
+    "codex_auth_usage",
+    "codex_auth_status",
+    "codex_auth_new",
+    "codex_auth_login",
+    "codex_auth_device",
+    "codex_auth_retire",
+    "codex_auth_delete",
+    "codex_auth_confirm",
+    "codex_auth_cancel",
+    "codex_auth_unblock",
+    "codex_auth_page",
+    "codex_auth_ofirst",
+    "codex_auth_oup",
+    "codex_auth_odown",
+    "codex_auth_oout",
+    "codex_auth_oclear",
+    "codex_auth_oconfirm",
+    "codex_auth_restore",
+    "codex_auth_restoreok",
+    "codex_auth_fix",
+    "codex_auth_fixok",
+    "codex_auth_agent",
+    "codex_auth_history",
+];
+
 /// What a usage button checks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UsageTarget {
@@ -131,6 +159,16 @@ impl CallbackData {
             _ => CallbackData::Order(OrderTap::parse(action, arg)?),
         };
         Some(decoded)
+    }
+
+    /// The command (without slash) whose menu draws this choice, and which, typed with the
+    /// choice's word, picks it where bare replies never reach the core.
+    pub fn command(&self) -> &'static str {
+        match self {
+            CallbackData::Usage(_) | CallbackData::History(_) => "codex_usage",
+            CallbackData::Page(p) if p.menu == Menu::Usage => "codex_usage",
+            _ => "codex_auth",
+        }
     }
 
     /// The profile key this action names, if any.
@@ -317,6 +355,7 @@ mod tests {
             CallbackData::ConfirmRestore(ItemKey::of("b")),
             CallbackData::Fix(ItemKey::of("set_order openai a b")),
             CallbackData::ConfirmFix(ItemKey::of("retire openai:a")),
+            CallbackData::Agent("work".into()),
             CallbackData::History(UsageTarget::All),
             CallbackData::History(UsageTarget::Default),
             CallbackData::History(UsageTarget::Profile(k.clone())),
@@ -336,6 +375,19 @@ mod tests {
             .map(|m| CallbackData::Order(OrderTap::new(OrderAction::Move(m, list(), k.clone())))),
         )
         .collect()
+    }
+
+    #[test]
+    fn every_namespace_drawn_is_listed_once() {
+        let mut drawn: Vec<String> = every()
+            .iter()
+            .map(|d| d.encode().split(':').next().unwrap_or("").to_owned())
+            .collect();
+        drawn.sort();
+        drawn.dedup();
+        let mut listed: Vec<String> = NAMESPACES.iter().map(|n| (*n).to_owned()).collect();
+        listed.sort();
+        assert_eq!(drawn, listed);
     }
 
     #[test]

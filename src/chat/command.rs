@@ -113,6 +113,18 @@ pub fn holds_callback_url(text: &str) -> bool {
     finish || text.split_whitespace().any(is_callback_url)
 }
 
+/// `/codex_usage WORDS` or `/codex_auth WORDS` as (command without slash, words): how a
+/// text-fallback choice is sent back where only commands reach the core. `None` for anything
+/// else, or a command without words.
+pub fn command_and_words(text: &str) -> Option<(&str, &str)> {
+    let body = text.trim().strip_prefix('/')?;
+    let (head, rest) = body.split_once(char::is_whitespace)?;
+    let command = head.split_once('@').map_or(head, |(c, _)| c);
+    let words = rest.trim();
+    (matches!(command, "codex_usage" | "codex_auth") && !words.is_empty())
+        .then_some((command, words))
+}
+
 /// Parse one message. A callback URL in it is never carried as plain text: it is a
 /// [`Secret`] (alone, or after `/codex_auth finish NAME`), or the message is refused as a
 /// whole, so no reply can quote it back into the chat it was just deleted from.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::chat::transport::UserId;
-use crate::engine::clock::Zone;
+use crate::engine::clock::{Now, Zone};
 use crate::engine::{Failure, FailureKind};
 
 /// Which auth store the chat reads and changes. Mirrors the CLI's global options; turned into
@@ -62,6 +62,8 @@ pub struct ChatConfig {
     pub history_days: Option<String>,
     /// The zone every time in the chat is shown in (`CODEX_PROFILER_TZ`, else the system's).
     pub zone: Zone,
+    /// The instant shown times are relative to: the system clock (a fixed one in tests).
+    pub now: Now,
 }
 
 impl Default for ChatConfig {
@@ -79,6 +81,7 @@ impl Default for ChatConfig {
             usage_concurrency: crate::engine::usage::DEFAULT_CONCURRENCY,
             history_days: None,
             zone: Zone::utc(),
+            now: Now::System,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::chat::transport::{
     ChatId, ChatKind, Incoming, Menus, MessageRef, Origin, Transport, UserId,
 };
 use crate::chat::{delivery, flows::Act};
-use crate::engine::clock::Zone;
+use crate::engine::clock::{Now, Zone, localise};
 use crate::engine::profile::ProfileId;
 use crate::engine::watch::ChangeSet;
 
@@ -44,6 +44,8 @@ pub struct Conversation {
     pub(crate) offers: DashMap<(UserId, String), Instant>,
     /// The zone every time is shown in.
     pub(crate) zone: Zone,
+    /// The instant shown times are relative to.
+    pub(crate) now: Now,
     /// The configured agent (`OPENCLAW_AGENT`, `--agent`).
     pub(crate) agent: String,
     /// The agent each admin chose per chat.
@@ -75,6 +77,23 @@ impl Ctx {
 }
 
 impl Conversation {
+    /// Now, as shown times read it (ms since the epoch).
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now.ms()
+    }
+
+    /// `text` with every RFC 3339 time in it shown in the operator's zone, absolute and
+    /// relative (`Dec 3 14:25 IST, in 2d 2h`): for the engine's sentences and facts.
+    pub(crate) fn local(&self, text: &str) -> String {
+        localise(text, &self.zone, self.now_ms())
+    }
+
+    /// An RFC 3339 time in the operator's zone, absolute and relative; the text itself when
+    /// it is no time.
+    pub(crate) fn when(&self, iso: &str) -> String {
+        self.zone.iso(iso, self.now_ms())
+    }
+
     /// Build the core with the real engine behind it. Fails when an endpoint override is not
     /// trusted.
     pub fn new(config: ChatConfig) -> Result<Arc<Conversation>, ConfigError> {
@@ -84,6 +103,7 @@ impl Conversation {
 
     /// Build the core around any [`Backend`] (tests, or another engine).
     pub fn with_backend(config: ChatConfig, backend: Arc<dyn Backend>) -> Arc<Conversation> {
+        let agent_choices = Choices::from_saved(backend.saved_agents());
         Arc::new(Conversation {
             backend,
             permissions: Permissions::new(config.admins, config.users),
@@ -94,8 +114,9 @@ impl Conversation {
             orders: Default::default(),
             offers: DashMap::new(),
             zone: config.zone,
+            now: config.now,
             agent: config.store.agent,
-            agent_choices: Choices::default(),
+            agent_choices,
         })
     }
 
@@ -167,20 +188,10 @@ impl Conversation {
         }
     }
 
-    /// The agent this request uses (an admin's choice for this chat, else the configured
-    /// one) and, where the state directory holds several agents, the header naming it.
+    /// The agent this request uses and its header ([`crate::chat::agents::scope_of`]).
     async fn scope_of(&self, origin: Origin) -> Scope {
-        let chosen = match self.permissions.role(origin.user) {
-            Role::Admin => self.agent_choices.get(origin.user, origin.chat),
-            _ => None,
-        };
-        let agents = self.backend.agents().await.unwrap_or_default();
-        let shown = chosen.clone().unwrap_or_else(|| self.agent.clone());
-        Scope {
-            header: (agents.len() > 1)
-                .then(|| render::render("agent_header", context! { agent => shown })),
-            agent: chosen,
-        }
+        let admin = self.permissions.role(origin.user) == Role::Admin;
+        crate::chat::agents::scope_of(self, origin, admin).await
     }
 
     fn ctx(&self, origin: Origin, transport: Arc<dyn Transport>, on: Option<MessageRef>) -> Ctx {
@@ -217,6 +228,13 @@ impl Conversation {
         let mut ctx = self.ctx(origin, transport, None);
         let parsed = command::parse(&text);
         let holds_url = command::holds_callback_url(&text);
+        // Where only commands reach us, `/codex_usage WORD` may answer a text-fallback offer.
+        let pick = match command::command_and_words(&text) {
+            Some((cmd, words)) if !holds_url && !ctx.transport.bare_replies() => self
+                .fallback
+                .take_command(origin.chat, origin.user, cmd, words, Instant::now()),
+            _ => None,
+        };
         drop(text);
         if holds_url {
             // Read it, then make it disappear from the chat history, whatever happens next.
@@ -243,6 +261,13 @@ impl Conversation {
             return;
         }
         let act = match parsed {
+            _ if pick.is_some() => {
+                let Some(data) = pick else { return };
+                match self.resolve_data(&data, origin.user).await {
+                    Ok(act) => act,
+                    Err(()) => return ctx.say(&render::text("stale_menu")).await,
+                }
+            }
             Parsed::TooLong(length) => {
                 let max = command::MAX_TEXT_CHARS;
                 return ctx
@@ -384,13 +409,17 @@ impl Conversation {
     /// Turn button data (or a text-fallback choice) into an act on current profiles; `Err`
     /// when its key no longer names exactly one profile, or a confirmation was never offered.
     pub(crate) async fn resolve_data(&self, data: &CallbackData, user: UserId) -> Result<Act, ()> {
-        let id = match data.key() {
+        let (id, blocked) = match data.key() {
             Some(key) => {
                 let profiles = self.backend.profiles().await.map_err(|_| ())?;
-                let ids: Vec<ProfileId> = profiles.into_iter().map(|p| p.id).collect();
-                Some(key.resolve(&ids).cloned().ok_or(())?)
+                let ids: Vec<ProfileId> = profiles.iter().map(|p| p.id.clone()).collect();
+                let id = key.resolve(&ids).cloned().ok_or(())?;
+                let blocked = profiles
+                    .iter()
+                    .any(|p| p.id == id && p.unusable_until.is_some());
+                (Some(id), blocked)
             }
-            None => None,
+            None => (None, false),
         };
         let id = || id.clone().ok_or(());
         Ok(match data {
@@ -411,7 +440,10 @@ impl Conversation {
                 Act::Delete(id)
             }
             CallbackData::Cancel => Act::Cancel,
-            CallbackData::Unblock(_) => Act::Unblock(id()?),
+            // A block that is gone (cleared by an earlier tap, or over) makes the button
+            // out of date.
+            CallbackData::Unblock(_) if blocked => Act::Unblock(id()?),
+            CallbackData::Unblock(_) => return Err(()),
             CallbackData::Restore(_)
             | CallbackData::ConfirmRestore(_)
             | CallbackData::Fix(_)
@@ -458,6 +490,12 @@ impl Conversation {
         if changes.is_empty() {
             return true;
         }
+        // The watcher watches the configured agent: its news says so where there are several.
+        let agents = self.backend.agents().await.unwrap_or_default();
+        let scope = Scope {
+            agent: None,
+            header: crate::chat::agents::header(&agents, &self.agent),
+        };
         let mut delivered = false;
         for admin in self.permissions.admins() {
             let Ok(chat) = i64::try_from(admin.0) else {
@@ -469,7 +507,10 @@ impl Conversation {
                 user: admin,
             };
             let ctx = self.ctx(origin, Arc::clone(&transport), None);
-            delivered |= crate::chat::flows::notify_one(self, &ctx, changes).await;
+            delivered |= scope
+                .clone()
+                .run(crate::chat::flows::notify_one(self, &ctx, changes))
+                .await;
         }
         delivered
     }

@@ -1,6 +1,7 @@
 //! The text fallback (no inline buttons): a selector is a line `Reply with: a | b | c`, and a
 //! bare reply with one of those words, from the same user in the same chat within 5 minutes,
-//! is taken as that choice. Offers are kept per (chat, user), replaced by the next offer,
+//! is taken as that choice (where only commands reach the core, `/codex_usage all` is: see
+//! [`Fallback::take_command`]). Offers are kept per (chat, user), replaced by the next offer,
 //! used once, and pruned so the map stays small.
 
 use std::time::{Duration, Instant};
@@ -54,6 +55,31 @@ impl Fallback {
         word: &str,
         now: Instant,
     ) -> Option<CallbackData> {
+        self.take_where(chat, user, word, now, |_| true)
+    }
+
+    /// The action `/command word` picks where bare replies never reach the core (the
+    /// OpenClaw plugin): like [`Fallback::take`], among the choices `command` draws only
+    /// ([`CallbackData::command`]), so `/codex_auth work` never runs a usage choice `work`.
+    pub fn take_command(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        command: &str,
+        word: &str,
+        now: Instant,
+    ) -> Option<CallbackData> {
+        self.take_where(chat, user, word, now, |d| d.command() == command)
+    }
+
+    fn take_where(
+        &self,
+        chat: ChatId,
+        user: UserId,
+        word: &str,
+        now: Instant,
+        drawn_by: impl Fn(&CallbackData) -> bool,
+    ) -> Option<CallbackData> {
         let key = (chat, user);
         let word = word.trim();
         let picked = {
@@ -64,7 +90,7 @@ impl Fallback {
                 offer
                     .choices
                     .iter()
-                    .find(|(w, _)| w.eq_ignore_ascii_case(word))
+                    .find(|(w, d)| w.eq_ignore_ascii_case(word) && drawn_by(d))
                     .map(|(_, d)| d.clone())
             }
         };
@@ -111,6 +137,19 @@ mod tests {
             Some(CallbackData::Usage(UsageTarget::All))
         );
         assert_eq!(f.take(C, U, "all", t0), None, "used up");
+    }
+
+    #[test]
+    fn a_command_picks_only_the_choices_its_own_menu_drew() {
+        let f = Fallback::default();
+        let t0 = Instant::now();
+        f.offer(C, U, choices(), t0);
+        assert_eq!(f.take_command(C, U, "codex_auth", "all", t0), None);
+        assert_eq!(
+            f.take_command(C, U, "codex_usage", "All", t0),
+            Some(CallbackData::Usage(UsageTarget::All))
+        );
+        assert_eq!(f.take_command(C, U, "codex_usage", "default", t0), None);
     }
 
     #[test]

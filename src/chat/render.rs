@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "duplicate",
     "failed",
     "reply_with",
+    "reply_with_command",
     "usage_selector",
     "usage_progress",
     "usage_result",
@@ -92,12 +93,14 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "agent_menu",
     "agent_switched",
     "agent_unknown",
+    "agent_gone",
     "usage_history_progress",
     "usage_history_empty",
     "usage_history_caption",
     "usage_history_text",
     "usage_history_photo_failed",
     "plugin_paste_refused",
+    "plugin_device_instead",
 );
 
 fn env() -> &'static Environment<'static> {
@@ -207,8 +210,21 @@ mod tests {
             requested => "openai:work", account => "1111…0001", r => rotation_sample(),
             rotations => 1, until => "14:25 IST", agent => "work", agents => vec!["main", "work"], current => "work",
             default => "main", days => 7, series => 2, pool => "pool (1 usable profile) · m",
-            text => "a 5h ▁▂ 42% left"
+            text => "a 5h ▁▂ 42% left", unsaved => yes, findings => doctor_sample(yes),
+            buttons => yes, healthy => !yes
         }
+    }
+
+    /// Doctor findings with a remedy of every kind.
+    fn doctor_sample(yes: bool) -> Value {
+        let remedies = serde_json::json!([
+            {"kind": "set_order", "provider": "openai", "ids": ["openai:a"]},
+            {"kind": "retire", "profile": "openai:a"},
+            {"kind": "login", "profile": "openai:a"},
+            {"kind": "unblock", "profile": "openai:a"},
+        ]);
+        Value::from_serialize(serde_json::json!([{"n": 1, "code": "profile_blocked",
+            "action": yes, "title": "t", "meaning": null, "facts": {}, "remedies": remedies}]))
     }
 
     /// A rotation with one finding of every code the templates word.

@@ -185,4 +185,17 @@ pub trait Transport: Send + Sync {
     fn vouched_role(&self, _user: UserId) -> Option<Role> {
         None
     }
+    /// Whether a login may end with a pasted callback URL here. False where the chat keeps
+    /// the text of every command and the message cannot be deleted (the OpenClaw plugin):
+    /// every way into a login then starts the device login instead.
+    fn paste_back(&self) -> bool {
+        true
+    }
+    /// Whether a bare reply (a message that is no command) reaches the core. False where
+    /// only commands do (the OpenClaw plugin: other messages go to the gateway's agent): the
+    /// text fallback then asks for the command with the choice (`/codex_usage all`), and
+    /// such a command picks from the offer.
+    fn bare_replies(&self) -> bool {
+        true
+    }
 }

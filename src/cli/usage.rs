@@ -76,7 +76,8 @@ pub fn run(g: &GlobalArgs, a: UsageArgs) -> CmdResult {
         }
         Report::Json(doc)
     } else {
-        let mut text = report::render_text_among(&run, a.debug, &peers(&snap));
+        let shown = report::ShownAt { zone, now_ms };
+        let mut text = report::render_text_shown(&run, a.debug, &peers(&snap), &shown);
         text.push_str(&forecast_render::text(after.forecast.as_ref(), &zone));
         Report::Text(text)
     })

@@ -11,6 +11,7 @@ use tokio::sync::watch as signal;
 use super::args::{GlobalArgs, WatchArgs};
 use super::output::{CliError, CmdResult, Report};
 use super::store_opts::store_options;
+use crate::engine::clock::Zone;
 use crate::engine::endpoint;
 use crate::engine::history::Retention;
 use crate::engine::usage::{CONCURRENCY_VAR, UsageChecker, UsageOptions, concurrency_from_env};
@@ -48,12 +49,18 @@ pub fn json(round: &Round, dry_run: bool) -> serde_json::Value {
 /// Run `watch`.
 pub fn run(g: &GlobalArgs, a: WatchArgs) -> CmdResult {
     let watcher = watcher(g)?;
+    // The sentences name times in the zone (`--utc`: UTC); JSON keeps RFC 3339 UTC.
+    let zone = if g.json {
+        Zone::utc()
+    } else {
+        super::present::zone(g)?
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|_| CliError::runtime("runtime", "the async runtime could not be started"))?;
     if !a.once {
-        runtime.block_on(forever(watcher, g.json, a.dry_run));
+        runtime.block_on(forever(watcher, g.json, zone, a.dry_run));
         // With --json every line is one document, this last one included.
         return Ok(Report::Text(if g.json {
             r#"{"ok":true,"stopped":true}"#.to_owned()
@@ -70,7 +77,7 @@ pub fn run(g: &GlobalArgs, a: WatchArgs) -> CmdResult {
     let report = if g.json {
         Report::Json(json(&round, a.dry_run))
     } else {
-        Report::Text(round.changes.text())
+        Report::Text(round.changes.text_in(&zone))
     };
     if !a.dry_run {
         round.commit()?;
@@ -81,24 +88,25 @@ pub fn run(g: &GlobalArgs, a: WatchArgs) -> CmdResult {
 /// Prints each change set on stdout.
 struct Stdout {
     json: bool,
+    zone: Zone,
 }
 
 /// What the loop prints for one change set: one JSON document a line, or the sentences with
 /// every control character from a label shown as an escape.
-fn shown(changes: &ChangeSet, json: bool) -> String {
+fn shown(changes: &ChangeSet, json: bool, zone: &Zone) -> String {
     if json {
         serde_json::to_string(changes)
             .map(|s| s + "\n")
             .unwrap_or_default()
     } else {
         // Labels come from the store: never raw control characters on a terminal.
-        crate::escape::for_terminal(&changes.text()).into_owned()
+        crate::escape::for_terminal(&changes.text_in(zone)).into_owned()
     }
 }
 
 impl Sink for Stdout {
     fn deliver<'a>(&'a mut self, changes: &'a ChangeSet) -> BoxFuture<'a, bool> {
-        let text = shown(changes, self.json);
+        let text = shown(changes, self.json, &self.zone);
         Box::pin(async move {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
@@ -110,14 +118,14 @@ impl Sink for Stdout {
 
 /// The loop until SIGINT or SIGTERM. With `--dry-run` nothing is remembered, so every round
 /// compares with the state as it was when the loop started.
-async fn forever(watcher: Watcher, json: bool, dry_run: bool) {
+async fn forever(watcher: Watcher, json: bool, zone: Zone, dry_run: bool) {
     let (stop, stopped) = signal::channel(false);
     let shutdown = crate::adapters::telegram::shutdown_signal();
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop.send(true);
     });
-    let mut sink = Stdout { json };
+    let mut sink = Stdout { json, zone };
     if dry_run {
         watcher.run_dry(&mut sink, stopped).await;
     } else {
@@ -142,13 +150,13 @@ mod tests {
             baseline: false,
             events: vec![Event::UsableAgain { who }],
         };
-        let text = shown(&changes, false);
+        let text = shown(&changes, false, &Zone::utc());
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{7}'),
             "{text:?}"
         );
         assert!(text.contains("is usable again"), "{text}");
-        let line = shown(&changes, true);
+        let line = shown(&changes, true, &Zone::utc());
         assert!(
             !line.contains('\u{1b}') && line.ends_with("}\n"),
             "{line:?}"

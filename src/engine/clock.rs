@@ -7,7 +7,9 @@
 //! configuration error naming the variable), else the system's: `TZ` when it holds an IANA
 //! name, else the zone `/etc/localtime` links to (or `/etc/timezone` names), else UTC. The tz
 //! database is compiled in (chrono-tz), so a machine without tzdata renders the same.
-//! JSON documents never use this module: they stay RFC 3339 UTC (SPEC).
+//! JSON documents never use this module: they stay RFC 3339 UTC (SPEC). [`localise`] shows
+//! the RFC 3339 times inside a text in the zone; [`Now`] is the instant times are shown
+//! against (the system clock, or a fixed one in tests).
 
 use std::path::Path;
 
@@ -15,6 +17,9 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::engine::{Failure, FailureKind};
+
+mod text;
+pub use text::localise;
 
 /// The variable that names the operator's zone.
 pub const TZ_VAR: &str = "CODEX_PROFILER_TZ";
@@ -187,6 +192,27 @@ impl Zone {
         match DateTime::parse_from_rfc3339(iso) {
             Ok(t) => self.at_relative(t.timestamp_millis(), now_ms),
             Err(_) => iso.to_owned(),
+        }
+    }
+}
+
+/// The instant shown times are relative to: the system clock, or a fixed instant (a test, or
+/// a replay that must read the same each time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Now {
+    /// The system clock.
+    #[default]
+    System,
+    /// Always this instant, in ms since the epoch.
+    Fixed(i64),
+}
+
+impl Now {
+    /// Now, in ms since the epoch.
+    pub fn ms(self) -> i64 {
+        match self {
+            Now::System => Utc::now().timestamp_millis(),
+            Now::Fixed(ms) => ms,
         }
     }
 }

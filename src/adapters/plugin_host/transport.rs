@@ -156,6 +156,16 @@ impl Transport for EventTransport {
         })
     }
 
+    fn paste_back(&self) -> bool {
+        // OpenClaw stores a plugin command's text, and a command handler cannot delete it.
+        false
+    }
+
+    fn bare_replies(&self) -> bool {
+        // Only the plugin's commands reach the host; anything else goes to the agent.
+        false
+    }
+
     fn vouched_role(&self, user: UserId) -> Option<Role> {
         // This transport serves one sender; anyone else it is asked about is nobody to us.
         Some(if user == self.from.user {

@@ -12,6 +12,7 @@ use crate::chat::render::{self, context};
 use crate::chat::transport::BoxFuture;
 use crate::engine::FailureKind;
 use crate::engine::change::{self, ChangeError, ChangeReport, ExecuteOptions, backup, doctor};
+use crate::engine::clock::Zone;
 use crate::engine::profile::ProfileId;
 use crate::engine::store::{Change, Store};
 use crate::engine::usage::report::human_duration;
@@ -38,7 +39,7 @@ pub struct BackupView {
     pub layer: String,
     /// When it was taken, RFC 3339 (empty when unreadable).
     pub created_at: String,
-    /// When it was taken, `2026-12-01 12:40 UTC`.
+    /// When it was taken, in the operator's zone (`Dec 1 18:10 IST`).
     pub at: String,
     /// How long ago (`5m`, `2h 13m`).
     pub ago: String,
@@ -88,13 +89,15 @@ fn restore_failed(e: ChangeError) -> BackendError {
     }
 }
 
-fn view(b: backup::BackupEntry, now: DateTime<Utc>) -> BackupView {
+fn view(b: backup::BackupEntry, now: DateTime<Utc>, zone: &Zone) -> BackupView {
     let at = DateTime::parse_from_rfc3339(&b.created_at)
         .ok()
         .map(|t| t.with_timezone(&Utc));
     BackupView {
         layer: b.layer.split(" (").next().unwrap_or(&b.layer).to_owned(),
-        at: at.map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        at: at.map_or_else(String::new, |t| {
+            zone.at(t.timestamp_millis(), now.timestamp_millis())
+        }),
         ago: at.map_or_else(String::new, |t| human_duration((now - t).num_seconds())),
         name: b.name,
         action: b.action,
@@ -132,11 +135,11 @@ fn bad_id(id: &str) -> BackendError {
 
 impl EngineBackend {
     pub(super) fn backups_list(&self) -> BoxFuture<'_, BackendResult<Vec<BackupView>>> {
-        let state_dir = self.store.state_dir.clone();
+        let (state_dir, zone) = (self.store.state_dir.clone(), self.zone);
         Box::pin(blocking(move || {
             let now = Utc::now();
             let all = backup::list(&state_dir).map_err(fail)?;
-            Ok(all.into_iter().map(|b| view(b, now)).collect())
+            Ok(all.into_iter().map(|b| view(b, now, &zone)).collect())
         }))
     }
 

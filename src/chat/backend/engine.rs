@@ -20,7 +20,7 @@ pub(super) mod admin;
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
-use crate::engine::clock::Zone;
+use crate::engine::clock::{Now, Zone};
 use crate::engine::endpoint;
 use crate::engine::forecast::render as forecast_render;
 use crate::engine::history::{self, Retention};
@@ -51,6 +51,7 @@ pub struct EngineBackend {
     snapshots: Arc<SnapshotCache>,
     retention: Retention,
     zone: Zone,
+    now: Now,
 }
 
 /// How long a store read serves further read-only requests. Many chats tapping at once (a
@@ -152,6 +153,7 @@ impl EngineBackend {
             retention: Retention::parse(config.history_days.as_deref())
                 .map_err(|e| ConfigError::History(e.to_string()))?,
             zone: config.zone,
+            now: config.now,
         })
     }
 
@@ -293,7 +295,12 @@ impl Backend for EngineBackend {
             }
             let run = self.usage.check(profiles).await;
             let summary = run.summary();
-            let lines = report::lines_among(&run, &peers(snap));
+            // People read these: each reset time in the operator's zone too.
+            let shown = report::ShownAt {
+                zone: self.zone,
+                now_ms: self.now.ms(),
+            };
+            let lines = report::lines_shown(&run, &peers(snap), &shown);
             // Record the check and forecast from the history; a history fault is logged and
             // leaves the report without a forecast.
             let (state_dir, retention, zone) =
@@ -441,11 +448,11 @@ impl Backend for EngineBackend {
     }
 
     fn unblock(&self, id: ProfileId) -> BoxFuture<'_, BackendResult<ChangeDone>> {
-        let (opts, snapshots) = (self.store.clone(), self.snapshots.clone());
-        Box::pin(invalidating(
-            snapshots,
-            super::unblock::unblock(opts, &self.usage, id),
-        ))
+        // The agent the tap's chat shows, as for every other change.
+        let (opts, snapshots) = (self.store_opts(), self.snapshots.clone());
+        Box::pin(invalidating(snapshots, async move {
+            super::unblock::unblock(opts?, &self.usage, id).await
+        }))
     }
 
     fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
@@ -465,6 +472,22 @@ impl Backend for EngineBackend {
                 .collect();
             agents.sort();
             Ok(agents)
+        }))
+    }
+
+    fn saved_agents(&self) -> Vec<crate::chat::agents::Saved> {
+        super::agent_memory::load(&self.store.state_dir)
+    }
+
+    fn save_agent(
+        &self,
+        user: UserId,
+        chat: crate::chat::transport::ChatId,
+        agent: Option<String>,
+    ) -> BoxFuture<'_, BackendResult<()>> {
+        let state_dir = self.store.state_dir.clone();
+        Box::pin(blocking(move || {
+            super::agent_memory::save(&state_dir, user, chat, agent)
         }))
     }
 

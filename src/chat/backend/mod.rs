@@ -10,6 +10,7 @@ use crate::engine::profile::ProfileId;
 use crate::engine::rotation::Rotation;
 use crate::engine::{Failure, FailureKind};
 
+mod agent_memory;
 mod engine;
 mod history;
 mod order;
@@ -100,7 +101,8 @@ pub struct ProfileView {
 /// A usage check's result, ready to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UsageReport {
-    /// One line per profile (`alice@example.com · plus · 5h 42% left (resets 2h 13m) · ...`).
+    /// One line per profile, each reset in the operator's zone too
+    /// (`alice@example.com · plus · 5h 42% left (resets 14:25 IST, in 2h 13m) · ...`).
     pub lines: Vec<String>,
     /// How many profiles answered.
     pub ok_count: usize,
@@ -252,6 +254,22 @@ pub trait Backend: Send + Sync {
     /// is not per agent (a forced store file) or a backend has no such notion.
     fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+    /// The agent each admin chose per chat, as an earlier run saved them; none when this
+    /// backend keeps no such memory.
+    fn saved_agents(&self) -> Vec<crate::chat::agents::Saved> {
+        Vec::new()
+    }
+    /// Save `agent` as `user`'s choice in `chat` for the next start (`None`: forget it, the
+    /// chat shows the configured agent). A backend without such memory keeps nothing.
+    fn save_agent(
+        &self,
+        user: UserId,
+        chat: crate::chat::transport::ChatId,
+        agent: Option<String>,
+    ) -> BoxFuture<'_, BackendResult<()>> {
+        let _ = (user, chat, agent);
+        Box::pin(async { Ok(()) })
     }
     /// The usage history of these profiles as a chart over the CLI's default days (at most
     /// the retention); `png`: draw the PNG as well as the sparklines. Read-only.

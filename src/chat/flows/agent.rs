@@ -1,7 +1,8 @@
 //! `/codex_auth agent [NAME]`: which agent an admin's chat shows and changes, where the
 //! state directory holds several (see [`crate::chat::agents`]). The menu lists the agents
 //! as buttons (or reply words); a name that is not an agent of this state directory gets a
-//! clear answer and changes nothing.
+//! clear answer and changes nothing. A switch is saved for the next start (see
+//! `backend/agent_memory.rs`); if saving fails, the answer says the choice lasts until then.
 
 use crate::chat::agents::Scope;
 use crate::chat::callback::CallbackData;
@@ -62,16 +63,23 @@ pub(super) async fn switch(conv: &Conversation, ctx: &Ctx, name: &str) {
     }
     conv.agent_choices
         .set(ctx.origin.user, ctx.origin.chat, name, &conv.agent);
+    let keep = (name != conv.agent).then(|| name.to_owned());
+    let (user, chat) = (ctx.origin.user, ctx.origin.chat);
+    let unsaved = match conv.backend.save_agent(user, chat, keep).await {
+        Ok(()) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "saving a chat's agent choice failed");
+            true
+        }
+    };
     // This answer already belongs to the new agent: its header says so.
     let scope = Scope {
         agent: Some(name.to_owned()),
-        header: Scope::current()
-            .header
-            .map(|_| render::render("agent_header", context! { agent => name })),
+        header: crate::chat::agents::header(&agents, name),
     };
     let text = render::render(
         "agent_switched",
-        context! { agent => name, default => conv.agent.as_str() },
+        context! { agent => name, default => conv.agent.as_str(), unsaved },
     );
     scope.run(show(ctx, &text)).await;
 }

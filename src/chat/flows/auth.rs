@@ -21,7 +21,7 @@ fn minutes(d: std::time::Duration) -> u64 {
 
 /// When something `d` from now ends, in the operator's zone (`14:40 IST`).
 fn ends_at(conv: &Conversation, d: std::time::Duration) -> String {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = conv.now_ms();
     let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
     conv.zone.at(now.saturating_add(d), now)
 }
@@ -118,14 +118,28 @@ pub(super) async fn finish(
 }
 
 /// Start a device login; a task edits the same message when it completes, fails or expires.
-pub(super) async fn device(conv: &Arc<Conversation>, ctx: Ctx, name: String, guard: Option<Guard>) {
+/// `why`, when given, heads the progress and the code (a login asked for as paste-back).
+pub(super) async fn device(
+    conv: &Arc<Conversation>,
+    ctx: Ctx,
+    name: String,
+    guard: Option<Guard>,
+    why: Option<String>,
+) {
+    let headed = |text: String| match &why {
+        Some(why) => format!("{why}\n{text}"),
+        None => text,
+    };
     let act = Act::Device(name);
     let Some(guard) = claim(conv, &ctx, &act, guard).await else {
         return;
     };
     let Act::Device(name) = act else { return };
     let t = Arc::clone(&ctx.transport);
-    let progress = render::render("device_progress", context! { name => name.as_str() });
+    let progress = headed(render::render(
+        "device_progress",
+        context! { name => name.as_str() },
+    ));
     let Some(message) = delivery::progress(&*t, ctx.origin.chat, ctx.on, &progress).await else {
         return;
     };
@@ -140,7 +154,7 @@ pub(super) async fn device(conv: &Arc<Conversation>, ctx: Ctx, name: String, gua
             return delivery::edit(&*t, message, &text, None).await;
         }
     };
-    let waiting = render::render(
+    let waiting = headed(render::render(
         "device_waiting",
         context! {
             name => name.as_str(),
@@ -149,7 +163,7 @@ pub(super) async fn device(conv: &Arc<Conversation>, ctx: Ctx, name: String, gua
             minutes => minutes(started.expires_in),
             until => ends_at(conv, started.expires_in),
         },
-    );
+    ));
     delivery::edit(&*t, message, &waiting, None).await;
     let done = started.done;
     // The login outlives this request: its last edit keeps the request's agent header.

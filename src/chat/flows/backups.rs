@@ -38,7 +38,8 @@ pub(super) async fn list(conv: &Conversation, ctx: &Ctx) {
         .map(|(i, b)| {
             context! {
                 n => i + 1, action => b.action.as_str(), target => b.target.as_deref(),
-                layer => b.layer.as_str(), at => b.at.as_str(), ago => b.ago.as_str(),
+                // In the operator's zone, absolute and relative (`Dec 1 14:25 IST, 2h 5m ago`).
+                layer => b.layer.as_str(), at => conv.when(&b.created_at),
             }
         })
         .collect();
@@ -65,9 +66,9 @@ pub(super) async fn list(conv: &Conversation, ctx: &Ctx) {
     show_menu(conv, ctx, &text, rows).await;
 }
 
-fn preview_value(p: &RestorePreview) -> Value {
+fn preview_value(p: &RestorePreview, conv: &Conversation) -> Value {
     Value::from_serialize(serde_json::json!({
-        "created_at": p.created_at, "action": p.action, "target": p.target,
+        "created_at": conv.when(&p.created_at), "action": p.action, "target": p.target,
         "layer": p.layer.to_string().split(" (").next().unwrap_or_default(),
         "returning": p.returning, "leaving": p.leaving, "kept_live": p.kept_live,
         "order_now": p.order_now, "order_after": p.order_after, "unchanged": p.unchanged,
@@ -80,7 +81,7 @@ pub(super) async fn ask(conv: &Conversation, ctx: &Ctx, name: String) {
         Ok(p) => p,
         Err(e) => return show(ctx, &refusal(&e)).await,
     };
-    let text = render::render("restore_confirm", context! { p => preview_value(&p) });
+    let text = render::render("restore_confirm", context! { p => preview_value(&p, conv) });
     if p.unchanged {
         return show(ctx, &text).await;
     }

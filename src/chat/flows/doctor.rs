@@ -1,7 +1,8 @@
 //! `/codex_auth doctor`: the doctor's findings in chat words (`templates/chat/doctor.j2`),
 //! numbered, each with a button for its fix where the fix is a safe change: storing the
 //! suggested order, retiring a profile whose refresh failed (after a confirmation: it leaves
-//! service), logging it in again. Other fixes are said as the chat action to take, never as a
+//! service), logging it in again, clearing a stale block (the watcher's Unblock button: the
+//! usage endpoint is asked first). Other fixes are said as the chat action to take, never as a
 //! shell command. A fix that would take a profile out of service asks first.
 
 use std::sync::Arc;
@@ -38,9 +39,24 @@ fn choice(n: usize, r: &Remedy) -> Option<Choice> {
             format!("login{n}"),
             CallbackData::Login(ProfileKey::of(&ProfileId::parse(profile).ok()?)),
         ),
-        // Said in words (the unblock button belongs to the status view).
-        Remedy::Unblock { .. } => return None,
+        // The watcher's button: the same data, flow and usage gate.
+        Remedy::Unblock { profile } => Choice::new(
+            format!("{n}: {}", label("unblock")),
+            format!("unblock{n}"),
+            CallbackData::Unblock(ProfileKey::of(&ProfileId::parse(profile).ok()?)),
+        ),
     })
+}
+
+/// A finding's facts with their times in the operator's zone (`finished_at`).
+fn local_facts(
+    conv: &Conversation,
+    facts: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    facts
+        .iter()
+        .map(|(k, v)| (k.clone(), conv.local(v)))
+        .collect()
 }
 
 fn remedy_value(r: &Remedy) -> Value {
@@ -62,9 +78,9 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
             let remedies: Vec<Value> = f.remedies.iter().map(remedy_value).collect();
             context! {
                 n => i + 1, code => f.code, action => f.severity == Severity::Action,
-                title => without_paths(&f.title),
+                title => conv.local(&without_paths(&f.title)),
                 meaning => (f.meaning != ROTATION_MEANING).then_some(f.meaning.as_str()),
-                facts => f.facts.clone(), remedies,
+                facts => local_facts(conv, &f.facts), remedies,
             }
         })
         .collect();

@@ -52,7 +52,10 @@ pub(super) async fn history(
     }
     if let Some(png) = chart.png.as_deref().filter(|_| photos) {
         let caption = caption(&chart);
-        match t.send_photo(ctx.origin.chat, png, &caption, None).await {
+        // The photo skips delivery, so its caption takes the agent header here (the edit
+        // below gets it from delivery).
+        let headed = crate::chat::agents::with_header(&caption);
+        match t.send_photo(ctx.origin.chat, png, &headed, None).await {
             Ok(_) => return delivery::edit(t, message, &caption, None).await,
             Err(e) if e.is_photos_unsupported() => {}
             Err(e) => {

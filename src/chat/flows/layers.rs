@@ -31,7 +31,7 @@ pub(super) fn without_paths(s: &str) -> String {
 }
 
 /// The template's view of the report: rows with their flag and the profile's label.
-fn rows(r: &LayersReport, labels: &HashMap<String, String>) -> Vec<Value> {
+fn rows(r: &LayersReport, labels: &HashMap<String, String>, conv: &Conversation) -> Vec<Value> {
     r.layers
         .iter()
         .map(|row| {
@@ -41,7 +41,7 @@ fn rows(r: &LayersReport, labels: &HashMap<String, String>) -> Vec<Value> {
                 key => row.layer,
                 profile,
                 label => profile.and_then(|p| labels.get(p)).map(String::as_str),
-                detail => row.detail.as_str(),
+                detail => conv.local(&row.detail),
                 source => without_paths(&row.source),
                 flagged,
             }
@@ -76,9 +76,13 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
         .iter()
         .zip(&r.disagreements)
         .map(|(c, sentence)| {
-            let facts: std::collections::BTreeMap<&String, String> =
-                c.facts.iter().map(|(k, v)| (k, without_paths(v))).collect();
-            context! { code => c.code, facts, sentence => without_paths(sentence) }
+            let facts: std::collections::BTreeMap<&String, String> = c
+                .facts
+                .iter()
+                .map(|(k, v)| (k, conv.local(&without_paths(v))))
+                .collect();
+            let sentence = conv.local(&without_paths(sentence));
+            context! { code => c.code, facts, sentence }
         })
         .collect();
     let text = render::render(
@@ -87,7 +91,7 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx) {
             provider => r.provider.as_str(),
             in_use => in_use.as_deref(),
             in_use_label => in_use.as_deref().and_then(|p| labels.get(p)).map(String::as_str),
-            rows => rows(&r, &labels),
+            rows => rows(&r, &labels, conv),
             conflicts,
             show_sessions => may_change(ctx),
         },

@@ -1,6 +1,7 @@
 //! Menus and views: the usage selector, the auth selector, one profile's status with its
 //! actions, each as inline buttons or, without them, a `Reply with:` line whose words the
-//! next bare reply can pick (see [`crate::chat::fallback`]).
+//! next bare reply can pick (or, where only commands reach the core, a `Send one of:` line of
+//! commands; see [`crate::chat::fallback`]).
 
 use std::time::Instant;
 
@@ -14,7 +15,6 @@ use crate::chat::paging::{self, ListKey, Menu, Page};
 use crate::chat::permissions::Role;
 use crate::chat::render::{self, Value, context, label};
 use crate::chat::transport::{Button, ChatKind, Keyboard};
-use crate::engine::clock::Zone;
 use crate::engine::profile::ProfileId;
 
 /// One menu entry: a button, or a reply word in the text fallback.
@@ -68,10 +68,17 @@ pub(crate) async fn show_menu(conv: &Conversation, ctx: &Ctx, text: &str, rows: 
         text.to_owned()
     } else {
         let words: Vec<&str> = choices.iter().map(|(w, _)| w.as_str()).collect();
-        format!(
-            "{text}\n{}",
+        let line = if t.bare_replies() {
             render::render("reply_with", context! { words })
-        )
+        } else {
+            // Only commands reach us here: each choice is its command with the word.
+            let commands: Vec<String> = choices
+                .iter()
+                .map(|(w, d)| format!("/{} {w}", d.command()))
+                .collect();
+            render::render("reply_with_command", context! { commands })
+        };
+        format!("{text}\n{line}")
     };
     if !choices.is_empty() {
         conv.fallback
@@ -180,9 +187,8 @@ pub(super) async fn usage_menu(conv: &Conversation, ctx: &Ctx, tap: Option<&Page
 }
 
 /// A profile for the templates, its times in the operator's zone (`Dec 3 14:25 IST, in 2d 2h`).
-fn profile_value(p: &ProfileView, zone: &Zone) -> Value {
-    let now = chrono::Utc::now().timestamp_millis();
-    let shown = |t: &Option<String>| t.as_deref().map(|t| zone.iso(t, now));
+fn profile_value(p: &ProfileView, conv: &Conversation) -> Value {
+    let shown = |t: &Option<String>| t.as_deref().map(|t| conv.when(t));
     Value::from_serialize(serde_json::json!({
         "id": p.id.as_str(),
         "label": p.label,
@@ -203,7 +209,7 @@ pub(super) async fn auth_menu(conv: &Conversation, ctx: &Ctx, tap: Option<&PageT
     let Some((page, list, shown)) = profile_page(ctx, &profiles, tap).await else {
         return;
     };
-    let values: Vec<Value> = shown.iter().map(|p| profile_value(p, &conv.zone)).collect();
+    let values: Vec<Value> = shown.iter().map(|p| profile_value(p, conv)).collect();
     let text = render::render("auth_selector", context! { profiles => values });
     let text = paging::titled(&text, &page);
     let mut rows: Vec<Vec<Choice>> = shown
@@ -230,18 +236,23 @@ pub(super) async fn status(conv: &Conversation, ctx: &Ctx, id: ProfileId) {
     let Some(p) = profiles.iter().find(|p| p.id == id) else {
         return show(ctx, &render::text("stale_menu")).await;
     };
-    let text = render::render(
-        "auth_status",
-        context! { p => profile_value(p, &conv.zone) },
-    );
+    let text = render::render("auth_status", context! { p => profile_value(p, conv) });
     // Actions only where they can work: an admin in a private chat.
     let rows = if ctx.role == Role::Admin && ctx.origin.kind == ChatKind::Private {
         let k = ProfileKey::of(&p.id);
-        vec![
-            vec![
+        let mut logins = vec![Choice::new(
+            label("device"),
+            "device",
+            CallbackData::Device(k.clone()),
+        )];
+        if ctx.transport.paste_back() {
+            logins.insert(
+                0,
                 Choice::new(label("login"), "login", CallbackData::Login(k.clone())),
-                Choice::new(label("device"), "device", CallbackData::Device(k.clone())),
-            ],
+            );
+        }
+        vec![
+            logins,
             vec![
                 Choice::new(label("retire"), "retire", CallbackData::Retire(k.clone())),
                 Choice::new(label("delete"), "delete", CallbackData::Delete(k)),

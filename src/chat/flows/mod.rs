@@ -209,7 +209,7 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
         Act::Help => {
             ctx.say(&render::render(
                 "help",
-                context! { role => ctx.role.as_str() },
+                context! { role => ctx.role.as_str(), paste_back => ctx.transport.paste_back() },
             ))
             .await
         }
@@ -226,9 +226,18 @@ pub(crate) async fn run(conv: Arc<Conversation>, ctx: Ctx, act: Act, guard: Opti
             }
         }
         Act::Status(id) => status(&conv, &ctx, id).await,
-        Act::NewLogin => show(&ctx, &render::text("new_login")).await,
+        Act::NewLogin => {
+            let paste_back = ctx.transport.paste_back();
+            show(&ctx, &render::render("new_login", context! { paste_back })).await
+        }
+        // Where a pasted address cannot be kept out of the chat's files, every way into a
+        // login (the command, its button, the doctor's offer) is the device login.
+        Act::Login(name) if !ctx.transport.paste_back() => {
+            let why = render::text("plugin_device_instead");
+            auth::device(&conv, ctx, name, guard, Some(why)).await
+        }
         Act::Login(name) => auth::login(&conv, &ctx, name, guard).await,
-        Act::Device(name) => auth::device(&conv, ctx, name, guard).await,
+        Act::Device(name) => auth::device(&conv, ctx, name, guard, None).await,
         Act::Finish { name, url } => auth::finish(&conv, &ctx, name, url, guard).await,
         Act::RetireSelector(sel) => {
             if let Some(id) = resolve_one(&conv, &ctx, &sel, "Retire").await {

@@ -45,18 +45,20 @@ pub(crate) async fn is_current(conv: &Conversation, action: &OrderAction) -> boo
     }
 }
 
-fn member_value(m: &OrderMember) -> Value {
+/// A member for the templates, the times in its notes in the operator's zone.
+fn member_value(m: &OrderMember, conv: &Conversation) -> Value {
+    let local = |v: &[String]| v.iter().map(|n| conv.local(n)).collect::<Vec<_>>();
     Value::from_serialize(serde_json::json!({
         "label": m.label,
-        "moved_last": m.moved_last,
-        "notes": m.notes,
+        "moved_last": local(&m.moved_last),
+        "notes": local(&m.notes),
         "last_good": m.last_good,
         "in_store": m.in_store,
     }))
 }
 
-fn members(ms: &[OrderMember]) -> Vec<Value> {
-    ms.iter().map(member_value).collect()
+fn members(ms: &[OrderMember], conv: &Conversation) -> Vec<Value> {
+    ms.iter().map(|m| member_value(m, conv)).collect()
 }
 
 async fn read(conv: &Conversation, ctx: &Ctx) -> Option<OrderView> {
@@ -87,14 +89,15 @@ pub(super) async fn view(conv: &Conversation, ctx: &Ctx, tap: Option<&PageTap>) 
         "order_view",
         context! {
             provider => v.provider.as_str(),
-            stored => v.stored.as_deref().map(members),
+            stored => v.stored.as_deref().map(|s| members(s, conv)),
             layer => v.layer.as_str(),
             source => v.source.as_str(),
-            tried => members(&v.tried),
-            skipped => members(&v.skipped),
-            left_out => members(&v.left_out),
+            tried => members(&v.tried, conv),
+            skipped => members(&v.skipped, conv),
+            left_out => members(&v.left_out, conv),
             can_change => buttons,
             tap => ctx.buttons,
+            commands => !ctx.transport.bare_replies(),
         },
     );
     let mut rows: Vec<Vec<Choice>> = Vec::new();

@@ -12,7 +12,7 @@ use crate::engine::rotation::RATE_LIMIT_ROTATIONS;
 
 /// The findings' times (`facts.until`, RFC 3339 from the engine) in the operator's zone.
 fn in_zone(mut r: serde_json::Value, conv: &Conversation) -> serde_json::Value {
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = conv.now_ms();
     let findings = r.get_mut("findings").and_then(|f| f.as_array_mut());
     for f in findings.into_iter().flatten() {
         if let Some(until) = f.pointer_mut("/facts/until") {

@@ -44,7 +44,7 @@ pub(crate) async fn notify_one(conv: &Conversation, ctx: &Ctx, changes: &ChangeS
     let words: Vec<_> = changes
         .events
         .iter()
-        .map(|e| e.words(changes.now_ms))
+        .map(|e| e.words_in(changes.now_ms, &conv.zone))
         .collect();
     let offers = offers(changes);
     let text = render::render(
@@ -113,7 +113,8 @@ pub(crate) async fn unblock(
             "watch_unblock_done",
             context! { profile => c.profile, layer => c.layer, verified => c.verified, backup => c.backup },
         ),
-        Err(e) => failed("Unblock", &e),
+        // A refusal names the window's reset: in the operator's zone, like every shown time.
+        Err(e) => conv.local(&failed("Unblock", &e)),
     };
     delivery::edit(t, message, &text, None).await;
 }

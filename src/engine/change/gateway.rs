@@ -145,7 +145,7 @@ impl Gateway {
             .collect::<Vec<_>>()
             .join(" ");
         tracing::debug!(command = %shown, "running openclaw");
-        let out = Command::new(&self.bin)
+        let out = crate::secret::without_secret_env(&mut Command::new(&self.bin))
             .args(args)
             .env("OPENCLAW_STATE_DIR", &self.state_dir)
             .env("OPENCLAW_AGENT", &self.agent)

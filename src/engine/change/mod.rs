@@ -28,6 +28,7 @@ pub mod error;
 pub mod external;
 pub(crate) mod files;
 pub mod gateway;
+pub mod json_file;
 pub mod layers;
 mod order_plan;
 pub mod pipeline;

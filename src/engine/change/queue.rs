@@ -240,7 +240,8 @@ pub fn queue_apply_with(state_dir: &Path, cfg: &QueueConfig) -> Result<QueueOutc
 
 fn spawn_worker(state_dir: &Path, cfg: &QueueConfig) -> Result<u32, ChangeError> {
     let mut cmd = Command::new(&cfg.worker_exe);
-    cmd.arg("--state-dir")
+    crate::secret::without_secret_env(&mut cmd)
+        .arg("--state-dir")
         .arg(state_dir)
         .arg(WORKER_SUBCOMMAND)
         .env(RESTART_CMD_ENV, &cfg.restart_cmd)
@@ -309,7 +310,7 @@ fn run_restart(dir: &Path, state_dir: &Path, command: &str) -> ApplyRun {
             .truncate(true)
             .mode(0o600)
             .open(&log_path)?;
-        let mut child = Command::new("sh")
+        let mut child = crate::secret::without_secret_env(&mut Command::new("sh"))
             .arg("-c")
             .arg(command)
             .env("OPENCLAW_STATE_DIR", state_dir)

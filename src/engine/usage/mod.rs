@@ -330,8 +330,10 @@ impl UsageChecker {
                         .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
                 }
                 fetched.result.and_then(|body| {
-                    parse::parse(&body, chrono::Utc::now().timestamp())
-                        .map_err(|_| RemoteError::MalformedResponse)
+                    let mut usage = parse::parse(&body, chrono::Utc::now().timestamp())
+                        .map_err(|_| RemoteError::MalformedResponse)?;
+                    usage.scrub_words(token.expose_secret());
+                    Ok(usage)
                 })
             }
         };

@@ -58,6 +58,36 @@ impl RemoteUsage {
     pub fn all_windows(&self) -> impl Iterator<Item = &UsageWindow> {
         self.windows.iter().chain(&self.other_windows)
     }
+
+    /// Scrub the endpoint's own words (plan, limit names, limit types) of `bearer` and of
+    /// anything shaped like a credential: every report, chat and history shows them, and an
+    /// endpoint or a proxy in front of it may echo what it was sent.
+    pub fn scrub_words(&mut self, bearer: &str) {
+        let clean = |t: &str| crate::secret::scrub(t, &[bearer]);
+        let scrub = |w: &mut Option<String>| {
+            if let Some(t) = w.as_mut() {
+                *t = clean(t);
+            }
+        };
+        let scrub_window = |w: &mut UsageWindow| {
+            w.label = clean(&w.label);
+            scrub(&mut w.name);
+        };
+        scrub(&mut self.plan);
+        scrub(&mut self.rate_limit_reached_type);
+        self.windows.iter_mut().for_each(scrub_window);
+        self.other_windows.iter_mut().for_each(scrub_window);
+        for l in &mut self.additional_limits {
+            scrub(&mut l.name);
+            l.windows.iter_mut().for_each(scrub_window);
+        }
+        if let Some(spend) = self.spend.as_mut() {
+            scrub(&mut spend.reached_limit_type);
+            for l in &mut spend.limits {
+                l.name = clean(&l.name);
+            }
+        }
+    }
 }
 
 /// One entry of `additional_rate_limits`.

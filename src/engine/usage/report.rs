@@ -3,15 +3,32 @@
 //! (`alice@example.com · plus · 5h 42% left (resets 2h 13m) · week 88% left (resets 4d 15h)`).
 //! The chat core renders its own templates from the typed results; these lines are what the
 //! CLI prints and what `formatted_profiles` carries.
+//!
+//! Text for people ([`render_text_shown`], [`lines_shown`]) names each reset time in the
+//! operator's zone as well (`resets 14:25 IST, in 2h 13m`, issue 11): the presenter passes the
+//! zone and the instant in a [`ShownAt`], so this module reads no environment. The JSON
+//! document's `formatted_profiles` and `suggested_user_message` keep the relative form of
+//! SPEC section 7 (scripts and bots pass them on; their readers may be in any zone).
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ProfileResult, RemoteError, Summary, UsageRun};
+use crate::engine::clock::Zone;
 use crate::engine::label::LabelParts;
 
 mod parts;
-pub use parts::{spend_text, window_text};
+pub use parts::{spend_text, spend_text_shown, window_text, window_text_shown};
+
+/// Where and when a text is read: reset times are shown in `zone`, on the day of `now_ms`
+/// (a date when they fall on another day), as well as relative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownAt {
+    /// The operator's zone.
+    pub zone: Zone,
+    /// Now, in ms since the epoch (a reset the endpoint gave only as a delay is `now + delay`).
+    pub now_ms: i64,
+}
 
 /// The message sent before any remote work (SPEC section 7).
 pub const PROGRESS_MESSAGE: &str = "Running Codex usage check…";
@@ -57,11 +74,21 @@ pub fn lines_among(run: &UsageRun, peers: &[LabelParts<'_>]) -> Vec<String> {
     lines_labelled(run, &labels_among(&run.profiles, peers))
 }
 
+/// [`lines_among`] for people: each reset time in `shown`'s zone too.
+pub fn lines_shown(run: &UsageRun, peers: &[LabelParts<'_>], shown: &ShownAt) -> Vec<String> {
+    let labels = labels_among(&run.profiles, peers);
+    lines_with(run, &labels, Some(shown))
+}
+
 fn lines_labelled(run: &UsageRun, labels: &[String]) -> Vec<String> {
+    lines_with(run, labels, None)
+}
+
+fn lines_with(run: &UsageRun, labels: &[String], shown: Option<&ShownAt>) -> Vec<String> {
     run.profiles
         .iter()
         .zip(labels)
-        .map(|(r, l)| line_labelled(r, l))
+        .map(|(r, l)| line_with(r, l, shown))
         .collect()
 }
 
@@ -74,6 +101,15 @@ pub fn line(r: &ProfileResult) -> String {
 
 /// [`line`] with the label given.
 pub fn line_labelled(r: &ProfileResult, label: &str) -> String {
+    line_with(r, label, None)
+}
+
+/// [`line_labelled`] for people: each reset time in `shown`'s zone too.
+pub fn line_shown(r: &ProfileResult, label: &str, shown: &ShownAt) -> String {
+    line_with(r, label, Some(shown))
+}
+
+fn line_with(r: &ProfileResult, label: &str, shown: Option<&ShownAt>) -> String {
     let mut parts: Vec<String> = vec![label.to_owned()];
     match (&r.remote_usage, r.remote_error) {
         (Some(u), _) => {
@@ -81,7 +117,7 @@ pub fn line_labelled(r: &ProfileResult, label: &str) -> String {
             if let Some(plan) = u.plan.as_deref().or(r.plan.as_deref()) {
                 parts.push(plan.to_owned());
             }
-            parts.extend(parts::usage_parts(u));
+            parts.extend(parts::usage_parts(u, shown));
         }
         (None, Some(e)) => {
             let mut reason = format!("⚠ {}", e.reason());
@@ -103,13 +139,13 @@ pub fn line_labelled(r: &ProfileResult, label: &str) -> String {
 
 /// `line` plus, for `--debug`, ` [2 attempts, 1234 ms]`.
 pub fn line_debug(r: &ProfileResult) -> String {
-    line_debug_labelled(r, r.label())
+    line_debug_labelled(r, r.label(), None)
 }
 
-fn line_debug_labelled(r: &ProfileResult, label: &str) -> String {
+fn line_debug_labelled(r: &ProfileResult, label: &str, shown: Option<&ShownAt>) -> String {
     format!(
         "{} [{} attempt{}, {} ms]",
-        line_labelled(r, label),
+        line_with(r, label, shown),
         r.attempts,
         if r.attempts == 1 { "" } else { "s" },
         r.elapsed_ms
@@ -143,6 +179,26 @@ pub fn render_text(run: &UsageRun, debug: bool) -> String {
 /// [`render_text`] with labels told apart among `peers` (see [`labels_among`]).
 /// The lines are sorted by the label they start with.
 pub fn render_text_among(run: &UsageRun, debug: bool, peers: &[LabelParts<'_>]) -> String {
+    render_text_with(run, debug, peers, None)
+}
+
+/// [`render_text_among`] for people (the CLI's text output): each reset time in `shown`'s
+/// zone too, `5h 42% left (resets 14:25 IST, in 2h 13m)`.
+pub fn render_text_shown(
+    run: &UsageRun,
+    debug: bool,
+    peers: &[LabelParts<'_>],
+    shown: &ShownAt,
+) -> String {
+    render_text_with(run, debug, peers, Some(shown))
+}
+
+fn render_text_with(
+    run: &UsageRun,
+    debug: bool,
+    peers: &[LabelParts<'_>],
+    shown: Option<&ShownAt>,
+) -> String {
     let mut out = String::new();
     let mut rows: Vec<(&ProfileResult, String)> = run
         .profiles
@@ -152,9 +208,9 @@ pub fn render_text_among(run: &UsageRun, debug: bool, peers: &[LabelParts<'_>]) 
     rows.sort_by(|a, b| a.1.cmp(&b.1));
     for (p, l) in rows {
         out.push_str(&if debug {
-            line_debug_labelled(p, &l)
+            line_debug_labelled(p, &l, shown)
         } else {
-            line_labelled(p, &l)
+            line_with(p, &l, shown)
         });
         out.push('\n');
     }
@@ -210,3 +266,5 @@ pub fn render_json_among(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod zone_tests;

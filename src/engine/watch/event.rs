@@ -203,12 +203,17 @@ impl Event {
         }
     }
 
-    /// Its facts for a template.
+    /// Its facts for a template, times in the operator's zone (`CODEX_PROFILER_TZ`, else the
+    /// system's).
     pub fn words(&self, now_ms: i64) -> Words {
-        // The operator's zone (`CODEX_PROFILER_TZ`, else the system's), as every shown time.
         let zone = crate::engine::clock::Zone::system()
             .unwrap_or_else(|_| crate::engine::clock::Zone::utc());
-        let when = |ms: i64| Some(clock(ms, now_ms, &zone));
+        self.words_in(now_ms, &zone)
+    }
+
+    /// Its facts for a template, times in `zone` (the chat's configured zone).
+    pub fn words_in(&self, now_ms: i64, zone: &crate::engine::clock::Zone) -> Words {
+        let when = |ms: i64| Some(clock(ms, now_ms, zone));
         let from_now = |ms: i64| Some(approx((ms.saturating_sub(now_ms)) / 1000));
         let mut w = Words {
             profile: self.who().map(|w| w.profile.clone()).unwrap_or_default(),
@@ -302,9 +307,16 @@ impl Event {
         w
     }
 
-    /// One sentence for the CLI's text output.
+    /// One sentence for the CLI's text output, times in the operator's zone.
     pub fn sentence(&self, now_ms: i64) -> String {
-        let w = self.words(now_ms);
+        let zone = crate::engine::clock::Zone::system()
+            .unwrap_or_else(|_| crate::engine::clock::Zone::utc());
+        self.sentence_in(now_ms, &zone)
+    }
+
+    /// One sentence for the CLI's text output, times in `zone` (`--utc`: UTC).
+    pub fn sentence_in(&self, now_ms: i64, zone: &crate::engine::clock::Zone) -> String {
+        let w = self.words_in(now_ms, zone);
         let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "an unknown time".into());
         let who = &w.label;
         match self {
@@ -413,6 +425,13 @@ impl ChangeSet {
 
     /// The CLI's text: a sentence per event, or what it means that there is none.
     pub fn text(&self) -> String {
+        let zone = crate::engine::clock::Zone::system()
+            .unwrap_or_else(|_| crate::engine::clock::Zone::utc());
+        self.text_in(&zone)
+    }
+
+    /// [`ChangeSet::text`] with the times in `zone`.
+    pub fn text_in(&self, zone: &crate::engine::clock::Zone) -> String {
         if self.baseline {
             return format!(
                 "First check: recorded the state of {} profile{}; changes are reported from the next check on.\n",
@@ -425,7 +444,7 @@ impl ChangeSet {
         }
         self.events
             .iter()
-            .map(|e| format!("{}\n", e.sentence(self.now_ms)))
+            .map(|e| format!("{}\n", e.sentence_in(self.now_ms, zone)))
             .collect()
     }
 }

@@ -1,6 +1,6 @@
 //! What the watcher remembers between rounds and across restarts:
 //! `<state>/codex-profiler/watch.json`, written atomically 0600 in our owner-only folder (the
-//! same helpers as `apply.json` and the backups). A small JSON file rather than a table in
+//! helpers of `change::json_file`, shared with the chat's agent choices). A small JSON file rather than a table in
 //! `history.sqlite`: it is rewritten whole once per round, must be readable when the history
 //! database is locked or corrupt, and a person debugging a missed alert can read it.
 //!
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::change::ChangeError;
-use crate::engine::change::files;
+use crate::engine::change::json_file;
 
 /// The file's name in `<state>/codex-profiler/`.
 pub const FILE: &str = "watch.json";
@@ -116,56 +116,23 @@ pub struct Loaded {
 /// Read the state; never fails: a missing file is fresh, an unreadable one is moved aside
 /// (`watch.json.bad`) with a warning and replaced by a fresh state.
 pub fn load(state_dir: &Path) -> Loaded {
-    let p = path(state_dir);
-    let bytes = match std::fs::read(&p) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Loaded {
-                state: WatchState::fresh(),
-                warning: None,
-            };
-        }
-        Err(e) => {
-            return Loaded {
-                state: WatchState::fresh(),
-                warning: Some(format!(
-                    "watch state {} unreadable ({e}); starting fresh",
-                    p.display()
-                )),
-            };
-        }
-    };
-    let why = match serde_json::from_slice::<WatchState>(&bytes) {
-        Ok(s) if s.version == VERSION => {
-            return Loaded {
-                state: s,
-                warning: None,
-            };
-        }
-        Ok(s) => format!("has version {}, not {VERSION}", s.version),
-        Err(e) => format!("is not a watch state ({e})"),
-    };
-    let aside = p.with_extension("json.bad");
-    let kept = match std::fs::rename(&p, &aside) {
-        Ok(()) => format!("kept as {}", aside.display()),
-        Err(_) => "left in place".to_owned(),
-    };
+    let read =
+        json_file::read::<WatchState>(&path(state_dir), "watch state", "starting fresh", |s| {
+            if s.version == VERSION {
+                Ok(())
+            } else {
+                Err(format!("has version {}, not {VERSION}", s.version))
+            }
+        });
     Loaded {
-        state: WatchState::fresh(),
-        warning: Some(format!(
-            "watch state {} {why}: {kept}; starting fresh",
-            p.display()
-        )),
+        state: read.value.unwrap_or_else(WatchState::fresh),
+        warning: read.warning,
     }
 }
 
 /// Write the state atomically (0600 temp file, fsync, rename) in the owner-only folder.
 pub fn save(state_dir: &Path, state: &WatchState) -> Result<(), ChangeError> {
-    files::own_dir(state_dir)?;
-    let p = path(state_dir);
-    let bytes = serde_json::to_vec_pretty(state)
-        .map_err(|e| ChangeError::io("encode", &p, std::io::Error::other(e)))?;
-    files::write_private_atomic(&p, &bytes)
+    json_file::write(state_dir, FILE, state)
 }
 
 #[cfg(test)]

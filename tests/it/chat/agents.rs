@@ -40,7 +40,7 @@ pub(crate) fn two_agents() -> Fixture {
 
 /// The real conversation over `fx`'s state directory (admin and user) and a recording
 /// transport with buttons.
-fn chat_over(fx: &Fixture) -> (Arc<Conversation>, Arc<Recording>) {
+pub(super) fn chat_over(fx: &Fixture) -> (Arc<Conversation>, Arc<Recording>) {
     let config = ChatConfig {
         admins: [ADMIN].into_iter().collect(),
         users: [USER].into_iter().collect(),

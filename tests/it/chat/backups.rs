@@ -95,24 +95,7 @@ impl World {
 
     /// The last message shown (sent or edited), with its keyboard.
     pub fn last_shown(&self) -> (MessageRef, String, Option<Keyboard>) {
-        self.t
-            .calls()
-            .into_iter()
-            .rev()
-            .find_map(|c| match c {
-                Call::Send {
-                    message,
-                    text,
-                    keyboard,
-                }
-                | Call::Edit {
-                    message,
-                    text,
-                    keyboard,
-                } => Some((message, text, keyboard)),
-                _ => None,
-            })
-            .expect("something was shown")
+        self.t.last_shown()
     }
 
     /// The answers to button taps, in order.
@@ -193,7 +176,8 @@ async fn a_deleted_profile_comes_back_from_the_chat_and_openclaw_agrees() {
     let (list, shown, kb) = w.last_shown();
     assert!(shown.starts_with("Backups, newest first:"), "{shown}");
     has(&shown, &["1. before deleting openai:bob@example.com"]);
-    assert!(shown.contains(" ago (") && shown.contains(" UTC) · the shared state-db store"));
+    // When, in the zone (UTC here) and relative: `16:05 UTC, now · the shared state-db store`.
+    assert!(shown.contains(" UTC, ") && shown.contains(" · the shared state-db store"));
     let restore = button(&kb, "Restore 1");
     assert!(restore.starts_with("codex_auth_restore:") && restore.len() <= 64);
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::recording::{ADMIN, Call, Recording, button, tap, text};
 use crate::support::cli::{assert_no_secret_in, run_with_stdin};
 use crate::support::fixtures::{Fixture, oauth_profile, tokens_of};
-use crate::support::usage_server::{self, Reply, UsageServer};
+use crate::support::usage_server::{self, Reply, UsageServer, relative_resets};
 
 const ALICE: &str = "openai:alice@example.com";
 const BOB: &str = "openai:bob@example.com";
@@ -120,7 +120,7 @@ async fn usage_selector_tap_all_shows_real_lines_on_the_same_message() {
         panic!("{calls:?}")
     };
     assert_eq!(*message, menu);
-    assert!(result.contains(ALICE_LINE), "{result}");
+    assert!(relative_resets(result).contains(ALICE_LINE), "{result}");
     assert!(
         result.contains("bob@example.com") && result.contains("429"),
         "{result}"
@@ -206,7 +206,7 @@ fn terminal_runs_the_usage_fallback_against_a_real_store() {
     );
     assert!(out.contains("> Running Codex usage check…"), "{out}");
     assert!(out.contains("(edited)> Codex usage:"), "{out}");
-    assert!(out.contains(ALICE_LINE), "{out}");
+    assert!(relative_resets(out).contains(ALICE_LINE), "{out}");
     assert!(
         out.contains("Reply with: alice@example.com | bob@example.com | new"),
         "{out}"
@@ -254,7 +254,7 @@ async fn chat_usage_checks_append_history_and_show_the_forecast() {
         .unwrap();
 
     r.say("/codex_usage all").await;
-    let shown = r.t.all_text();
+    let shown = relative_resets(&r.t.all_text());
     assert!(
         shown.contains(&format!(
             "{ALICE_LINE} · credits 17.5 · codex_other 5h 97% left (resets 1m)\nbob@example.com · ⚠ rate limited (429)\n\nForecast:\nalice@example.com · 5h runs out in ~1h 45m ("
@@ -303,7 +303,7 @@ async fn chat_usage_with_a_corrupt_history_still_reports() {
     let junk = b"not a database at all. ".repeat(200);
     std::fs::write(&path, &junk).unwrap();
     r.say("/codex_usage all").await;
-    let shown = r.t.all_text();
+    let shown = relative_resets(&r.t.all_text());
     assert!(shown.contains(ALICE_LINE), "{shown}");
     assert!(!shown.contains("Forecast"), "{shown}");
     assert_eq!(std::fs::read(&path).unwrap(), junk);

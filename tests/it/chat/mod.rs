@@ -2,8 +2,10 @@
 //! terminal adapter (`codex-profiler chat` driven through stdin); `agents`: several agents.
 
 pub(crate) mod agents;
+mod agents_saved;
 mod backups;
 mod doctor;
+mod doctor_unblock;
 mod engine;
 mod engine_login;
 mod fake_backend;
@@ -17,6 +19,7 @@ mod recording;
 mod rotation;
 mod selectors;
 mod terminal;
+mod times;
 mod url_elsewhere;
 
 use std::sync::Arc;

@@ -118,18 +118,28 @@ impl Recording {
 
     /// The last message sent (its ref, text, keyboard).
     pub fn last_send(&self) -> (MessageRef, String, Option<Keyboard>) {
-        self.calls()
-            .into_iter()
-            .rev()
-            .find_map(|c| match c {
-                Call::Send {
-                    message,
-                    text,
-                    keyboard,
-                } => Some((message, text, keyboard)),
-                _ => None,
-            })
-            .expect("no message was sent")
+        self.last(false).expect("no message was sent")
+    }
+
+    /// The last message shown (sent or edited), with its keyboard.
+    pub fn last_shown(&self) -> (MessageRef, String, Option<Keyboard>) {
+        self.last(true).expect("something was shown")
+    }
+
+    fn last(&self, edits: bool) -> Option<(MessageRef, String, Option<Keyboard>)> {
+        self.calls().into_iter().rev().find_map(|c| match c {
+            Call::Send {
+                message,
+                text,
+                keyboard,
+            } => Some((message, text, keyboard)),
+            Call::Edit {
+                message,
+                text,
+                keyboard,
+            } if edits => Some((message, text, keyboard)),
+            _ => None,
+        })
     }
 
     /// How many button answers were given.

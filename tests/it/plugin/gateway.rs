@@ -9,127 +9,25 @@
 //! outer test re-runs this test binary under `unshare -n`, and the inner test does the work.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::bot_api::{FakeBotApi, Recorded, TOKEN};
-use crate::support::cli::{assert_no_secret_in, bin};
-use crate::support::fixtures::{Fixture, oauth_profile, tokens_of};
+use super::gateway_kit::{
+    Senders, inside as is_inside, push_command, rerun_in_netns, start_gateway, wait_for,
+};
+use super::host::{Setup, setup};
+use crate::support::bot_api::FakeBotApi;
+use crate::support::cli::assert_no_secret_in;
+use crate::support::fixtures::tokens_of;
 use crate::support::oauth_server;
-use crate::support::openclaw::openclaw;
-use crate::support::usage_server::{self, Reply};
-use crate::telegram::process::BotProcess;
 
-const INSIDE: &str = "CODEX_PROFILER_TEST_IN_NETNS";
 const OWNER: u64 = 1001;
 const FRIEND: u64 = 2002;
-const ALICE: &str = "openai:alice@example.com";
-const BOB: &str = "openai:bob@example.com";
-const SLOW: Duration = Duration::from_secs(60);
 
 #[test]
 fn the_plugin_in_the_real_gateway() {
-    let oc = openclaw();
-    let me = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .args(["-n", "sh", "-c", r#"ip link set lo up && exec "$0" "$@""#])
-        .arg(&me)
-        .args([
-            "plugin::gateway::inside",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(INSIDE, "1")
-        .env(
-            "CODEX_PROFILER_TEST_OPENCLAW_DIR",
-            oc.bin()
-                .parent()
-                .unwrap()
-                .parent()
-                .unwrap()
-                .parent()
-                .unwrap(),
-        )
-        .output()
-        .expect("unshare (util-linux) runs the gateway test in its own network namespace");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "the gateway test failed:\n{stdout}\n{stderr}"
-    );
-    println!("{stdout}");
-}
-
-struct Gateway {
-    child: Child,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn config(home: &Path, api: &str, state: &Path, env: Value) -> Value {
-    json!({
-        "gateway": {"mode": "local", "port": 18789, "bind": "loopback",
-                    "auth": {"mode": "token", "token": "gw-test-token-0123456789abcdef"}},
-        "commands": {"ownerAllowFrom": [format!("telegram:{OWNER}")]},
-        "channels": {"telegram": {
-            "enabled": true, "botToken": TOKEN, "apiRoot": api.trim_end_matches('/'),
-            "dmPolicy": "allowlist", "allowFrom": [OWNER.to_string(), FRIEND.to_string()],
-            "capabilities": {"inlineButtons": "dm"},
-        }},
-        "logging": {"file": home.join("gateway-file.log"), "level": "debug"},
-        "plugins": {
-            "allow": ["codex-profiler"],
-            "load": {"paths": [concat!(env!("CARGO_MANIFEST_DIR"), "/openclaw-plugin")]},
-            "entries": {"codex-profiler": {"enabled": true, "config": {
-                "binary": bin(), "env": env,
-            }}},
-        },
-        "_state": state,
-    })
-}
-
-fn is_to(r: &Recorded, chat: u64) -> bool {
-    r.body["chat_id"] == json!(chat) || r.body["chat_id"] == json!(chat.to_string())
-}
-
-/// A typed command, with the `bot_command` entity Telegram adds (so it is dispatched as a
-/// native command, with the progress placeholder).
-fn push_command(api: &FakeBotApi, user: u64, text: &str) {
-    let len = text.split_whitespace().next().unwrap().len();
-    api.push_update(json!({"message": {
-        "message_id": 10_000 + api.pending_updates() as i64 + api.requests().len() as i64,
-        "date": 1_700_000_000,
-        "chat": {"id": user, "type": "private", "first_name": "U"},
-        "from": {"id": user, "is_bot": false, "first_name": "U"},
-        "text": text,
-        "entities": [{"type": "bot_command", "offset": 0, "length": len}],
-    }}));
-}
-
-/// Wait for a message to `chat` (sent or edited) whose text contains `needle`, after `from`
-/// requests.
-async fn wait_for(api: &FakeBotApi, from: usize, chat: u64, needle: &str) -> Recorded {
-    let n = needle.to_owned();
-    api.wait_until(SLOW, &format!("{needle:?} to {chat}"), move |rs| {
-        rs.iter()
-            .skip(from)
-            .any(|r| is_to(r, chat) && r.text().contains(&n))
-    })
-    .await;
-    api.requests()
-        .into_iter()
-        .skip(from)
-        .find(|r| is_to(r, chat) && r.text().contains(needle))
-        .unwrap()
+    println!("{}", rerun_in_netns("plugin::gateway::inside", &[]));
 }
 
 /// Every file under `dir` but `skip`, with its text (binary files lossily).
@@ -155,76 +53,42 @@ fn files(dir: &Path, skip: &dyn Fn(&Path) -> bool) -> Vec<(std::path::PathBuf, S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "run by the_plugin_in_the_real_gateway inside its own network namespace"]
 async fn inside() {
-    if std::env::var_os(INSIDE).is_none() {
+    if !is_inside() {
         return;
     }
-    let oc = openclaw();
-    let fx = Fixture::new();
-    let far = chrono::Utc::now().timestamp_millis() + 10 * 24 * 3600 * 1000;
-    let store = json!({"version": 1, "profiles": {
-        ALICE: oauth_profile("openai", "alice@example.com", "acc-alice", "plus", far),
-        BOB: oauth_profile("openai", "bob@example.com", "acc-bob", "pro", far),
-    }});
-    fx.state_db(&store, None);
-    let access = |id: &str| store["profiles"][id]["access"].as_str().unwrap().to_owned();
-    let usage = usage_server::spawn([
-        (
-            access(ALICE).as_str(),
-            Reply::Json(usage_server::full_payload()),
-        ),
-        (
-            access(BOB).as_str(),
-            Reply::Json(usage_server::full_payload()),
-        ),
-    ]);
+    let Setup {
+        fx,
+        store,
+        server: usage,
+    } = setup();
     let issuer = oauth_server::spawn();
     let api = FakeBotApi::start().await;
     let home = fx.home().to_path_buf();
     let state = fx.state_dir();
-    let cfg_path = home.join("openclaw.json");
     let env = json!({
         "OPENCLAW_STATE_DIR": state, "CODEX_PROFILER_USAGE_URL": usage.url,
         "CODEX_PROFILER_AUTH_ISSUER": issuer.issuer_url, "RUST_LOG": "debug",
     });
-    let mut cfg = config(&home, &api.url, &state, env);
-    cfg.as_object_mut().unwrap().remove("_state");
-    std::fs::write(&cfg_path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-    let log = std::fs::File::create(home.join("gateway-stdout.log")).unwrap();
     let started = Instant::now();
-    let _gw = Gateway {
-        child: Command::new(oc.bin())
-            .args(["gateway", "run"])
-            .env_clear()
-            .env("PATH", oc.path_env())
-            .env("HOME", &home)
-            .env("OPENCLAW_STATE_DIR", &state)
-            .env("OPENCLAW_CONFIG_PATH", &cfg_path)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("openclaw gateway run"),
+    let who = Senders {
+        owner: OWNER,
+        allow: &[OWNER, FRIEND],
     };
-    // Ready once it polls for updates.
-    api.wait_calls("getUpdates", 1, Duration::from_secs(240))
-        .await;
+    let gw = start_gateway((&home, &state), &api, &who, "debug", env).await;
+    let cfg_path = gw.config.clone();
     println!("gateway polling after {:?}", started.elapsed());
 
     // `/codex_usage all`: OpenClaw's placeholder at once, then edited into the result.
+    // (Its timing against our own adapter: `bench.rs`, docs/PERFORMANCE.md.)
     let mark = api.requests().len();
-    let t0 = Instant::now();
     push_command(&api, OWNER, "/codex_usage all");
     let placeholder = wait_for(&api, mark, OWNER, "Running Codex usage check").await;
     assert!(placeholder.is("sendMessage"));
-    let to_placeholder = t0.elapsed();
     let id = placeholder.message_id();
     let result = wait_for(&api, mark, OWNER, "bob@example.com").await;
-    let to_result = t0.elapsed();
     assert!(result.is("editMessageText"), "{}", api.wire_text());
     assert_eq!(result.message_id(), id, "the placeholder itself is edited");
     assert!(result.text().contains("alice@example.com"));
-    println!("plugin: /codex_usage all -> placeholder {to_placeholder:?}, -> result {to_result:?}");
     assert_eq!(usage.total_hits(), 2);
 
     // `/codex_usage`: the menu, with callback buttons on the edited placeholder.
@@ -262,11 +126,17 @@ async fn inside() {
         refused.text()
     );
 
-    // The owner's device login: the code on the placeholder, the outcome after.
+    // The owner's login is the device login (a pasted address would stay in the gateway's
+    // files), saying why: the code on the placeholder, the outcome after.
     let mark = api.requests().len();
-    push_command(&api, OWNER, "/codex_auth device laptop");
+    push_command(&api, OWNER, "/codex_auth login laptop");
     let code = wait_for(&api, mark, OWNER, "/codex/device").await;
     assert!(code.is("editMessageText"));
+    assert!(
+        code.text().contains("Logins here use a device code"),
+        "{}",
+        code.text()
+    );
     wait_for(&api, mark, OWNER, "Device login finished").await;
 
     // Paste-back is refused (OpenClaw keeps the command's text), the device login offered.
@@ -318,60 +188,5 @@ async fn inside() {
         }
     }
     assert!(logs > 0, "the gateway's logs were read");
-
-    // The same request through our own Telegram adapter, in the same run (docs/PERFORMANCE.md).
-    let host_rss = plugin_host_pid().map(rss_kib);
-    drop(_gw);
-    let api2 = FakeBotApi::start().await;
-    let owner = OWNER.to_string();
-    let bot = BotProcess::start(
-        &home,
-        &api2,
-        &[
-            ("OPENCLAW_STATE_DIR", state.to_str().unwrap()),
-            ("CODEX_PROFILER_USAGE_URL", usage.url.as_str()),
-            ("CODEX_PROFILER_ADMINS", owner.as_str()),
-        ],
-    );
-    api2.wait_calls("getUpdates", 1, SLOW).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let bot_rss = rss_kib(bot.id());
-    let t0 = Instant::now();
-    api2.push_text(OWNER, OWNER as i64, "/codex_usage all");
-    wait_for(&api2, 0, OWNER, "Running Codex usage check").await;
-    let bot_placeholder = t0.elapsed();
-    wait_for(&api2, 0, OWNER, "bob@example.com").await;
-    let bot_result = t0.elapsed();
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-6);
-    println!(
-        "bot adapter: /codex_usage all -> placeholder {bot_placeholder:?}, -> result {bot_result:?}"
-    );
-    println!(
-        "plugin / bot: placeholder x{:.2}, result x{:.2}",
-        ratio(to_placeholder, bot_placeholder),
-        ratio(to_result, bot_result)
-    );
-    println!("idle RSS: plugin-host {host_rss:?} KiB, bot {bot_rss} KiB");
-}
-
-/// The `plugin-host` child the gateway's plugin started.
-fn plugin_host_pid() -> Option<u32> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-        let cmd = String::from_utf8_lossy(&cmd);
-        (cmd.contains("codex-profiler") && cmd.contains("plugin-host")).then_some(pid)
-    })
-}
-
-/// Resident memory of `pid`, in KiB (0 when it cannot be read).
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+    drop(gw);
 }

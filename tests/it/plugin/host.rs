@@ -12,20 +12,26 @@ use crate::support::usage_server::{self, Reply, UsageServer};
 
 const ALICE: &str = "openai:alice@example.com";
 const BOB: &str = "openai:bob@example.com";
-const OWNER: u64 = 1001;
+pub(super) const OWNER: u64 = 1001;
 const FRIEND: u64 = 2002;
 
 fn far_future() -> i64 {
     chrono::Utc::now().timestamp_millis() + 10 * 24 * 3600 * 1000
 }
 
-struct Setup {
-    fx: Fixture,
-    store: Value,
-    server: UsageServer,
+pub(super) struct Setup {
+    pub fx: Fixture,
+    pub store: Value,
+    pub server: UsageServer,
 }
 
-fn setup() -> Setup {
+/// Alice and Bob on a state-db fixture, both answered by the loopback usage server.
+pub(super) fn setup() -> Setup {
+    setup_replying(Reply::Json(usage_server::full_payload()))
+}
+
+/// The same, the usage server giving `alice` for Alice (a delay, an error).
+pub(super) fn setup_replying(alice: Reply) -> Setup {
     let fx = Fixture::new();
     let store = json!({"version": 1, "profiles": {
         ALICE: oauth_profile("openai", "alice@example.com", "acc-alice", "plus", far_future()),
@@ -34,10 +40,7 @@ fn setup() -> Setup {
     fx.state_db(&store, None);
     let access = |id: &str| store["profiles"][id]["access"].as_str().unwrap().to_owned();
     let server = usage_server::spawn([
-        (
-            access(ALICE).as_str(),
-            Reply::Json(usage_server::full_payload()),
-        ),
+        (access(ALICE).as_str(), alice),
         (
             access(BOB).as_str(),
             Reply::Json(usage_server::full_payload()),
@@ -47,13 +50,18 @@ fn setup() -> Setup {
 }
 
 fn spawn(s: &Setup) -> Host {
+    spawn_with(s, "http://127.0.0.1:9")
+}
+
+/// A host on `s` whose logins go to `issuer`.
+pub(super) fn spawn_with(s: &Setup, issuer: &str) -> Host {
     let state = s.fx.state_dir();
     Host::spawn(
         s.fx.home(),
         &[
             ("OPENCLAW_STATE_DIR", state.to_str().unwrap()),
             ("CODEX_PROFILER_USAGE_URL", s.server.url.as_str()),
-            ("CODEX_PROFILER_AUTH_ISSUER", "http://127.0.0.1:9"),
+            ("CODEX_PROFILER_AUTH_ISSUER", issuer),
         ],
     )
 }

@@ -401,3 +401,32 @@ async fn answer(reply: Reply, nth: usize) -> Response {
         };
     }
 }
+
+/// `text` with the reset time of each usage part taken out (`(resets 14:25 IST, in 2h 13m)`
+/// becomes `(resets 2h 13m)`): the relative form of SPEC section 7, for assertions that must
+/// not depend on the clock or the zone the text was shown in.
+pub fn relative_resets(text: &str) -> String {
+    const OPEN: &str = "(resets ";
+    const IN: &str = ", in ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i + OPEN.len()]);
+        rest = &rest[i + OPEN.len()..];
+        let close = rest.find(')').unwrap_or(rest.len());
+        if let Some(j) = rest[..close].find(IN) {
+            rest = &rest[j + IN.len()..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A server answering profile `id` of the store document `store` with [`full_payload`].
+pub fn full_for(store: &Value, id: &str) -> UsageServer {
+    let access = store["profiles"][id]["access"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    spawn([(access.as_str(), Reply::Json(full_payload()))])
+}

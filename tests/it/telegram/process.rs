@@ -28,7 +28,8 @@ pub struct Ended {
     pub stderr: String,
 }
 
-fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+/// Read `from` to its end on a thread of its own, into the returned buffer as it arrives.
+pub fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     let buf = Arc::new(Mutex::new(String::new()));
     let out = buf.clone();
     std::thread::spawn(move || {

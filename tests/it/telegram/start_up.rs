@@ -13,8 +13,8 @@ use crate::trust::UsageWorld;
 
 const WAIT: Duration = Duration::from_secs(20);
 const ADMIN: i64 = 1;
-const ALICE_LINE: &str =
-    "alice@example.com · plus · 5h 42% left (resets 2h 13m) · week 88% left (resets 4d 15h)";
+/// Alice's usage line up to its first reset (shown in the zone: `resets 14:25 UTC, in 2h 13m`).
+const ALICE_LINE: &str = "alice@example.com · plus · 5h 42% left (resets ";
 
 /// Alice's store and usage server ([`UsageWorld`]): `/codex_usage all` has a real answer to
 /// wait for.

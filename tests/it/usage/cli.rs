@@ -209,8 +209,10 @@ fn text_lines_debug_and_json_flag() {
     let r = usage(home.path(), &server.url, &["usage", "--timeout-sec", "2"]);
     r.expect_code(0);
     // The usage lines and the summary; the forecast follows them (see `history.rs`).
-    let lines: Vec<&str> = r
-        .stdout
+    // Each reset is shown in the zone too (`resets 14:25 IST, in 2h 13m`): compared in the
+    // relative form here, in the zone in `present.rs`.
+    let shown = usage_server::relative_resets(&r.stdout);
+    let lines: Vec<&str> = shown
         .lines()
         .take_while(|l| !l.starts_with("Forecast"))
         .collect();

@@ -3,13 +3,34 @@
 //! banked resets, and what a reached limit means (a workspace-wide one: rotating within the
 //! workspace will not help). Unknown values read as unknown, never as a huge number.
 
-use super::{human_duration, percent};
+use super::{ShownAt, human_duration, percent};
 use crate::engine::usage::parse::RemoteUsage;
 use crate::engine::usage::spend::SpendLimit;
 use crate::engine::usage::window::{UsageWindow, WindowKind};
 
+/// `resets 2h 13m`; with `shown`, the time too: `resets 14:25 IST, in 2h 13m`. The time is
+/// `now + after`, so both parts always agree (the endpoint's delay, not its `reset_at`, is
+/// what the relative form has always shown, and it does not depend on this machine's clock
+/// agreeing with the endpoint's).
+fn resets(after: i64, shown: Option<&ShownAt>) -> String {
+    match shown {
+        None => format!("resets {}", human_duration(after)),
+        Some(s) => {
+            let at_ms = s.now_ms.saturating_add(after.saturating_mul(1000));
+            let when = s.zone.at(at_ms, s.now_ms);
+            format!("resets {when}, in {}", human_duration(after))
+        }
+    }
+}
+
 /// `5h 42% left (resets 2h 13m)`; `code review week 20% left (...)`; `5h usage unknown`.
 pub fn window_text(w: &UsageWindow) -> String {
+    window_text_shown(w, None)
+}
+
+/// [`window_text`], with the reset time in `shown`'s zone when given
+/// (`5h 42% left (resets 14:25 IST, in 2h 13m)`).
+pub fn window_text_shown(w: &UsageWindow, shown: Option<&ShownAt>) -> String {
     let name = match (w.kind, w.name.as_deref()) {
         (WindowKind::Codex, _) | (_, None) => String::new(),
         (WindowKind::CodeReview, Some(_)) => "code review ".to_owned(),
@@ -20,7 +41,7 @@ pub fn window_text(w: &UsageWindow) -> String {
         None => format!("{name}{} usage unknown", w.label),
     };
     match (w.reset_after_seconds, w.remaining_percent) {
-        (Some(after), _) => s.push_str(&format!(" (resets {})", human_duration(after))),
+        (Some(after), _) => s.push_str(&format!(" ({})", resets(after, shown))),
         (None, Some(_)) => s.push_str(" (reset unknown)"),
         (None, None) => {}
     }
@@ -39,6 +60,11 @@ fn amount(a: f64) -> String {
 
 /// `individual spend 37.5 of 50 left (resets 12d 0h)`.
 pub fn spend_text(l: &SpendLimit) -> String {
+    spend_text_shown(l, None)
+}
+
+/// [`spend_text`], with the reset time in `shown`'s zone when given.
+pub fn spend_text_shown(l: &SpendLimit, shown: Option<&ShownAt>) -> String {
     let name = l.display_name();
     let mut s = match (l.remaining, l.limit, l.remaining_percent) {
         (Some(r), Some(t), _) => format!("{name} spend {} of {} left", amount(r), amount(t)),
@@ -47,7 +73,7 @@ pub fn spend_text(l: &SpendLimit) -> String {
         (None, _, None) => format!("{name} spend unknown"),
     };
     if let Some(after) = l.reset_after_seconds {
-        s.push_str(&format!(" (resets {})", human_duration(after)));
+        s.push_str(&format!(" ({})", resets(after, shown)));
     }
     s
 }
@@ -72,15 +98,17 @@ fn reached_type_words(t: &str) -> String {
     }
 }
 
-/// Every part for an answered profile, after its label and plan.
-pub fn usage_parts(u: &RemoteUsage) -> Vec<String> {
-    let mut parts: Vec<String> = u.windows.iter().map(window_text).collect();
+/// Every part for an answered profile, after its label and plan; reset times in `shown`'s
+/// zone when given.
+pub fn usage_parts(u: &RemoteUsage, shown: Option<&ShownAt>) -> Vec<String> {
+    let window = |w| window_text_shown(w, shown);
+    let mut parts: Vec<String> = u.windows.iter().map(window).collect();
     let has_windows = !parts.is_empty();
     if let Some(spend) = &u.spend {
-        parts.extend(spend.limits.iter().map(spend_text));
+        parts.extend(spend.limits.iter().map(|l| spend_text_shown(l, shown)));
     }
     parts.extend(credits_text(u, has_windows));
-    parts.extend(u.other_windows.iter().map(window_text));
+    parts.extend(u.other_windows.iter().map(window));
     if parts.is_empty() {
         parts.push("no limits reported".to_owned());
     }

@@ -195,8 +195,13 @@ fn debug_adds_attempts_and_timings() {
 }
 
 fn answered(body: serde_json::Value) -> ProfileResult {
+    answered_at(body, NOW_S)
+}
+
+/// Alice's result for the reply `body`, read at `now_s`.
+pub(super) fn answered_at(body: serde_json::Value, now_s: i64) -> ProfileResult {
     let mut r = result("openai:alice@example.com", Some("alice@example.com"));
-    r.remote_usage = Some(parse(body.to_string().as_bytes(), NOW_S).unwrap());
+    r.remote_usage = Some(parse(body.to_string().as_bytes(), now_s).unwrap());
     r.remote_usage_ok = true;
     r
 }
