@@ -376,6 +376,19 @@ fn keyboard(buttons: Option<&Keyboard>) -> Value {
 }
 
 impl Outbound<'_> {
+    /// The event the line is about (none for `hello` and an `error` without one).
+    pub fn event(&self) -> Option<&str> {
+        match self {
+            Outbound::Hello => None,
+            Outbound::Error { event, .. } => *event,
+            Outbound::Send { event, .. }
+            | Outbound::Edit { event, .. }
+            | Outbound::Delete { event, .. }
+            | Outbound::Answer { event, .. }
+            | Outbound::Done { event } => Some(event),
+        }
+    }
+
     /// The line, without its newline.
     pub fn to_line(&self) -> String {
         let v = match self {

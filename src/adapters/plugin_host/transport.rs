@@ -12,7 +12,7 @@ use crate::chat::transport::{
     BoxFuture, ChatId, Keyboard, MessageRef, Transport, TransportError, UserId,
 };
 
-use super::protocol::{Outbound, Sender};
+use super::protocol::{LineError, MAX_LINE_BYTES, Outbound, Sender};
 
 /// The most text one message carries (Telegram's 4096; other channels split longer ones).
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -33,14 +33,31 @@ impl Output {
         }
     }
 
-    /// Write one line. Fails when the plugin is gone (stdout closed).
+    /// Write one line. Fails when the plugin is gone (stdout closed), and when the line would
+    /// be longer than [`MAX_LINE_BYTES`] (the protocol's bound both ways): then an `oversize`
+    /// error for its event goes out instead, so the plugin fails that request.
     pub fn line(&self, line: &Outbound<'_>) -> Result<(), TransportError> {
         let mut text = line.to_line();
+        let oversize = text.len() > MAX_LINE_BYTES;
+        if oversize {
+            let error = &LineError::Oversize;
+            text = Outbound::Error {
+                event: line.event(),
+                error,
+            }
+            .to_line();
+        }
         text.push('\n');
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| TransportError(format!("writing to the plugin failed: {e}")))
+            .map_err(|e| TransportError(format!("writing to the plugin failed: {e}")))?;
+        if oversize {
+            return Err(TransportError(format!(
+                "a line for the plugin would be over {MAX_LINE_BYTES} bytes; sent an error instead"
+            )));
+        }
+        Ok(())
     }
 
     fn new_ref(&self) -> i64 {

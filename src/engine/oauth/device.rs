@@ -56,6 +56,10 @@ impl Default for DeviceOptions {
     }
 }
 
+/// Server errors (5xx) in a row a device poll rides out, as it does a dropped or slow poll (a
+/// proxy's 502 while the user approves); one more ends the login with the server's answer.
+pub const MAX_POLL_SERVER_ERRORS: u32 = 5;
+
 /// Run the whole device flow and return the tokens. Cancel by dropping the future.
 pub async fn device_login(
     http: &reqwest::Client,
@@ -102,6 +106,7 @@ pub async fn device_login(
     });
 
     let poll_url = issuer.url("/api/accounts/deviceauth/token");
+    let mut server_errors = 0;
     let (code, verifier) = loop {
         let now = tokio::time::Instant::now();
         if now >= deadline {
@@ -133,7 +138,8 @@ pub async fn device_login(
                 }
             }
             // Not yet approved.
-            403 | 404 => continue,
+            403 | 404 => server_errors = 0,
+            500..=599 if server_errors < MAX_POLL_SERVER_ERRORS => server_errors += 1,
             _ => return Err(OAuthError::DeviceFailed(refusal(status, body.as_ref()))),
         }
     };

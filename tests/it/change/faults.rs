@@ -29,7 +29,7 @@ fn gateway_files(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// No lock and no temp file of ours anywhere under `dir`.
-fn no_leftovers(dir: &Path) {
+pub(super) fn no_leftovers(dir: &Path) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {

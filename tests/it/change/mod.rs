@@ -5,6 +5,8 @@
 mod exits;
 mod faults;
 mod gateway;
+mod killed;
+mod locked;
 mod mutations;
 mod order_auto;
 mod order_set;

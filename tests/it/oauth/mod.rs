@@ -5,6 +5,7 @@
 
 mod device;
 pub mod env;
+mod faults;
 mod import;
 mod order;
 mod pkce;

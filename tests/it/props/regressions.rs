@@ -82,3 +82,50 @@ fn a_sub_second_window_length_is_unknown_not_zero() {
     assert_eq!(w.limit_window_seconds, None);
     assert_eq!(w.label, "limit");
 }
+
+/// Found by `props::plugin_lines`: a message of 4096 control characters (each escaped to six
+/// bytes) with a full keyboard made a host line of over 50 KiB, past the 32 KiB the protocol
+/// promises both ways. Such a line is now an `oversize` error for its event, and the send fails.
+#[test]
+fn a_host_line_never_exceeds_the_protocol_bound() {
+    use super::plugin_lines::Sink;
+    use codex_profiler::adapters::plugin_host::protocol::{MAX_LINE_BYTES, Outbound};
+    use codex_profiler::adapters::plugin_host::transport::{MAX_MESSAGE_LEN, Output};
+    use codex_profiler::chat::transport::Button;
+
+    let sink = Sink::default();
+    let out = Output::new(Box::new(sink.clone()));
+    let text = "\u{1}".repeat(MAX_MESSAGE_LEN);
+    let button = Button {
+        label: "\u{1}".repeat(64),
+        data: "d".repeat(64),
+    };
+    let keyboard = vec![vec![button; 8]; 8];
+    let sent = out.line(&Outbound::Send {
+        event: "e1",
+        reference: -1,
+        text: &text,
+        buttons: Some(&keyboard),
+    });
+    let written = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        written.len() <= MAX_LINE_BYTES + 1,
+        "{} bytes",
+        written.len()
+    );
+    let v: serde_json::Value = serde_json::from_str(written.trim_end()).unwrap();
+    assert_eq!(
+        (v["type"].as_str(), v["code"].as_str()),
+        (Some("error"), Some("oversize"))
+    );
+    assert_eq!(v["event"], "e1");
+    assert!(sent.is_err());
+    // A line within the bound goes out as it is.
+    sink.0.lock().unwrap().clear();
+    let ok = out.line(&Outbound::Done { event: "e1" });
+    assert!(ok.is_ok());
+    assert_eq!(
+        String::from_utf8(sink.0.lock().unwrap().clone()).unwrap(),
+        "{\"type\":\"done\",\"event\":\"e1\"}\n"
+    );
+}

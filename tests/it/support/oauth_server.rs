@@ -72,6 +72,19 @@ pub enum TokenReply {
     Cut,
     /// 500s in a burst: the first `n` requests get a 500, then the normal reply.
     ServerErrorBurst(u32),
+    /// No answer at all: the request hangs until the client gives up.
+    Hang,
+}
+
+/// What one device poll meets before the normal answer (`set_device_poll_faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollFault {
+    /// 200, part of the JSON, then the connection is cut.
+    Cut,
+    /// This status with an HTML body (a proxy's error page).
+    Status(u16),
+    /// No answer: the poll hangs until the client gives up.
+    Hang,
 }
 
 #[derive(Debug)]
@@ -87,6 +100,7 @@ struct Inner {
     device_enabled: bool,
     device_pending_polls: u32,
     device_interval: String,
+    device_poll_faults: std::collections::VecDeque<PollFault>,
     polls: u32,
     codes: HashMap<String, Issued>,
     device: HashMap<String, String>,
@@ -124,6 +138,7 @@ pub fn spawn() -> OAuthServer {
         device_enabled: true,
         device_pending_polls: 2,
         device_interval: "1".to_owned(),
+        device_poll_faults: std::collections::VecDeque::new(),
         polls: 0,
         codes: HashMap::new(),
         device: HashMap::new(),
@@ -178,6 +193,11 @@ impl OAuthServer {
     /// Whether `/api/accounts/deviceauth/usercode` exists (else 404).
     pub fn set_device_enabled(&self, on: bool) {
         self.lock().device_enabled = on;
+    }
+
+    /// Faults the next device polls meet, one each, in order (they count as no poll).
+    pub fn set_device_poll_faults(&self, faults: &[PollFault]) {
+        self.lock().device_poll_faults = faults.iter().copied().collect();
     }
 
     /// How many device polls answer 403 ("pending") before the approval.

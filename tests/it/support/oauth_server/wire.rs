@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use codex_profiler::engine::jwt::unsigned_for_tests;
 
-use super::{CLIENT_ID, Inner, Issued, TokenReply};
+use super::{CLIENT_ID, Inner, Issued, PollFault, TokenReply};
 
 impl Inner {
     pub(super) fn next(&mut self, prefix: &str) -> String {
@@ -70,7 +70,26 @@ fn refuse(g: &mut Inner, why: String) -> Response {
         .into_response()
 }
 
-pub(super) async fn token(State(s): Shared, Form(f): Form<HashMap<String, String>>) -> Response {
+/// The header a reply carries when it must never be sent (the lock is released first).
+const HANG: &str = "x-test-hang";
+
+fn hang_marker() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, [(HANG, "1")]).into_response()
+}
+
+/// `reply`, or no answer at all when it is the hang marker.
+async fn or_hang(reply: Response) -> Response {
+    if reply.headers().contains_key(HANG) {
+        std::future::pending::<()>().await;
+    }
+    reply
+}
+
+pub(super) async fn token(s: Shared, f: Form<HashMap<String, String>>) -> Response {
+    or_hang(token_now(s, f)).await
+}
+
+fn token_now(State(s): Shared, Form(f): Form<HashMap<String, String>>) -> Response {
     let mut g = lock(&s);
     g.requests.push("POST /oauth/token".into());
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
@@ -93,7 +112,8 @@ pub(super) async fn token(State(s): Shared, Form(f): Form<HashMap<String, String
     if s256(&get("code_verifier")) != issued.challenge {
         return refuse(&mut g, "PKCE verifier does not match the challenge".into());
     }
-    match g.token_reply {
+    let reply = g.token_reply;
+    match reply {
         TokenReply::Ok => Json(g.tokens()).into_response(),
         TokenReply::InvalidGrant => (
             StatusCode::BAD_REQUEST,
@@ -127,6 +147,7 @@ pub(super) async fn token(State(s): Shared, Form(f): Form<HashMap<String, String
             }
             Json(g.tokens()).into_response()
         }
+        TokenReply::Hang => hang_marker(),
         TokenReply::Redirect => (
             StatusCode::FOUND,
             [("location", "https://evil.example/steal")],
@@ -161,10 +182,34 @@ pub(super) async fn usercode(State(s): Shared, Json(body): Json<Value>) -> Respo
         .into_response()
 }
 
-pub(super) async fn device_token(State(s): Shared, Json(body): Json<Value>) -> Response {
+pub(super) async fn device_token(s: Shared, body: Json<Value>) -> Response {
+    or_hang(device_token_now(s, body)).await
+}
+
+fn device_token_now(State(s): Shared, Json(body): Json<Value>) -> Response {
     let mut g = lock(&s);
     g.requests
         .push("POST /api/accounts/deviceauth/token".into());
+    match g.device_poll_faults.pop_front() {
+        None => {}
+        Some(PollFault::Cut) => {
+            return (
+                [("content-type", "application/json")],
+                crate::support::usage_server::cut_body(b"{\"authorization_code\":\"ac"),
+            )
+                .into_response();
+        }
+        Some(PollFault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+            return (
+                status,
+                [("content-type", "text/html")],
+                "<html>Bad gateway</html>",
+            )
+                .into_response();
+        }
+        Some(PollFault::Hang) => return hang_marker(),
+    }
     g.polls += 1;
     let id = body
         .get("device_auth_id")
