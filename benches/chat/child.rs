@@ -63,6 +63,25 @@ impl BotProcess {
             .unwrap_or_default()
     }
 
+    /// The child's process id (for `perf record -p`, `gdb -p`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Ask the child's glibc to give its free pages back (`malloc_trim(0)` through `gdb`),
+    /// so the memory left is what is live, not what the allocator keeps. `false` when `gdb`
+    /// is missing or failed (the figure is then not shown).
+    pub fn malloc_trim(&self) -> bool {
+        Command::new("gdb")
+            .args(["-p", &self.child.id().to_string(), "-batch", "-nx"])
+            .args(["-ex", "call (int) malloc_trim(0)", "-ex", "detach"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// True while the child has not exited (a crash is an error of the run).
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -87,11 +106,33 @@ fn spawn(
         .envs(env.iter().chain(extra).map(|(k, v)| (k, v)))
         .current_dir(home)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(Stdio::null());
+    // `BENCH_CHILD_LOG=<file>`: the child's stderr (its log, `RUST_LOG` passed on) goes there.
+    match std::env::var("BENCH_CHILD_LOG")
+        .ok()
+        .and_then(|p| log_file(&p))
+    {
+        Some(file) => {
+            cmd.stderr(file);
+            if let Ok(filter) = std::env::var("RUST_LOG") {
+                cmd.env("RUST_LOG", filter);
+            }
+        }
+        None => {
+            cmd.stderr(Stdio::null());
+        }
+    }
     BotProcess {
         child: cmd.spawn().expect("spawn bot child"),
     }
+}
+
+fn log_file(path: &str) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
 }
 
 /// Run as the floor bot (never returns while the bot runs; the parent kills it).

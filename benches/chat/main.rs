@@ -63,6 +63,10 @@ fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+fn users_allowed() -> usize {
+    (fixture::ALLOWED_USERS.end - fixture::ALLOWED_USERS.start) as usize
+}
+
 fn percentile(v: &mut [Duration], p: f64) -> Duration {
     if v.is_empty() {
         return Duration::ZERO;
@@ -113,6 +117,7 @@ async fn start(kind: Kind, setup: &Setup) -> (FakeBotApi, BotProcess) {
             BotProcess::ours(&setup.bot_env(&api.url, TOKEN), setup.home(), &extra)
         }
     };
+    eprintln!("bot child pid {}", bot.pid());
     let polled = api
         .wait_calls("getUpdates", 1, Duration::from_secs(30))
         .await;
@@ -121,27 +126,43 @@ async fn start(kind: Kind, setup: &Setup) -> (FakeBotApi, BotProcess) {
 }
 
 /// One wave: every chat sends at once; wait for every reply; add the latencies to `run`.
-async fn wave(api: &FakeBotApi, bot: &mut BotProcess, kind: Kind, chats: usize, run: &mut Run) {
-    let first = fixture::ALLOWED_USERS.start;
+async fn wave(
+    api: &FakeBotApi,
+    bot: &mut BotProcess,
+    kind: Kind,
+    (first, chats): (u64, usize),
+    run: &mut Run,
+) {
     let pushed = push_all(api, chats, "/codex_usage all", first);
     let final_method = match kind {
         Kind::Floor => "sendMessage",
         Kind::Ours => "editMessageText",
     };
+    // Only this wave's chats count: a long result's overflow part (a `sendMessage` after
+    // the edit) of the wave before may still be arriving.
+    let answered = |method: &str| {
+        chats_with(api, method)
+            .iter()
+            .filter(|c| pushed.contains_key(c))
+            .count()
+    };
     let deadline = Instant::now() + Duration::from_secs(300);
-    while chats_with(api, final_method).len() < chats {
+    while answered(final_method) < chats {
         assert!(bot.alive(), "the bot child died under load");
         assert!(
             Instant::now() < deadline,
             "lost replies: {} of {chats} chats got no final answer",
-            chats - chats_with(api, final_method).len()
+            chats - answered(final_method)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut first_send: HashMap<i64, Instant> = HashMap::new();
     let mut edit: HashMap<i64, Instant> = HashMap::new();
     for r in api.requests() {
-        let Some(chat) = r.body["chat_id"].as_i64() else {
+        let Some(chat) = r.body["chat_id"]
+            .as_i64()
+            .filter(|c| pushed.contains_key(c))
+        else {
             continue;
         };
         if r.is("sendMessage") {
@@ -172,9 +193,20 @@ async fn wave(api: &FakeBotApi, bot: &mut BotProcess, kind: Kind, chats: usize, 
 async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
     let (api, mut bot) = start(kind, setup).await;
     let mut run = Run::default();
+    let mut last_used: HashMap<usize, Instant> = HashMap::new();
     let until = Instant::now() + plan.duration;
     loop {
-        wave(&api, &mut bot, kind, plan.chats, &mut run).await;
+        // The same user asking the same again within the dedupe window gets "duplicate", not
+        // a check: each wave takes the next group of users, one not used for that long.
+        let groups = (users_allowed() / plan.chats.max(1)).max(1);
+        let group = run.waves % groups;
+        if let Some(at) = last_used.get(&group) {
+            let reuse = *at + codex_profiler::chat::dedupe::WINDOW + Duration::from_secs(1);
+            tokio::time::sleep_until(reuse.into()).await;
+        }
+        last_used.insert(group, Instant::now());
+        let first = fixture::ALLOWED_USERS.start + (group * plan.chats) as u64;
+        wave(&api, &mut bot, kind, (first, plan.chats), &mut run).await;
         if Instant::now() >= until {
             break;
         }
@@ -182,9 +214,18 @@ async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
     run
 }
 
+/// Memory figures of one run: idle, after the users, after the drain, after `malloc_trim(0)`.
+struct MemoryRun {
+    idle: Memory,
+    after: Memory,
+    drained: Option<Memory>,
+    trimmed: Option<Memory>,
+    smaps: String,
+}
+
 /// Memory of a fresh child: idle, after `users` distinct users sent `/help`, and (if `drain`)
 /// once their per-user workers idled out.
-async fn memory(setup: &Setup, plan: &Plan) -> (Memory, Memory, Option<Memory>, String) {
+async fn memory(setup: &Setup, plan: &Plan) -> MemoryRun {
     let (api, mut bot) = start(Kind::Ours, setup).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle = bot.memory();
@@ -213,7 +254,16 @@ async fn memory(setup: &Setup, plan: &Plan) -> (Memory, Memory, Option<Memory>, 
     } else {
         None
     };
-    (idle, after, drained, smaps)
+    // What is live, not kept by the allocator (`BENCH_TRIM=0` skips it; needs `gdb`).
+    let trim = plan.drain && std::env::var("BENCH_TRIM").map_or(true, |v| v != "0");
+    let trimmed = (trim && bot.malloc_trim()).then(|| bot.memory());
+    MemoryRun {
+        idle,
+        after,
+        drained,
+        trimmed,
+        smaps,
+    }
 }
 
 fn main() {
@@ -231,7 +281,7 @@ fn main() {
         duration: Duration::from_secs_f64(
             env_num("BENCH_MINUTES", if bench { 1.0 } else { 0.0 }) * 60.0,
         ),
-        drain: bench,
+        drain: bench && env_num("BENCH_USERS", 1) > 0,
     };
     let setup = Setup::new(plan.profiles);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -239,7 +289,13 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let (idle, after, drained, smaps) = memory(&setup, &plan).await;
+        let MemoryRun {
+            idle,
+            after,
+            drained,
+            trimmed,
+            smaps,
+        } = memory(&setup, &plan).await;
         println!(
             "\nmemory of the `codex-profiler bot` child (KiB): idle VmRSS {} (threads {}); after {} \
              distinct users VmRSS {} VmHWM {} (threads {})",
@@ -247,6 +303,9 @@ fn main() {
         );
         if let Some(d) = drained {
             println!("after their workers idled out: VmRSS {} VmHWM {}", d.rss, d.hwm);
+        }
+        if let Some(t) = trimmed {
+            println!("then after malloc_trim(0) in the child: VmRSS {}", t.rss);
         }
         let rollup: Vec<&str> = smaps
             .lines()

@@ -17,6 +17,10 @@ use crate::chat::backend::{
 
 #[path = "admin.rs"]
 pub(super) mod admin;
+#[path = "fresh.rs"]
+mod fresh;
+#[path = "in_flight.rs"]
+mod in_flight;
 use crate::chat::config::{ChatConfig, ConfigError, StoreOptions};
 use crate::chat::transport::{BoxFuture, UserId};
 use crate::engine::change::{self, ExecuteOptions};
@@ -49,6 +53,10 @@ pub struct EngineBackend {
     issuer: Issuer,
     via_gateway: bool,
     snapshots: Arc<SnapshotCache>,
+    /// The state directory's agents, listed at most once a second ([`fresh::Fresh`]).
+    agents: fresh::Fresh<Vec<String>, Option<std::time::SystemTime>>,
+    /// Usage checks in flight, shared by every request asking the same ([`in_flight`]).
+    checks: in_flight::InFlight<BackendResult<UsageReport>>,
     retention: Retention,
     zone: Zone,
     now: Now,
@@ -150,6 +158,8 @@ impl EngineBackend {
             issuer,
             via_gateway: config.via_gateway,
             snapshots: Arc::default(),
+            agents: fresh::Fresh::new(SNAPSHOT_FRESH),
+            checks: in_flight::InFlight::default(),
             retention: Retention::parse(config.history_days.as_deref())
                 .map_err(|e| ConfigError::History(e.to_string()))?,
             zone: config.zone,
@@ -176,6 +186,52 @@ impl EngineBackend {
     /// The store and its effective view for a read-only request (see [`SnapshotCache`]).
     async fn snapshot(&self) -> BackendResult<Loaded> {
         self.snapshots.get(&self.store_opts()?).await
+    }
+
+    /// One usage check of `ids`, recorded in the history, with its forecast.
+    async fn check_usage(&self, ids: Vec<ProfileId>) -> BackendResult<UsageReport> {
+        let loaded = self.snapshot().await?;
+        let (store, snap) = (&loaded.0, &loaded.1);
+        let now = now_ms();
+        // Re-read at run time: a profile that went away since the menu is an error, not
+        // a silent gap.
+        let mut profiles: Vec<ProfileToCheck> = Vec::new();
+        for id in ids {
+            let exact = Selector::Exact(id);
+            let picked = profiles_to_check(snap, store.codex_provider(), &exact, now);
+            profiles.extend(picked.map_err(fail)?);
+        }
+        let run = self.usage.check(profiles).await;
+        let summary = run.summary();
+        // People read these: each reset time in the operator's zone too.
+        let shown = report::ShownAt {
+            zone: self.zone,
+            now_ms: self.now.ms(),
+        };
+        let lines = report::lines_shown(&run, &peers(snap), &shown);
+        // Record the check and forecast from the history; a history fault is logged and
+        // leaves the report without a forecast.
+        let (state_dir, retention, zone) =
+            (self.store.state_dir.clone(), self.retention, self.zone);
+        let forecast = blocking(move || {
+            let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
+            for w in &after.warnings {
+                tracing::warn!(warning = %w, "usage history");
+            }
+            Ok(after
+                .forecast
+                .map(|f| forecast_render::shown_lines(&f, &zone)))
+        })
+        .await?
+        .unwrap_or_default();
+        Ok(UsageReport {
+            lines,
+            ok_count: summary.remote_ok_count,
+            failed_count: summary.remote_failed_count,
+            usable_count: summary.usable_count,
+            limited_count: summary.limited_count,
+            forecast,
+        })
     }
 
     /// Run one change through the engine's preflight, backup, apply, verify pipeline.
@@ -219,6 +275,22 @@ async fn invalidating<T>(
     let result = work.await;
     snapshots.invalidate().await;
     result
+}
+
+/// The agent folders of `state_dir` (`agents/*/` with a plausible name), sorted; none when
+/// there is no `agents` folder.
+fn list_agents(state_dir: &std::path::Path) -> BackendResult<Vec<String>> {
+    let Ok(dir) = std::fs::read_dir(state_dir.join("agents")) else {
+        return Ok(Vec::new());
+    };
+    let mut agents: Vec<String> = dir
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| crate::chat::agents::plausible(n))
+        .collect();
+    agents.sort();
+    Ok(agents)
 }
 
 /// Run blocking store work off the async runtime.
@@ -282,48 +354,11 @@ impl Backend for EngineBackend {
 
     fn usage(&self, ids: Vec<ProfileId>) -> BoxFuture<'_, BackendResult<UsageReport>> {
         Box::pin(async move {
-            let loaded = self.snapshot().await?;
-            let (store, snap) = (&loaded.0, &loaded.1);
-            let now = now_ms();
-            // Re-read at run time: a profile that went away since the menu is an error, not
-            // a silent gap.
-            let mut profiles: Vec<ProfileToCheck> = Vec::new();
-            for id in ids {
-                let exact = Selector::Exact(id);
-                let picked = profiles_to_check(snap, store.codex_provider(), &exact, now);
-                profiles.extend(picked.map_err(fail)?);
-            }
-            let run = self.usage.check(profiles).await;
-            let summary = run.summary();
-            // People read these: each reset time in the operator's zone too.
-            let shown = report::ShownAt {
-                zone: self.zone,
-                now_ms: self.now.ms(),
-            };
-            let lines = report::lines_shown(&run, &peers(snap), &shown);
-            // Record the check and forecast from the history; a history fault is logged and
-            // leaves the report without a forecast.
-            let (state_dir, retention, zone) =
-                (self.store.state_dir.clone(), self.retention, self.zone);
-            let forecast = blocking(move || {
-                let after = history::after_check(&state_dir, &run, Ok(retention), now_ms());
-                for w in &after.warnings {
-                    tracing::warn!(warning = %w, "usage history");
-                }
-                Ok(after
-                    .forecast
-                    .map(|f| forecast_render::shown_lines(&f, &zone)))
-            })
-            .await?
-            .unwrap_or_default();
-            Ok(UsageReport {
-                lines,
-                ok_count: summary.remote_ok_count,
-                failed_count: summary.remote_failed_count,
-                usable_count: summary.usable_count,
-                limited_count: summary.limited_count,
-                forecast,
-            })
+            // The same profiles of the same agent asked at the same time: one check.
+            let agent = self.store_opts()?.agent;
+            let names: Vec<&str> = ids.iter().map(ProfileId::as_str).collect();
+            let key = format!("{agent}\n{}", names.join("\n"));
+            self.checks.run(key, || self.check_usage(ids)).await
         })
     }
 
@@ -457,22 +492,18 @@ impl Backend for EngineBackend {
 
     fn agents(&self) -> BoxFuture<'_, BackendResult<Vec<String>>> {
         let (state_dir, forced) = (self.store.state_dir.clone(), self.store.auth_path.is_some());
-        Box::pin(blocking(move || {
+        Box::pin(async move {
             if forced {
                 return Ok(Vec::new());
             }
-            let Ok(dir) = std::fs::read_dir(state_dir.join("agents")) else {
-                return Ok(Vec::new());
-            };
-            let mut agents: Vec<String> = dir
-                .flatten()
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-                .filter(|n| crate::chat::agents::plausible(n))
-                .collect();
-            agents.sort();
-            Ok(agents)
-        }))
+            // An agent added or removed changes the folder's time: read again at once.
+            let stamp = std::fs::metadata(state_dir.join("agents"))
+                .and_then(|m| m.modified())
+                .ok();
+            self.agents
+                .get(stamp, move || list_agents(&state_dir))
+                .await
+        })
     }
 
     fn saved_agents(&self) -> Vec<crate::chat::agents::Saved> {

@@ -20,6 +20,7 @@ mod rotation;
 mod selectors;
 mod terminal;
 mod times;
+mod together;
 mod url_elsewhere;
 
 use std::sync::Arc;
