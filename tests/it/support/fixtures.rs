@@ -339,3 +339,24 @@ pub fn tokens_of(store: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Every file under `dir` with its bytes, except codex-profiler's own folder (its history and
+/// state are written by every run; the gateway's files are what must not change).
+pub fn gateway_files(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().is_some_and(|n| n == "codex-profiler") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}

@@ -1,7 +1,6 @@
 //! The `usage` command end to end: the real binary against a state-db store in a tempdir and
 //! the loopback usage server, with `RUST_LOG=debug` so the secret checks cover log lines.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -92,26 +91,8 @@ pub(super) fn server() -> UsageServer {
     ])
 }
 
-/// Every file under `dir` with its bytes, except codex-profiler's own folder (its history is
-/// written by every check; the gateway's files are what must not change).
-pub(super) fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name().is_some_and(|n| n == "codex-profiler") {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
+/// Every file under `dir` with its bytes, except codex-profiler's own folder.
+pub(super) use crate::support::fixtures::gateway_files as tree;
 
 pub(super) fn usage(home: &Path, url: &str, args: &[&str]) -> Run {
     let state = home.join("state-dir");
