@@ -10,16 +10,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_profiler::adapters::telegram::{self, TelegramConfig};
+use codex_profiler::adapters::telegram::TelegramConfig;
 use codex_profiler::chat::transport::{Keyboard, MessageRef, Transport, UserId};
 use codex_profiler::chat::{ChatConfig, Conversation, StoreOptions};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 use super::recording::{ADMIN, Call, Recording, USER, button, tap, text};
 use crate::support::bot_api::{FakeBotApi, TOKEN};
 use crate::support::cli::{self, assert_no_secret_in, run_with_stdin};
 use crate::support::fixtures::{Fixture, oauth_profile, tokens_of};
+use crate::support::in_process_bot::InProcessBot;
 use crate::support::openclaw::openclaw;
 
 pub(super) const ALICE: &str = "openai:alice@example.com";
@@ -385,8 +385,7 @@ fn the_terminal_restores_with_reply_words() {
 /// The Telegram adapter in-process over the fake Bot API, with `chat` as its conversation.
 pub(super) struct Telegram {
     pub api: FakeBotApi,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), telegram::TelegramError>>,
+    bot: InProcessBot,
 }
 
 pub(super) const WAIT: Duration = Duration::from_secs(15);
@@ -405,35 +404,13 @@ impl Telegram {
         })
         .expect("telegram config");
         let conversation = Conversation::new(chat).expect("conversation");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(telegram::run(
-            tg,
-            Conversation::menu(),
-            telegram::cli::handler(conversation),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        api.wait_calls("getUpdates", 1, WAIT).await;
-        Telegram {
-            api,
-            stop: Some(stop),
-            task,
-        }
+        let bot = InProcessBot::start(&api, tg, conversation, WAIT).await;
+        Telegram { api, bot }
     }
 
     pub async fn stop(mut self, secrets: &[String]) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        tokio::time::timeout(WAIT, &mut self.task)
-            .await
-            .expect("stopped")
-            .expect("join")
-            .expect("clean stop");
-        let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        all.push(TOKEN);
-        assert_no_secret_in(&self.api.wire_text(), &all);
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        self.bot.stop(&self.api, &secrets, WAIT).await;
     }
 }
 

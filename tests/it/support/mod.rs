@@ -6,6 +6,7 @@ pub mod bot_api;
 pub mod cli;
 pub mod fixtures;
 pub mod history;
+pub mod in_process_bot;
 pub mod oauth_server;
 pub mod openclaw;
 pub mod proxy;

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use codex_profiler::adapters::telegram::{self, TelegramConfig};
+use codex_profiler::adapters::telegram::TelegramConfig;
 use codex_profiler::chat::{ChatConfig, Conversation};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 use super::scripted::{CODE, STATE, Scripted};
 use crate::support::bot_api::{FakeBotApi, Injection, Recorded, TOKEN};
 use crate::support::cli::assert_no_secret_in;
+use crate::support::in_process_bot::InProcessBot;
 
 const WAIT: Duration = Duration::from_secs(10);
 const ADMIN: u64 = 1;
@@ -23,8 +23,7 @@ const GROUP: i64 = -500;
 struct Harness {
     api: FakeBotApi,
     engine: Arc<Scripted>,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), telegram::TelegramError>>,
+    bot: InProcessBot,
 }
 
 impl Harness {
@@ -47,35 +46,13 @@ impl Harness {
         let chat = ChatConfig::from_lookup(get).expect("chat config");
         let engine = Arc::new(Scripted::default());
         let conversation = Conversation::with_backend(chat, engine.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(telegram::run(
-            tg,
-            Conversation::menu(),
-            telegram::cli::handler(conversation),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        api.wait_calls("getUpdates", 1, WAIT).await;
-        Harness {
-            api,
-            engine,
-            stop: Some(stop),
-            task,
-        }
+        let bot = InProcessBot::start(&api, tg, conversation, WAIT).await;
+        Harness { api, engine, bot }
     }
 
     async fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let r = tokio::time::timeout(WAIT, &mut self.task)
-            .await
-            .expect("stopped")
-            .expect("join");
-        r.expect("clean stop");
         // Whatever happened, the bot token was never in a request body.
-        assert_no_secret_in(&self.api.wire_text(), &[TOKEN]);
+        self.bot.stop(&self.api, &[], WAIT).await;
     }
 
     fn to(&self, chat: i64) -> Vec<Recorded> {

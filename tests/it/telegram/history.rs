@@ -10,12 +10,11 @@ use codex_profiler::adapters::telegram::{self, TelegramConfig};
 use codex_profiler::chat::{ChatConfig, Conversation, StoreOptions};
 use codex_profiler::engine::history::{HistoryStore, SqliteHistory, history_path};
 use serde_json::json;
-use tokio::sync::oneshot;
 
 use crate::support::bot_api::{FakeBotApi, Injection, TOKEN};
-use crate::support::cli::assert_no_secret_in;
 use crate::support::fixtures::{Fixture, oauth_profile, tokens_of};
 use crate::support::history::burning_to_58;
+use crate::support::in_process_bot::InProcessBot;
 
 const WAIT: Duration = Duration::from_secs(15);
 const ADMIN: i64 = 1;
@@ -27,8 +26,7 @@ struct Bot {
     api: FakeBotApi,
     fx: Fixture,
     tokens: Vec<String>,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), telegram::TelegramError>>,
+    bot: InProcessBot,
 }
 
 /// The bot over alice and bob; `seed`: alice and bob have an hour of checks each.
@@ -68,35 +66,19 @@ async fn start(seed: bool) -> Bot {
         ..ChatConfig::from_lookup(get).expect("chat config")
     };
     let conversation = Conversation::new(chat).expect("conversation");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(telegram::run(
-        tg,
-        Conversation::menu(),
-        telegram::cli::handler(conversation),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    api.wait_calls("getUpdates", 1, WAIT).await;
+    let bot = InProcessBot::start(&api, tg, conversation, WAIT).await;
     Bot {
         api,
         fx,
         tokens: tokens_of(&store),
-        stop: Some(stop),
-        task,
+        bot,
     }
 }
 
 impl Bot {
     async fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let r = tokio::time::timeout(WAIT, &mut self.task).await;
-        r.expect("stopped").expect("join").expect("clean stop");
-        let mut secrets: Vec<&str> = self.tokens.iter().map(String::as_str).collect();
-        secrets.push(TOKEN);
-        assert_no_secret_in(&self.api.wire_text(), &secrets);
+        let secrets: Vec<&str> = self.tokens.iter().map(String::as_str).collect();
+        self.bot.stop(&self.api, &secrets, WAIT).await;
     }
 }
 
