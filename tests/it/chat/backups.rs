@@ -103,6 +103,15 @@ impl World {
         self.t.answers()
     }
 
+    /// The text of the newest tap answer (a tap answered without text fails).
+    pub fn last_notice(&self) -> String {
+        self.notices()
+            .last()
+            .cloned()
+            .flatten()
+            .expect("the last tap was answered with a text")
+    }
+
     /// Every file of the store, as bytes (to prove nothing was written).
     pub fn bytes(&self) -> Vec<(PathBuf, String)> {
         store_bytes(&self.fx)
@@ -278,12 +287,7 @@ async fn bad_input_writes_nothing() {
     assert!(shown.contains("2. before retiring\n") && shown.contains("the shared json store"));
     w.tap_as(USER, false, list, &newest).await;
     assert!(
-        w.notices()
-            .last()
-            .cloned()
-            .flatten()
-            .unwrap()
-            .starts_with("Only an admin"),
+        w.last_notice().starts_with("Only an admin"),
         "{:?}",
         w.notices()
     );
@@ -296,12 +300,7 @@ async fn bad_input_writes_nothing() {
     );
     w.tap_as(ADMIN, true, list, &newest).await;
     assert!(
-        w.notices()
-            .last()
-            .cloned()
-            .flatten()
-            .unwrap()
-            .contains("private chat"),
+        w.last_notice().contains("private chat"),
         "{:?}",
         w.notices()
     );

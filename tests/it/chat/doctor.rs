@@ -85,23 +85,9 @@ async fn doctor_fixes_from_the_chat_order_at_once_retire_after_a_confirmation() 
     // Not an admin, or in a group: refused, nothing written.
     let before = w.bytes();
     w.tap_as(USER, false, menu, &set).await;
-    assert!(
-        w.notices()
-            .last()
-            .cloned()
-            .flatten()
-            .unwrap()
-            .starts_with("Only an admin")
-    );
+    assert!(w.last_notice().starts_with("Only an admin"));
     w.tap_as(ADMIN, true, menu, &set).await;
-    assert!(
-        w.notices()
-            .last()
-            .cloned()
-            .flatten()
-            .unwrap()
-            .contains("private chat")
-    );
+    assert!(w.last_notice().contains("private chat"));
     w.say_as(ADMIN, true, "/codex_auth doctor").await;
     let (_, in_group, kb_group) = w.last_shown();
     assert!(
