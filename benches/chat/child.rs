@@ -26,7 +26,10 @@ pub struct Memory {
 impl BotProcess {
     /// `codex-profiler bot` with exactly `env` (nothing inherited but `PATH`), in `home`.
     pub fn ours(env: &[(String, String)], home: &Path, extra: &[(String, String)]) -> BotProcess {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codex-profiler"));
+        // `BENCH_BOT`: another build to measure (an A/B of two builds in one session).
+        let exe = std::env::var_os("BENCH_BOT")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_codex-profiler").into());
+        let mut cmd = Command::new(exe);
         cmd.arg("bot");
         spawn(cmd, env, home, extra)
     }

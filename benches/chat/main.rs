@@ -96,14 +96,6 @@ fn push_all(api: &FakeBotApi, n: usize, text: &str, first_user: u64) -> HashMap<
     pushed
 }
 
-/// Chats that got `method` so far.
-fn chats_with(api: &FakeBotApi, method: &str) -> std::collections::HashSet<i64> {
-    api.calls(method)
-        .iter()
-        .filter_map(|r| r.body["chat_id"].as_i64())
-        .collect()
-}
-
 /// Start a bot child against a fresh fake and wait for its first poll.
 async fn start(kind: Kind, setup: &Setup) -> (FakeBotApi, BotProcess) {
     let api = FakeBotApi::start().await;
@@ -140,11 +132,17 @@ async fn wave(
     };
     // Only this wave's chats count: a long result's overflow part (a `sendMessage` after
     // the edit) of the wave before may still be arriving.
+    // Counted in place: copying the whole log (1,000 results of a few KiB) every 50 ms held
+    // the fake's lock long enough to delay the bot's own requests, and more so the larger the
+    // result, which is what this bench compares.
     let answered = |method: &str| {
-        chats_with(api, method)
-            .iter()
-            .filter(|c| pushed.contains_key(c))
-            .count()
+        let mut chats = std::collections::HashSet::new();
+        api.count(|r| {
+            r.is(method)
+                && r.body["chat_id"]
+                    .as_i64()
+                    .is_some_and(|c| pushed.contains_key(&c) && chats.insert(c))
+        })
     };
     let deadline = Instant::now() + Duration::from_secs(300);
     while answered(final_method) < chats {
@@ -177,6 +175,9 @@ async fn wave(
         }
     }
     assert_eq!(first_send.len(), chats, "a chat got no progress message");
+    if std::env::var_os("BENCH_TIMELINE").is_some() {
+        timeline(&pushed, &first_send, &edit, &api.requests());
+    }
     for (chat, at) in &pushed {
         if let Some(s) = first_send.get(chat) {
             run.progress.push(s.saturating_duration_since(*at));
@@ -187,6 +188,46 @@ async fn wave(
     }
     run.waves += 1;
     api.forget();
+}
+
+/// Where the progress messages fall against the first final edit, per 100 ms from the push
+/// (`BENCH_TIMELINE=1`): progress sends taken after the results started going out wait
+/// behind them.
+fn timeline(
+    pushed: &HashMap<i64, Instant>,
+    sends: &HashMap<i64, Instant>,
+    edits: &HashMap<i64, Instant>,
+    requests: &[bot_api::Recorded],
+) {
+    let Some(t0) = pushed.values().min().copied() else {
+        return;
+    };
+    let first_edit = edits
+        .values()
+        .min()
+        .map(|e| ms(e.saturating_duration_since(t0)));
+    let polls: Vec<f64> = requests
+        .iter()
+        .filter(|r| r.is("getUpdates") && r.at >= t0)
+        .map(|r| ms(r.at.saturating_duration_since(t0)))
+        .collect();
+    let mut buckets: std::collections::BTreeMap<u64, (usize, usize)> = Default::default();
+    for s in sends.values() {
+        buckets
+            .entry(s.saturating_duration_since(t0).as_millis() as u64 / 100)
+            .or_default()
+            .0 += 1;
+    }
+    for e in edits.values() {
+        buckets
+            .entry(e.saturating_duration_since(t0).as_millis() as u64 / 100)
+            .or_default()
+            .1 += 1;
+    }
+    eprintln!("first edit at {first_edit:?} ms; getUpdates at {polls:.0?}");
+    for (b, (s, e)) in buckets {
+        eprintln!("  {:>5} ms: {s:>4} progress {e:>4} final", b * 100);
+    }
 }
 
 /// One bot for one round: waves until `duration` has passed (at least one).

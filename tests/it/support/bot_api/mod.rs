@@ -233,6 +233,19 @@ impl FakeBotApi {
         self.inner.requests.lock().unwrap().clone()
     }
 
+    /// How many requests so far satisfy `pred`, counted in place (no copy of the log, so a
+    /// caller polling it under load holds the fake's lock for microseconds, not milliseconds).
+    pub fn count(&self, pred: impl FnMut(&Recorded) -> bool) -> usize {
+        let mut pred = pred;
+        self.inner
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| pred(r))
+            .count()
+    }
+
     /// The requests of one method (case-insensitive).
     pub fn calls(&self, method: &str) -> Vec<Recorded> {
         self.requests()
