@@ -1,9 +1,10 @@
 //! Duplicate suppression: the same user making the same request (command and resolved
 //! argument, or the same button) while it runs or within 20 s after gets no second run. The
-//! map is pruned on every insert and capped, so a flood of distinct requests cannot grow it
-//! without bound.
+//! map is pruned of expired entries at most once a second and capped (the oldest evicted
+//! in one batch when it is full), so a flood of distinct requests cannot grow it without
+//! bound, and a burst of 1,000 chats does not scan it 1,000 times.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -14,6 +15,8 @@ use crate::chat::transport::UserId;
 pub const WINDOW: Duration = Duration::from_secs(20);
 /// The most entries kept; beyond it the oldest finished ones go first.
 pub const CAPACITY: usize = 4096;
+/// How often expired entries are swept out (each sweep visits every entry).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -28,6 +31,8 @@ pub struct Dedupe {
     map: DashMap<(UserId, String), Entry>,
     window: Duration,
     capacity: usize,
+    /// When expired entries were last swept out.
+    swept: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Default for Dedupe {
@@ -57,6 +62,7 @@ impl Dedupe {
             map: DashMap::new(),
             window,
             capacity: capacity.max(1),
+            swept: std::sync::Mutex::new(None),
         }
     }
 
@@ -104,24 +110,36 @@ impl Dedupe {
         }
     }
 
-    /// Drop finished entries older than the window; if still over capacity, drop the oldest
-    /// finished ones, and as a last resort the oldest running ones (a request that hangs must
-    /// not pin memory).
+    /// Drop finished entries older than the window (at most once per [`SWEEP_EVERY`], or
+    /// when full); if still full, drop the oldest quarter in one go: finished ones first, and
+    /// as a last resort the oldest running ones (a request that hangs must not pin memory).
+    /// An expired entry left until the next sweep is harmless: [`Dedupe::begin`] treats it
+    /// as fresh.
     fn prune(&self, now: Instant) {
+        let full = self.map.len() >= self.capacity;
+        {
+            let mut swept = self.swept.lock().unwrap_or_else(PoisonError::into_inner);
+            let due = swept.is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_EVERY);
+            if !(due || full) {
+                return;
+            }
+            *swept = Some(now);
+        }
         self.map
             .retain(|_, e| e.running || now.saturating_duration_since(e.at) < self.window);
-        while self.map.len() >= self.capacity {
-            let oldest = self
-                .map
-                .iter()
-                .min_by_key(|e| (e.value().running, e.value().at))
-                .map(|e| e.key().clone());
-            match oldest {
-                Some(k) => {
-                    self.map.remove(&k);
-                }
-                None => break,
-            }
+        if self.map.len() < self.capacity {
+            return;
+        }
+        let mut oldest: Vec<((UserId, String), (bool, Instant))> = self
+            .map
+            .iter()
+            .map(|e| (e.key().clone(), (e.value().running, e.value().at)))
+            .collect();
+        oldest.sort_unstable_by_key(|(_, order)| *order);
+        let keep = self.capacity - self.capacity.div_ceil(4);
+        let excess = oldest.len().saturating_sub(keep);
+        for (key, _) in oldest.into_iter().take(excess) {
+            self.map.remove(&key);
         }
     }
 
@@ -178,5 +196,25 @@ mod tests {
         // Expired entries are pruned on the next insert.
         drop(d.begin(U, "late", t0 + Duration::from_secs(3600)));
         assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn an_expired_entry_not_yet_swept_is_no_duplicate_and_a_full_map_sheds_a_quarter() {
+        let d = Arc::new(Dedupe::new(Duration::from_secs(20), 100));
+        let t0 = Instant::now();
+        drop(d.begin(U, "usage:all", t0));
+        // Within the same second nothing is swept, yet an expired entry is not a duplicate.
+        assert!(d.begin(U, "usage:all", t0 + WINDOW).is_some());
+        for i in 0..99 {
+            drop(d.begin(UserId(i + 10), "usage:all", t0 + WINDOW));
+        }
+        assert_eq!(d.len(), 100);
+        // Full: the oldest quarter goes at once, the newest entries stay.
+        drop(d.begin(UserId(7), "usage:all", t0 + WINDOW));
+        assert!(d.len() <= 76, "{}", d.len());
+        assert!(
+            d.begin(UserId(7), "usage:all", t0 + WINDOW).is_none(),
+            "the newest entry is still there"
+        );
     }
 }
