@@ -50,6 +50,8 @@ pub struct Conversation {
     pub(crate) agent: String,
     /// The agent each admin chose per chat.
     pub(crate) agent_choices: Choices,
+    /// The last usage result's text, rendered once for every chat that shared its check.
+    pub(crate) usage_text: crate::chat::flows::LastText,
 }
 
 /// One event's surroundings, handed to every flow.
@@ -116,6 +118,7 @@ impl Conversation {
             zone: config.zone,
             now: config.now,
             agent: config.store.agent,
+            usage_text: Default::default(),
             agent_choices,
         })
     }

@@ -14,6 +14,7 @@ mod offers;
 pub(crate) mod order;
 mod order_edit;
 mod rotation;
+mod usage;
 mod watch;
 
 pub(crate) use offers::admin_data;
@@ -21,6 +22,8 @@ pub(crate) use offers::admin_data;
 pub(crate) use menus::{Choice, show_menu};
 use menus::{auth_menu, status, usage_menu};
 pub(crate) use order_edit::Proposals;
+pub(crate) use usage::LastText;
+use usage::usage;
 pub(crate) use watch::notify_one;
 
 use std::sync::Arc;
@@ -365,31 +368,4 @@ async fn resolve_one(
             None
         }
     }
-}
-
-async fn usage(conv: &Arc<Conversation>, ctx: &Ctx, ids: Vec<ProfileId>, guard: Option<Guard>) {
-    let act = Act::Usage(ids);
-    let Some(_guard) = claim(conv, ctx, &act, guard).await else {
-        return;
-    };
-    let Act::Usage(ids) = act else { return };
-    let t = &*ctx.transport;
-    let Some(message) =
-        delivery::progress(t, ctx.origin.chat, ctx.on, &render::text("usage_progress")).await
-    else {
-        return;
-    };
-    let text = match conv.backend.usage(ids).await {
-        Ok(r) => render::render(
-            "usage_result",
-            context! {
-                lines => r.lines, ok => r.ok_count, failed => r.failed_count,
-                usable => r.usable_count, limited => r.limited_count,
-                checked => r.ok_count + r.failed_count,
-                forecast => r.forecast,
-            },
-        ),
-        Err(e) => failed("Usage check", &e),
-    };
-    delivery::edit(t, message, &text, None).await;
 }
