@@ -69,38 +69,45 @@ const SNAPSHOT_FRESH: Duration = Duration::from_secs(1);
 
 type Loaded = Arc<(Store, Snapshot)>;
 
-/// The latest store read for read-only requests: one read in flight at a time (the others
-/// wait for it), reused while fresh, dropped after every change the chat makes so its next
-/// view shows that change. Changes themselves always re-read inside the engine's pipeline.
-/// Each agent's read is kept apart (keyed by agent id).
+/// The latest store read for read-only requests, one [`fresh::Fresh`] per agent: one read in
+/// flight at a time (the others wait for it), reused while fresh, dropped after every change
+/// the chat makes so its next view shows that change. Changes themselves always re-read
+/// inside the engine's pipeline.
 #[derive(Default)]
 struct SnapshotCache {
-    slot: tokio::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Loaded)>>,
+    agents: std::sync::Mutex<std::collections::HashMap<String, Arc<fresh::Fresh<Loaded>>>>,
 }
 
 impl SnapshotCache {
     async fn get(&self, opts: &store::StoreOptions) -> BackendResult<Loaded> {
-        let mut slot = self.slot.lock().await;
-        if let Some((at, loaded)) = slot.get(&opts.agent) {
-            if at.elapsed() < SNAPSHOT_FRESH {
-                return Ok(loaded.clone());
-            }
-        }
-        let (opts, agent) = (opts.clone(), opts.agent.clone());
-        let loaded: Loaded = Arc::new(
-            blocking(move || {
-                let store = Store::open(opts).map_err(fail)?;
-                let snap = store.load().map_err(fail)?;
-                Ok((store, snap))
-            })
-            .await?,
-        );
-        slot.insert(agent, (std::time::Instant::now(), loaded.clone()));
-        Ok(loaded)
+        let slot = {
+            let mut agents = self
+                .agents
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(
+                agents
+                    .entry(opts.agent.clone())
+                    .or_insert_with(|| Arc::new(fresh::Fresh::new(SNAPSHOT_FRESH))),
+            )
+        };
+        let opts = opts.clone();
+        slot.get((), move || {
+            let store = Store::open(opts).map_err(fail)?;
+            let snap = store.load().map_err(fail)?;
+            Ok(Arc::new((store, snap)))
+        })
+        .await
     }
 
-    async fn invalidate(&self) {
-        self.slot.lock().await.clear();
+    fn invalidate(&self) {
+        let agents = self
+            .agents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for slot in agents.values() {
+            slot.invalidate();
+        }
     }
 }
 
@@ -273,7 +280,7 @@ async fn invalidating<T>(
     work: impl Future<Output = BackendResult<T>>,
 ) -> BackendResult<T> {
     let result = work.await;
-    snapshots.invalidate().await;
+    snapshots.invalidate();
     result
 }
 
@@ -342,12 +349,17 @@ impl Backend for EngineBackend {
             let sel = Selector::parse(selector).map_err(unresolved)?;
             let loaded = self.snapshot().await?;
             let (store, snap) = (&loaded.0, &loaded.1);
-            // The same selection step as the CLI's `usage --profile SEL`.
-            let picked = profiles_to_check(snap, store.codex_provider(), &sel, now_ms());
-            Ok(picked
-                .map_err(unresolved)?
+            // The same selection step as the CLI's `usage --profile SEL`, ids only: every
+            // chat of a burst resolves before its progress message, and building each
+            // profile's check (a copy of its credential and its health) here cost as much
+            // as the rest of that path at 50 profiles (`benches/chat`). The check itself
+            // re-reads the profiles it runs on.
+            let ids = sel
+                .resolve_in(snap, store.codex_provider().as_str())
+                .map_err(unresolved)?;
+            Ok(ids
                 .into_iter()
-                .map(|p| p.profile.id)
+                .filter(|id| snap.profile(id).is_some())
                 .collect())
         })
     }

@@ -1,21 +1,33 @@
 //! [`Fresh`]: a value read on a blocking thread and shared while it is fresh, one read in
 //! flight at a time. Every chat request asks which agents the state directory holds (for the
-//! `Agent …` header) before it says anything; a thousand chats at once each listing the
-//! directory on its own blocking thread grew the runtime's blocking pool to ~70 threads (their
-//! stacks and malloc arenas stayed resident) and delayed every progress message behind that
+//! `Agent …` header) and reads the store (to resolve its selector) before it says anything; a
+//! thousand chats at once each listing the directory on its own blocking thread grew the
+//! runtime's blocking pool to ~70 threads and delayed every progress message behind that
 //! thread churn (`benches/chat`). Reading once a second and sharing the answer costs nothing;
 //! an agent added or removed changes the folder's modification time, which is read again at
 //! once (a `stat`, no thread).
+//!
+//! A fresh value is taken under a plain lock held for a clone, never behind the asynchronous
+//! lock that keeps reads one at a time: a fair async lock hands itself from waiter to waiter,
+//! so 1,000 requests asking at once each waited a turn through the scheduler's queue.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::chat::backend::{BackendError, BackendResult};
 
-/// A value reloaded at most once per `ttl`, and whenever its source's stamp (a folder's
-/// modification time) changed; concurrent askers wait for the one read.
+/// A value reloaded at most once per `ttl`, whenever its source's stamp (a folder's
+/// modification time) changed, and after [`Fresh::invalidate`]; concurrent askers of a stale
+/// value wait for the one read.
 pub(super) struct Fresh<T, S = ()> {
     ttl: Duration,
-    slot: tokio::sync::Mutex<Option<(Instant, S, T)>>,
+    /// The last value read: when, at which stamp, and in which generation.
+    value: Mutex<Option<(Instant, S, u64, T)>>,
+    /// Held while a read runs: one at a time.
+    reading: tokio::sync::Mutex<()>,
+    /// Moved on by every [`Fresh::invalidate`]: a read that began before is not kept.
+    generation: AtomicU64,
 }
 
 impl<T: Clone + Send + 'static, S: PartialEq> Fresh<T, S> {
@@ -23,8 +35,20 @@ impl<T: Clone + Send + 'static, S: PartialEq> Fresh<T, S> {
     pub(super) fn new(ttl: Duration) -> Fresh<T, S> {
         Fresh {
             ttl,
-            slot: tokio::sync::Mutex::new(None),
+            value: Mutex::new(None),
+            reading: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// The value, if it is fresh, of this generation and read at `stamp`.
+    fn fresh(&self, stamp: &S) -> Option<T> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        value
+            .as_ref()
+            .filter(|(at, seen, g, _)| at.elapsed() < self.ttl && seen == stamp && *g == generation)
+            .map(|(_, _, _, v)| v.clone())
     }
 
     /// The cached value while fresh and read at the same `stamp`, else `load` run off the
@@ -34,12 +58,15 @@ impl<T: Clone + Send + 'static, S: PartialEq> Fresh<T, S> {
         stamp: S,
         load: impl FnOnce() -> BackendResult<T> + Send + 'static,
     ) -> BackendResult<T> {
-        let mut slot = self.slot.lock().await;
-        if let Some((at, seen, value)) = slot.as_ref() {
-            if at.elapsed() < self.ttl && *seen == stamp {
-                return Ok(value.clone());
-            }
+        if let Some(v) = self.fresh(&stamp) {
+            return Ok(v);
         }
+        let _reading = self.reading.lock().await;
+        // Whoever held the lock before may have just read it.
+        if let Some(v) = self.fresh(&stamp) {
+            return Ok(v);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
         let value = tokio::task::spawn_blocking(load)
             .await
             .unwrap_or_else(|_| {
@@ -48,8 +75,15 @@ impl<T: Clone + Send + 'static, S: PartialEq> Fresh<T, S> {
                     "reading the state directory failed unexpectedly",
                 ))
             })?;
-        *slot = Some((Instant::now(), stamp, value.clone()));
+        let mut slot = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        *slot = Some((Instant::now(), stamp, generation, value.clone()));
         Ok(value)
+    }
+
+    /// Forget the value: the next request reads afresh, and a read running now is not kept.
+    pub(super) fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *self.value.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
@@ -101,5 +135,38 @@ mod tests {
         );
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(cache.get(1, || Ok(3)).await.unwrap(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_that_began_before_an_invalidation_is_not_kept() {
+        let cache: Arc<Fresh<i32>> = Arc::new(Fresh::new(Duration::from_secs(60)));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let slow = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get((), move || {
+                        let _ = started_tx.send(());
+                        std::thread::sleep(Duration::from_millis(100));
+                        Ok(1)
+                    })
+                    .await
+            })
+        };
+        tokio::task::spawn_blocking(move || started_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        // A change lands while the old read is still running.
+        cache.invalidate();
+        assert_eq!(slow.await.unwrap().unwrap(), 1, "its own caller gets it");
+        assert_eq!(
+            cache.get((), || Ok(2)).await.unwrap(),
+            2,
+            "the next request reads afresh, not the read from before the change"
+        );
+        assert_eq!(cache.get((), || Ok(3)).await.unwrap(), 2, "then it is kept");
+        cache.invalidate();
+        assert_eq!(cache.get((), || Ok(4)).await.unwrap(), 4);
     }
 }
