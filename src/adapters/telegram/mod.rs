@@ -125,11 +125,11 @@ impl Failure for TelegramError {
 /// Telegram's own Bot API server, when `TELEGRAM_API_URL` is not set.
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
 
-/// Connections to the Bot API kept open between calls. A burst of replies (1,000 chats at
-/// once) opens one connection per reply in flight; keeping all of them idle for 90 s held
-/// their buffers (~10 MB after 500 at once, `benches/chat`), while a few carry the steady
-/// traffic, which Telegram rate-limits to ~30 messages a second anyway.
-pub const IDLE_CONNECTIONS: usize = 8;
+/// Connections to the Bot API kept open between calls: as many as the transport puts on the
+/// wire at once ([`transport::MAX_IN_FLIGHT`]), so a burst of replies reuses them. Keeping
+/// one per reply of a burst of 1,000 (teloxide's default) held their buffers (~25 KiB each,
+/// `benches/chat`); keeping 8 made every burst open and close a connection per reply.
+pub const IDLE_CONNECTIONS: usize = 32;
 
 /// Build the teloxide `Bot` for `config` (the only place the token leaves its `Secret`). Its
 /// HTTP client comes from [`crate::engine::http::builder`]: the token is in every request's
