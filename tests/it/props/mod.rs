@@ -20,7 +20,8 @@ mod usage;
 use codex_profiler::engine::health::{LocalHealth, TokenStatus};
 use codex_profiler::engine::usage::parse::RemoteUsage;
 use codex_profiler::engine::usage::{ProfileResult, UsageRun};
-use proptest::test_runner::Config;
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, TestCaseResult, TestRunner};
 
 /// Cases per property in the short round, when `PROPTEST_CASES` is not set.
 pub const SHORT_ROUND: u32 = 64;
@@ -33,7 +34,9 @@ pub fn config() -> Config {
 }
 
 /// [`config`] with a case count divided by `divisor`, for properties that build real stores
-/// on disk (a SQLite file per case): at least 8 cases.
+/// on disk (a SQLite file per case): at least 8 cases. Run them with [`check_scaled`]: the
+/// `proptest!` macro re-reads `PROPTEST_CASES` into the config it is given, undoing the
+/// division.
 pub fn config_scaled(divisor: u32) -> Config {
     let base = Config::default();
     let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
@@ -45,6 +48,23 @@ pub fn config_scaled(divisor: u32) -> Config {
         cases: (cases / divisor.max(1)).max(8),
         failure_persistence: None,
         ..base
+    }
+}
+
+/// Run `test` on the [`config_scaled`]`(divisor)` cases of `strategy`; a failure panics with
+/// the minimal failing input, as `proptest!` does. Not that macro: it passes its config
+/// through proptest's `contextualize_config`, which sets `cases` from `PROPTEST_CASES` again,
+/// so under `PROPTEST_CASES=20000` a property scaled by 64 ran 20,000 cases, not 312
+/// (`regressions::a_scaled_property_runs_its_share_of_proptest_cases`).
+#[track_caller]
+pub fn check_scaled<S>(divisor: u32, strategy: S, test: impl Fn(S::Value) -> TestCaseResult)
+where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+{
+    let mut runner = TestRunner::new(config_scaled(divisor));
+    if let Err(e) = runner.run(&strategy, test) {
+        panic!("{e}\n{runner}");
     }
 }
 

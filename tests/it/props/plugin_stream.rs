@@ -15,7 +15,7 @@ use codex_profiler::adapters::plugin_host::protocol::{MAX_LINE_BYTES, parse};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::config_scaled;
+use super::check_scaled;
 use super::plugin_lines::{any_line, check_written, event};
 use super::strategies::{hostile_text, json_value};
 use crate::support::cli::command;
@@ -151,11 +151,9 @@ fn run_host(fx: &Fixture, items: &[Item]) -> (i32, Vec<String>, String) {
     (status.code().unwrap_or(-1), lines, stderr)
 }
 
-proptest! {
-    #![proptest_config(config_scaled(64))]
-
-    #[test]
-    fn the_real_host_survives_any_stream_and_answers_each_line_once(items in stream()) {
+#[test]
+fn the_real_host_survives_any_stream_and_answers_each_line_once() {
+    check_scaled(64, stream(), |items| {
         let fx = Fixture::new();
         fx.state_db_from_example();
         let (code, lines, stderr) = run_host(&fx, &items);
@@ -165,10 +163,21 @@ proptest! {
         for l in &lines {
             written.push(check_written(l)?);
         }
-        prop_assert_eq!(written.first().map(|v| v["type"].clone()), Some(json!("hello")));
+        prop_assert_eq!(
+            written.first().map(|v| v["type"].clone()),
+            Some(json!("hello"))
+        );
         let errors = written.iter().filter(|v| v["type"] == "error").count();
-        let refused = items.iter().filter(|i| matches!(i, Item::Refused(_))).count();
-        prop_assert_eq!(errors, refused, "one error line per refused line: {:#?}", written);
+        let refused = items
+            .iter()
+            .filter(|i| matches!(i, Item::Refused(_)))
+            .count();
+        prop_assert_eq!(
+            errors,
+            refused,
+            "one error line per refused line: {:#?}",
+            written
+        );
         for item in &items {
             if let Item::Event(v) = item {
                 let done = written
@@ -178,5 +187,6 @@ proptest! {
                 prop_assert_eq!(done, 1, "one done for {}", v);
             }
         }
-    }
+        Ok(())
+    });
 }

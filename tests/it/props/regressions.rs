@@ -129,3 +129,52 @@ fn a_host_line_never_exceeds_the_protocol_bound() {
         "{\"type\":\"done\",\"event\":\"e1\"}\n"
     );
 }
+
+/// What [`scaled_cases_probe`] prints once, with the number of cases it ran.
+const PROBE_MARK: &str = "scaled_cases_probe ran";
+
+/// Found by the long round of `props::plugin_stream`: `PROPTEST_CASES=20000` was meant to run
+/// 312 real-host streams (`config_scaled(64)`) and ran 20,000 (hours; it looked stalled),
+/// because the `proptest!` macro re-reads `PROPTEST_CASES` into the config it is given
+/// (proptest's `contextualize_config`), undoing the division; the store properties ran N, not
+/// N / 4, the same way. Runs the probe in a child of this test binary under
+/// `PROPTEST_CASES=640` and counts what it ran: 10 cases.
+#[test]
+fn a_scaled_property_runs_its_share_of_proptest_cases() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "props::regressions::scaled_cases_probe",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("PROPTEST_CASES", "640")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ran: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with(PROBE_MARK))
+        .collect();
+    assert_eq!(ran, [format!("{PROBE_MARK} 10 cases")], "{stdout}");
+}
+
+/// Cases [`scaled_cases_probe`] ran.
+static PROBE_RAN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A property scaled by 64 that counts its cases, for the test above (in the suite it just
+/// runs its short round).
+#[test]
+fn scaled_cases_probe() {
+    super::check_scaled(64, proptest::prelude::any::<u8>(), |_| {
+        PROBE_RAN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    });
+    let ran = PROBE_RAN.load(std::sync::atomic::Ordering::SeqCst);
+    println!("{PROBE_MARK} {ran} cases");
+}

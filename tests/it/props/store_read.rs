@@ -7,7 +7,7 @@ use codex_profiler::engine::store::{Store, StoreChoice, StoreOptions};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::config_scaled;
+use super::check_scaled;
 use super::store_write::{Kind, build, kind};
 use super::strategies::{json_object_with, json_value};
 use crate::support::fixtures::Fixture;
@@ -45,16 +45,10 @@ fn document() -> BoxedStrategy<Value> {
     prop_oneof![4 => json_object_with(STORE_KEYS, 4), 1 => json_value()].boxed()
 }
 
-proptest! {
-    #![proptest_config(config_scaled(4))]
-
-    #[test]
-    fn any_document_in_any_format_never_panics(
-        kind in kind(),
-        store in document(),
-        state in document(),
-        overlay in prop::option::of(document()),
-    ) {
+#[test]
+fn any_document_in_any_format_never_panics() {
+    let input = (kind(), document(), document(), prop::option::of(document()));
+    check_scaled(4, input, |(kind, store, state, overlay)| {
         let fx = Fixture::new();
         build(&fx, &kind, &store, &state);
         if let (Some(o), Kind::StateDb) = (&overlay, &kind) {
@@ -75,5 +69,6 @@ proptest! {
             }
             let _ = snap.effective_order(s.codex_provider().as_str());
         }
-    }
+        Ok(())
+    });
 }

@@ -9,7 +9,7 @@ use codex_profiler::engine::store::{Change, Store};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use super::config_scaled;
+use super::check_scaled;
 use super::strategies::{hostile_text, json_value};
 use crate::support::fixtures::{Fixture, oauth_profile, read_json};
 
@@ -221,20 +221,23 @@ fn open(fx: &Fixture) -> Store {
     crate::store::open_auto(&fx.state_dir())
 }
 
-proptest! {
-    #![proptest_config(config_scaled(4))]
-
-    #[test]
-    fn a_write_keeps_every_value_that_is_not_its_own(kind in kind(), case in case()) {
+#[test]
+fn a_write_keeps_every_value_that_is_not_its_own() {
+    check_scaled(4, (kind(), case()), |(kind, case)| {
         let fx = Fixture::new();
-        let Case { store, mut state, change } = case;
+        let Case {
+            store,
+            mut state,
+            change,
+        } = case;
         if matches!(kind, Kind::JsonSingle) {
             // One file: the state's own top-level fields are the document's.
             state = json!({"order": state["order"], "lastGood": state["lastGood"], "usageStats": state["usageStats"]});
         }
         build(&fx, &kind, &store, &state);
         let s = open(&fx);
-        s.apply(&change).map_err(|e| TestCaseError::fail(format!("{change:?}: {e}")))?;
+        s.apply(&change)
+            .map_err(|e| TestCaseError::fail(format!("{change:?}: {e}")))?;
         let (got_store, got_state) = stored(&fx, &kind);
         // The profiles, other providers' included, and every unknown field: untouched.
         prop_assert_eq!(&got_store, &store);
@@ -243,7 +246,9 @@ proptest! {
         let mut got = got_state.clone();
         for d in [&mut want, &mut got] {
             d["order"].as_object_mut().map(|o| o.shift_remove("openai"));
-            d["lastGood"].as_object_mut().map(|o| o.shift_remove("openai"));
+            d["lastGood"]
+                .as_object_mut()
+                .map(|o| o.shift_remove("openai"));
         }
         prop_assert_eq!(got, want);
         match &change {
@@ -252,7 +257,10 @@ proptest! {
                 prop_assert_eq!(&got_state["order"]["openai"], &json!(want));
             }
             Change::Retire { id } => {
-                let order = got_state["order"]["openai"].as_array().cloned().unwrap_or_default();
+                let order = got_state["order"]["openai"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 prop_assert!(!order.contains(&json!(id.as_str())), "{:?}", order);
                 prop_assert_ne!(&got_state["lastGood"]["openai"], &json!(id.as_str()));
             }
@@ -262,5 +270,6 @@ proptest! {
         let fresh = Fixture::new();
         build(&fresh, &kind, &got_store, &got_state);
         prop_assert_eq!(view(&open(&fx)), view(&open(&fresh)));
-    }
+        Ok(())
+    });
 }
