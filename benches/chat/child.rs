@@ -67,6 +67,22 @@ impl BotProcess {
     }
 
     /// The child's process id (for `perf record -p`, `gdb -p`).
+    /// CPU time the child used so far (user + system, from `/proc/<pid>/stat`).
+    pub fn cpu(&self) -> std::time::Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces), from field 3 on.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+        // SAFETY: sysconf takes no pointer.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        std::time::Duration::from_millis(ticks * 1000 / hz)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

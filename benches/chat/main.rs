@@ -54,6 +54,8 @@ struct Run {
     progress: Vec<Duration>,
     last: Vec<Duration>,
     waves: usize,
+    /// The child's CPU time over the round's waves.
+    cpu: Duration,
 }
 
 fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -236,6 +238,7 @@ async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
     let mut run = Run::default();
     let mut last_used: HashMap<usize, Instant> = HashMap::new();
     let until = Instant::now() + plan.duration;
+    let cpu_before = bot.cpu();
     loop {
         // The same user asking the same again within the dedupe window gets "duplicate", not
         // a check: each wave takes the next group of users, one not used for that long.
@@ -252,6 +255,7 @@ async fn round(kind: Kind, setup: &Setup, plan: &Plan) -> Run {
             break;
         }
     }
+    run.cpu = bot.cpu().saturating_sub(cpu_before);
     run
 }
 
@@ -361,8 +365,8 @@ fn main() {
             plan.profiles,
             plan.duration.as_secs_f64() / 60.0
         );
-        println!("| round | bot | waves | replies | progress p50 | progress p99 | final p50 | final p99 | p99 ratio |");
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("| round | bot | waves | replies | progress p50 | progress p99 | final p50 | final p99 | CPU ms / 1,000 | p99 ratio |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         let mut ratios = Vec::new();
         for r in 1..=plan.rounds {
             let mut floor = round(Kind::Floor, &setup, &plan).await;
@@ -381,8 +385,9 @@ fn main() {
                         ms(percentile(&mut run.last, 0.99))
                     )
                 };
+                let per_1000 = ms(run.cpu) * 1000.0 / run.progress.len().max(1) as f64;
                 println!(
-                    "| {r} | {name} | {} | {} | {:.1} | {:.1} | {last} | {ratio:.2}x |",
+                    "| {r} | {name} | {} | {} | {:.1} | {:.1} | {last} | {per_1000:.0} | {ratio:.2}x |",
                     run.waves,
                     run.progress.len(),
                     ms(percentile(&mut run.progress, 0.5)),

@@ -156,26 +156,26 @@ impl Conversation {
         // adapter's loop down with it.
         let outcome = tokio::spawn(async move {
             let scope = this.scope_of(event.origin()).await;
-            scope
-                .run(async move {
-                    match event {
-                        Incoming::Text {
-                            origin,
-                            message,
-                            text,
-                        } => this.on_text(origin, message, text, t).await,
-                        Incoming::Button {
-                            origin,
-                            message,
-                            callback_id,
-                            data,
-                        } => {
-                            this.on_button(origin, message, &callback_id, &data, t, &flag)
-                                .await
-                        }
+            // Its first answer goes ahead of other requests' follow-ups (`first_answer`).
+            crate::chat::transport::answering(scope.run(async move {
+                match event {
+                    Incoming::Text {
+                        origin,
+                        message,
+                        text,
+                    } => this.on_text(origin, message, text, t).await,
+                    Incoming::Button {
+                        origin,
+                        message,
+                        callback_id,
+                        data,
+                    } => {
+                        this.on_button(origin, message, &callback_id, &data, t, &flag)
+                            .await
                     }
-                })
-                .await
+                }
+            }))
+            .await
         })
         .await;
         if let Err(e) = outcome {

@@ -131,6 +131,26 @@ impl TransportError {
     }
 }
 
+tokio::task_local! {
+    /// Whether the running request has made its first answer ([`first_answer`]).
+    static ANSWERED: std::cell::Cell<bool>;
+}
+
+/// Run `request` as one request for [`first_answer`]: the first message it sends or edits is
+/// its first answer (its progress message, or the answer itself), everything after is a
+/// follow-up (the result, its continuation parts).
+pub async fn answering<F: Future>(request: F) -> F::Output {
+    ANSWERED.scope(std::cell::Cell::new(false), request).await
+}
+
+/// For a transport that queues its calls: whether the call being made is the running
+/// request's first answer (then every later call is a follow-up), so first answers can go
+/// ahead of other requests' follow-ups. Outside [`answering`] (a watcher's message), every
+/// call counts as a first answer.
+pub fn first_answer() -> bool {
+    ANSWERED.try_with(|a| !a.replace(true)).unwrap_or(true)
+}
+
 /// A boxed future, so [`Transport`] can be used as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -197,5 +217,23 @@ pub trait Transport: Send + Sync {
     /// such a command picks from the offer.
     fn bare_replies(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_a_requests_first_call_is_its_first_answer() {
+        assert!(
+            first_answer(),
+            "outside a request every call is a first answer"
+        );
+        assert!(first_answer());
+        let inside = answering(async { [first_answer(), first_answer(), first_answer()] }).await;
+        assert_eq!(inside, [true, false, false]);
+        // Each request starts afresh.
+        assert!(answering(async { first_answer() }).await);
     }
 }

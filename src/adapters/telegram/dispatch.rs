@@ -39,6 +39,15 @@ pub const MAX_QUEUED_PER_USER: usize = 32;
 // (10,000 users in 30 s: ~25 MB less; `benches/chat`).
 type Queues = Arc<Mutex<Option<HashMap<UserId, mpsc::Sender<Box<Incoming>>>>>>;
 
+/// What the trimmer watches (`super::trim`): events handled and workers ended so far.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Events handled.
+    pub events: AtomicU64,
+    /// Workers that ended after idling (what they held is free).
+    pub ended: AtomicU64,
+}
+
 /// The router from users to their workers.
 pub struct Dispatch {
     handler: Handler,
@@ -48,7 +57,7 @@ pub struct Dispatch {
     idle: Duration,
     /// Events handled and workers ended so far (`super::trim` gives memory back after
     /// those).
-    handled: Arc<AtomicU64>,
+    handled: Arc<Activity>,
     alive_tx: Mutex<Option<mpsc::Sender<()>>>,
     alive_rx: tokio::sync::Mutex<mpsc::Receiver<()>>,
 }
@@ -136,8 +145,8 @@ impl Dispatch {
         }
     }
 
-    /// The count of events handled and workers ended so far, shared.
-    pub fn handled(&self) -> Arc<AtomicU64> {
+    /// The counts of events handled and workers ended so far, shared.
+    pub fn handled(&self) -> Arc<Activity> {
         self.handled.clone()
     }
 
@@ -175,7 +184,7 @@ struct Queue {
     rx: mpsc::Receiver<Box<Incoming>>,
     queues: Queues,
     idle: Duration,
-    handled: Arc<AtomicU64>,
+    handled: Arc<Activity>,
     /// Dropped when the worker ends (see [`Dispatch::shutdown`]).
     _alive: mpsc::Sender<()>,
 }
@@ -193,7 +202,7 @@ async fn worker(q: Queue, handler: Handler, transport: Arc<dyn Transport>) {
         match tokio::time::timeout(idle, rx.recv()).await {
             Ok(Some(event)) => {
                 handler(*event, transport.clone()).await;
-                handled.fetch_add(1, Ordering::Relaxed);
+                handled.events.fetch_add(1, Ordering::Relaxed);
             }
             // Shutdown dropped our sender and the queue is drained.
             Ok(None) => return,
@@ -207,7 +216,7 @@ async fn worker(q: Queue, handler: Handler, transport: Arc<dyn Transport>) {
                 if let Some(map) = guard.as_mut() {
                     map.remove(&user);
                 }
-                handled.fetch_add(1, Ordering::Relaxed);
+                handled.ended.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         }
@@ -335,7 +344,7 @@ mod tests {
         d.dispatch(UserId(1), text(1, "a"));
         d.dispatch(UserId(2), text(2, "b"));
         assert!(d.shutdown(Duration::from_secs(5)).await);
-        assert_eq!(handled.load(Ordering::Relaxed), 2);
+        assert_eq!(handled.events.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]

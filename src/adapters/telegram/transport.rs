@@ -23,7 +23,9 @@ use tokio::sync::Semaphore;
 
 use super::retry;
 use crate::chat::delivery::truncate;
-use crate::chat::transport::{BoxFuture, ChatId, Keyboard, MessageRef, Transport, TransportError};
+use crate::chat::transport::{
+    BoxFuture, ChatId, Keyboard, MessageRef, Transport, TransportError, first_answer,
+};
 
 /// Telegram's limit on one message's text, in characters.
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -35,14 +37,27 @@ pub const MAX_CAPTION_LEN: usize = 1024;
 /// connections idle ([`super::IDLE_CONNECTIONS`]), so a burst reuses them.
 pub const MAX_IN_FLIGHT: usize = super::IDLE_CONNECTIONS;
 
+/// Places on the wire only a request's first answer may take ([`first_answer`]): follow-ups
+/// (results, their continuation parts) use at most the rest, so a chat's progress message
+/// never waits behind the thousands of result parts of a burst before it.
+pub const FIRST_ANSWER_PLACES: usize = MAX_IN_FLIGHT / 4;
+
+/// The places on the wire: every call takes one of `all`; a follow-up first takes one of
+/// `follow_ups`, so at most `MAX_IN_FLIGHT - FIRST_ANSWER_PLACES` of them hold or wait for a
+/// place, and a first answer finds one free or waits behind no more than that.
+struct Wire {
+    all: Semaphore,
+    follow_ups: Semaphore,
+}
+
 /// The Telegram side of the chat seam.
 #[derive(Clone)]
 pub struct TelegramTransport {
     bot: Bot,
     token: Arc<Secret<String>>,
     inline_buttons: bool,
-    /// Places on the wire ([`MAX_IN_FLIGHT`]).
-    wire: Arc<Semaphore>,
+    /// Places on the wire ([`MAX_IN_FLIGHT`], [`FIRST_ANSWER_PLACES`]).
+    wire: Arc<Wire>,
 }
 
 impl std::fmt::Debug for TelegramTransport {
@@ -61,19 +76,29 @@ impl TelegramTransport {
             bot,
             token,
             inline_buttons,
-            wire: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            wire: Arc::new(Wire {
+                all: Semaphore::new(MAX_IN_FLIGHT),
+                follow_ups: Semaphore::new(MAX_IN_FLIGHT - FIRST_ANSWER_PLACES),
+            }),
         }
     }
 
-    /// `request` sent once a place on the wire is free ([`MAX_IN_FLIGHT`]).
+    /// `request` sent once a place on the wire is free ([`MAX_IN_FLIGHT`]); `first` is
+    /// whether it is its request's first answer ([`FIRST_ANSWER_PLACES`]).
     fn on_wire<T>(
         &self,
+        first: bool,
         request: impl Future<Output = Result<T, RequestError>>,
     ) -> impl Future<Output = Result<T, RequestError>> {
         let wire = Arc::clone(&self.wire);
         async move {
-            // The semaphore is never closed; were it, the request goes without a place.
-            let _place = wire.acquire_owned().await.ok();
+            // The semaphores are never closed; were they, the request goes without a place.
+            let _follow_up = if first {
+                None
+            } else {
+                wire.follow_ups.acquire().await.ok()
+            };
+            let _place = wire.all.acquire().await.ok();
             request.await
         }
     }
@@ -137,6 +162,8 @@ impl Transport for TelegramTransport {
         keyboard: Option<&'a Keyboard>,
     ) -> BoxFuture<'a, Result<MessageRef, TransportError>> {
         let markup = self.markup(keyboard);
+        // Taken now, in the request's task: is this its first answer?
+        let first = first_answer();
         Box::pin(async move {
             // A new message cannot be "not modified"; the fallback value is never used.
             let sent = retry::call(
@@ -148,7 +175,7 @@ impl Transport for TelegramTransport {
                     if let Some(m) = &markup {
                         req = req.reply_markup(m.clone());
                     }
-                    self.on_wire(async move { req.send().await.map(Some) })
+                    self.on_wire(first, async move { req.send().await.map(Some) })
                 },
             )
             .await?;
@@ -163,6 +190,8 @@ impl Transport for TelegramTransport {
         keyboard: Option<&'a Keyboard>,
     ) -> BoxFuture<'a, Result<(), TransportError>> {
         let markup = self.markup(keyboard);
+        // Taken now, in the request's task: is this its first answer?
+        let first = first_answer();
         Box::pin(async move {
             let id = tg_message(message.message_id)?;
             retry::call(
@@ -175,7 +204,7 @@ impl Transport for TelegramTransport {
                     if let Some(m) = &markup {
                         req = req.reply_markup(m.clone());
                     }
-                    self.on_wire(async move { req.send().await.map(|_| ()) })
+                    self.on_wire(first, async move { req.send().await.map(|_| ()) })
                 },
             )
             .await
@@ -191,7 +220,7 @@ impl Transport for TelegramTransport {
                 || (),
                 || {
                     let req = self.bot.delete_message(tg_chat(message.chat), id);
-                    self.on_wire(async move { req.send().await.map(|_| ()) })
+                    self.on_wire(true, async move { req.send().await.map(|_| ()) })
                 },
             )
             .await
@@ -215,7 +244,7 @@ impl Transport for TelegramTransport {
                     if let Some(n) = notice {
                         req = req.text(n);
                     }
-                    self.on_wire(async move { req.send().await.map(|_| ()) })
+                    self.on_wire(true, async move { req.send().await.map(|_| ()) })
                 },
             )
             .await
@@ -237,6 +266,8 @@ impl Transport for TelegramTransport {
         // A multipart upload from memory; the bytes are shared by every retry, not copied.
         let file = InputFile::memory(png.to_vec()).file_name("codex-usage-history.png");
         let caption = truncate(caption, MAX_CAPTION_LEN);
+        // Taken now, in the request's task: is this its first answer?
+        let first = first_answer();
         Box::pin(async move {
             let sent = retry::call(
                 "sendPhoto",
@@ -250,11 +281,73 @@ impl Transport for TelegramTransport {
                     if let Some(m) = &markup {
                         req = req.reply_markup(m.clone());
                     }
-                    self.on_wire(async move { req.send().await.map(Some) })
+                    self.on_wire(first, async move { req.send().await.map(Some) })
                 },
             )
             .await?;
             created(chat, "sendPhoto", sent)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn transport() -> TelegramTransport {
+        // Nothing is sent: the requests below are plain futures.
+        let token = "1:x".to_owned();
+        TelegramTransport::new(Bot::new(token.clone()), Arc::new(Secret::new(token)), true)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_answer_goes_ahead_of_a_burst_of_follow_ups_and_the_wire_stays_bounded() {
+        let t = Arc::new(transport());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let (on, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut held = tokio::task::JoinSet::new();
+        // A burst of 1,000 results, each holding its place until released.
+        for _ in 0..1_000 {
+            let (t, release, on, most) = (t.clone(), release.clone(), on.clone(), most.clone());
+            held.spawn(async move {
+                t.on_wire(false, async move {
+                    let now = on.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    release.notified().await;
+                    on.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, RequestError>(())
+                })
+                .await
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let follow_ups = MAX_IN_FLIGHT - FIRST_ANSWER_PLACES;
+        assert_eq!(
+            on.load(Ordering::SeqCst),
+            follow_ups,
+            "follow-ups use only their share"
+        );
+        // A chat's progress message is sent at once, not after the 1,000.
+        let progress = tokio::time::timeout(
+            Duration::from_secs(2),
+            t.on_wire(true, async { Ok::<_, RequestError>("sent") }),
+        )
+        .await;
+        assert_eq!(progress.ok().and_then(Result::ok), Some("sent"));
+        // A follow-up waits for a place.
+        let late = tokio::time::timeout(
+            Duration::from_millis(200),
+            t.on_wire(false, async { Ok::<_, RequestError>(()) }),
+        )
+        .await;
+        assert!(late.is_err(), "a follow-up beyond the share waits");
+        while !held.is_empty() {
+            release.notify_waiters();
+            let _ = tokio::time::timeout(Duration::from_millis(5), held.join_next()).await;
+        }
+        assert!(most.load(Ordering::SeqCst) <= MAX_IN_FLIGHT);
     }
 }

@@ -2,36 +2,58 @@
 //! requests freed (a thousand replies, their JSON, their connections) wherever a longer-lived
 //! allocation shares the region, so without help the bot's resident memory only ever climbs:
 //! after 10,000 distinct users it held ~23 MB that was free (`benches/chat`, the figure
-//! before and after `malloc_trim(0)`). Once a second, if any request was handled or a
-//! worker ended since the last look, the free pages go back to the system (`malloc_trim(0)`, a few milliseconds
-//! on a blocking thread); an idle bot does nothing.
+//! before and after `malloc_trim(0)`). So once a burst is over (requests were handled, then
+//! none for [`QUIET`]) the free pages go back to the system (`malloc_trim(0)`, a few
+//! milliseconds on a blocking thread), and under load that never pauses at most once per
+//! [`BUSY_EVERY`]; an idle bot does nothing. Not during a burst: a trim takes the allocator's
+//! locks and the pages it returns are faulted in again by the next replies, which put it in
+//! the way of progress messages when it ran every second.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// How often the counter of handled requests is looked at.
-pub const EVERY: Duration = Duration::from_secs(1);
+use super::dispatch::Activity;
 
-/// Trim after every [`EVERY`] in which `handled` (events handled, workers ended) moved;
-/// runs until aborted.
-pub async fn run(handled: Arc<AtomicU64>) {
-    let mut seen = handled.load(Ordering::Relaxed);
-    let mut tick = tokio::time::interval(EVERY);
+/// How long no request may have been handled before a burst counts as over.
+pub const QUIET: Duration = Duration::from_millis(100);
+
+/// Under load that never pauses, the longest time between two trims.
+pub const BUSY_EVERY: Duration = Duration::from_secs(10);
+
+/// Trim once work was done (events handled, workers ended) and no event was handled for
+/// [`QUIET`], or work was done and [`BUSY_EVERY`] passed since the last trim; runs until
+/// aborted. Workers ending one by one after a burst do not count as a burst going on.
+pub async fn run(activity: Arc<Activity>) {
+    let total = |a: &Activity| {
+        a.events
+            .load(Ordering::Relaxed)
+            .wrapping_add(a.ended.load(Ordering::Relaxed))
+    };
+    let mut trimmed_at = total(&activity);
+    let mut last_events = activity.events.load(Ordering::Relaxed);
+    let mut since = Duration::ZERO;
+    let mut tick = tokio::time::interval(QUIET);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = handled.load(Ordering::Relaxed);
-        if due(seen, now) {
-            seen = now;
+        since += QUIET;
+        let events = activity.events.load(Ordering::Relaxed);
+        let now = total(&activity);
+        let quiet = events == last_events;
+        last_events = events;
+        if due(trimmed_at != now, quiet, since) {
+            trimmed_at = now;
+            since = Duration::ZERO;
             let _ = tokio::task::spawn_blocking(release).await;
         }
     }
 }
 
-/// Whether requests were handled between two looks at the counter.
-fn due(seen: u64, now: u64) -> bool {
-    now != seen
+/// Whether to trim: work was done since the last trim, and either no event during the last
+/// tick (`quiet`) or [`BUSY_EVERY`] passed (`since`).
+fn due(worked: bool, quiet: bool, since: Duration) -> bool {
+    worked && (quiet || since >= BUSY_EVERY)
 }
 
 /// Hand the allocator's free pages back to the system.
@@ -53,9 +75,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trims_only_after_work() {
-        assert!(!due(5, 5), "an idle bot does nothing");
-        assert!(due(5, 6));
+    fn trims_once_a_burst_is_over_and_rarely_under_steady_load() {
+        let s = Duration::from_millis(100);
+        assert!(!due(false, true, s), "an idle bot does nothing");
+        assert!(!due(true, false, s), "not while requests are still coming");
+        assert!(due(true, true, s), "the burst is over (or workers ended)");
+        assert!(
+            !due(true, false, BUSY_EVERY - s),
+            "load that never pauses: not yet"
+        );
+        assert!(due(true, false, BUSY_EVERY), "but at most every BUSY_EVERY");
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
