@@ -200,21 +200,27 @@ mod tests {
 
     #[test]
     fn an_expired_entry_not_yet_swept_is_no_duplicate_and_a_full_map_sheds_a_quarter() {
-        let d = Arc::new(Dedupe::new(Duration::from_secs(20), 100));
-        let t0 = Instant::now();
-        drop(d.begin(U, "usage:all", t0));
-        // Within the same second nothing is swept, yet an expired entry is not a duplicate.
-        assert!(d.begin(U, "usage:all", t0 + WINDOW).is_some());
-        for i in 0..99 {
-            drop(d.begin(UserId(i + 10), "usage:all", t0 + WINDOW));
-        }
+        let d = Arc::new(Dedupe::new(Duration::from_millis(1), 100));
+        drop(d.begin(U, "usage:all", Instant::now()));
+        std::thread::sleep(Duration::from_millis(5));
+        // Within a second of the last sweep nothing is swept, yet the expired entry is no
+        // duplicate.
+        let again = d.begin(U, "usage:all", Instant::now());
+        assert!(again.is_some());
+        assert_eq!(d.len(), 1);
+        // A full map: the oldest quarter goes at once, the newest entries stay.
+        let t = Instant::now();
+        let running: Vec<Guard> = (0..99)
+            .filter_map(|i| d.begin(UserId(i + 10), "usage:all", t))
+            .collect();
         assert_eq!(d.len(), 100);
-        // Full: the oldest quarter goes at once, the newest entries stay.
-        drop(d.begin(UserId(7), "usage:all", t0 + WINDOW));
+        let newest = d.begin(UserId(7), "usage:all", t);
+        assert!(newest.is_some());
         assert!(d.len() <= 76, "{}", d.len());
         assert!(
-            d.begin(UserId(7), "usage:all", t0 + WINDOW).is_none(),
+            d.begin(UserId(7), "usage:all", t).is_none(),
             "the newest entry is still there"
         );
+        drop((again, running, newest));
     }
 }
