@@ -32,19 +32,18 @@ pub async fn run(activity: Arc<Activity>) {
     };
     let mut trimmed_at = total(&activity);
     let mut last_events = activity.events.load(Ordering::Relaxed);
-    let mut since = Duration::ZERO;
+    let mut last_trim = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(QUIET);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        since += QUIET;
         let events = activity.events.load(Ordering::Relaxed);
         let now = total(&activity);
         let quiet = events == last_events;
         last_events = events;
-        if due(trimmed_at != now, quiet, since) {
+        if due(trimmed_at != now, quiet, last_trim.elapsed()) {
             trimmed_at = now;
-            since = Duration::ZERO;
+            last_trim = tokio::time::Instant::now();
             let _ = tokio::task::spawn_blocking(release).await;
         }
     }
